@@ -1,0 +1,286 @@
+"""config.toml: the hall's description, strictly validated at start.
+
+Unknown keys are rejected and every error names the key path, so a typo in a hall's config stops
+the server with a clear message instead of silently running with a default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, 24-hour")]
+
+
+def parse_hhmm(value: str) -> dt.time:
+    hours, minutes = value.split(":")
+    return dt.time(int(hours), int(minutes))
+
+
+class Hours(Strict):
+    open: HHMM = "08:30"
+    close: HHMM = "17:00"
+    #: Refuse tickets outside opening hours. The demo runs on a clock that starts at 09:00.
+    enforce: bool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Hours:
+        if parse_hhmm(self.open) >= parse_hhmm(self.close):
+            raise ValueError("open must be before close")
+        return self
+
+
+class HallConfig(Strict):
+    name: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    agency: str = Field(min_length=1, description="issuing agency printed on certificates")
+    timezone: str = "Asia/Shanghai"
+    database: str = "var/onevisit.db"
+    host: str = "127.0.0.1"
+    port: int = Field(8600, ge=1, le=65535)
+    #: The address phones reach the hall server at; ticket QR codes point here.
+    public_url: str = "http://127.0.0.1:8600"
+    hours: Hours = Hours()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+class Matter(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    group_zh: str = ""
+    prefix: str = Field(pattern=r"^[A-Z]$", description="one capital letter")
+    minutes: float = Field(gt=0, le=240, description="default minutes per service")
+    daily_cap: int = Field(gt=0)
+    cutoff: HHMM = "16:30"
+    materials_zh: list[str] = []
+    materials_en: list[str] = []
+
+
+class Window(Strict):
+    number: int = Field(ge=1, le=999)
+    matters: list[str] = Field(min_length=1)
+    label_zh: str = ""
+    label_en: str = ""
+
+
+class Priority(Strict):
+    age_at_least: int = Field(70, ge=50, le=120)
+    declared: list[Literal["disability", "veteran", "pregnant"]] = ["disability", "veteran"]
+    #: After this many priority calls in a row at a window, the next call goes to the longest-waiting
+    #: regular citizen if one is waiting, so priority never starves the rest.
+    interleave: int = Field(3, ge=1, le=100)
+
+
+class Recall(Strict):
+    max_recalls: int = Field(2, ge=0, le=10)
+    min_seconds: int = Field(30, ge=0, le=600)
+    auto_skip_seconds: int = Field(180, ge=10, le=3600)
+    reentry_offset: int = Field(3, ge=0, le=100)
+
+
+class Security(Strict):
+    secrets_dir: str = "var/secrets"
+    token_minutes: int = Field(480, ge=1, le=7 * 24 * 60)
+    kiosk_token_days: int = Field(365, ge=1, le=3650)
+    login_max_failures: int = Field(5, ge=1, le=100)
+    login_lockout_seconds: int = Field(60, ge=1, le=3600)
+
+
+class PrinterConfig(Strict):
+    url: str = "virtual://127.0.0.1:9100"
+    width: Literal[576, 384] = 576
+    #: gbk: text as GBK bytes in the printer's Chinese mode; raster: every line an image.
+    chinese: Literal["gbk", "raster"] = "raster"
+    native_qr: bool = True
+    font: str | None = None
+    timeout: float = Field(5.0, gt=0, le=60)
+
+
+class BoardConfig(Strict):
+    address: int = Field(ge=1, le=254)
+    kind: Literal["window", "main"]
+    window: int | None = None
+    idle_text: str = "欢迎光临"
+
+    @model_validator(mode="after")
+    def _window_board_has_window(self) -> BoardConfig:
+        if self.kind == "window" and self.window is None:
+            raise ValueError("a window board needs `window`")
+        return self
+
+
+class BoardsConfig(Strict):
+    enabled: bool = True
+    port: str = "var/board-link"
+    codec: Literal["default", "line"] = "default"
+    baud: int = Field(9600, gt=0)
+    parity: Literal["N", "E", "O"] = "N"
+    timeout: float = Field(0.3, gt=0, le=10)
+    write_timeout: float = Field(0.5, gt=0, le=10)
+    retries: int = Field(2, ge=0, le=10)
+    queue_size: int = Field(256, ge=8, le=10000)
+    boards: list[BoardConfig] = []
+
+
+class VoiceConfig(Strict):
+    engine: Literal["espeak", "clips", "silent"] = "espeak"
+    voice: str = "cmn-latn-pinyin"
+    template: str = "请 {number} 号 到 {window} 号窗口"
+    repeat: int = Field(2, ge=1, le=5)
+    chime: bool = True
+    #: Write each announcement as a WAV file here instead of playing it (demo, tests).
+    out_dir: str | None = None
+
+
+class CameraConfig(Strict):
+    url: str = "camera://0"
+    width: int = Field(640, ge=160, le=3840)
+    height: int = Field(480, ge=120, le=2160)
+
+
+class VerificationConfig(Strict):
+    threshold: float = Field(0.5, gt=0, lt=0.6, description="face distance; stricter than 0.6")
+    challenges: int = Field(2, ge=1, le=5)
+    challenge_seconds: float = Field(8.0, gt=0, le=60)
+    max_attempts: int = Field(3, ge=1, le=10)
+    detect_width: int = Field(320, ge=160, le=1920)
+    matcher: str = "onevisit.verification.matcher:LocalMatcher"
+    liveness: str = "onevisit.verification.liveness:LandmarkLiveness"
+    audit_snapshots: bool = False
+    audit_retention_days: int = Field(30, ge=1, le=365)
+    certification_months: int = Field(12, ge=1, le=24)
+
+
+class RecordsConfig(Strict):
+    type: Literal["demo"] = "demo"
+    database: str = "var/records.db"
+
+
+class CardReaderConfig(Strict):
+    url: str = "sim://"
+
+
+class KioskConfig(Strict):
+    name: str = "kiosk-1"
+    hall_url: str = "http://127.0.0.1:8600"
+    token_file: str = "var/kiosk-token"
+    idle_seconds: int = Field(60, ge=10, le=600)
+    idle_warning_seconds: int = Field(15, ge=5, le=120)
+    technician_pin: str = Field("2468", pattern=r"^\d{4,8}$")
+    heartbeat_seconds: int = Field(15, ge=1, le=300)
+
+
+class Config(Strict):
+    hall: HallConfig
+    matters: list[Matter] = Field(min_length=1)
+    windows: list[Window] = Field(min_length=1)
+    priority: Priority = Priority()
+    recall: Recall = Recall()
+    security: Security = Security()
+    printer: PrinterConfig = PrinterConfig()
+    boards: BoardsConfig = BoardsConfig()
+    voice: VoiceConfig = VoiceConfig()
+    camera: CameraConfig = CameraConfig()
+    verification: VerificationConfig = VerificationConfig()
+    records: RecordsConfig = RecordsConfig()
+    card_reader: CardReaderConfig = CardReaderConfig()
+    kiosk: KioskConfig = KioskConfig()
+
+    #: Folder relative paths in this config resolve against (the config file's folder).
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Config:
+        codes = [m.code for m in self.matters]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"matters: duplicate code among {codes}")
+        numbers = [w.number for w in self.windows]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError(f"windows: duplicate window number among {numbers}")
+        for i, window in enumerate(self.windows):
+            for code in window.matters:
+                if code not in codes:
+                    raise ValueError(f"windows[{i}].matters: unknown matter {code!r} (known: {codes})")
+        served = {code for w in self.windows for code in w.matters}
+        for code in codes:
+            if code not in served:
+                raise ValueError(f"matters: {code!r} is served by no window")
+        for i, board in enumerate(self.boards.boards):
+            if board.window is not None and board.window not in numbers:
+                raise ValueError(f"boards.boards[{i}].window: no window {board.window}")
+        return self
+
+    def matter(self, code: str) -> Matter:
+        for m in self.matters:
+            if m.code == code:
+                return m
+        raise KeyError(code)
+
+    def window(self, number: int) -> Window:
+        for w in self.windows:
+            if w.number == number:
+                return w
+        raise KeyError(number)
+
+    def path(self, relative: str) -> Path:
+        """A path from the config, resolved against the config file's folder."""
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+
+class ConfigError(Exception):
+    """config.toml is unreadable or invalid; the message lists every problem with its key path."""
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            lines.append(f"  {where}: unknown key (check the spelling; see config.toml in the repo)")
+        else:
+            got = item.get("input")
+            shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+            lines.append(f"  {where}: {item['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    path = Path(path) if path else DEFAULT_CONFIG
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(raw, base_dir=path.resolve().parent, source=str(path))
+
+
+def parse_config(raw: dict, base_dir: Path = Path("."), source: str = "config") -> Config:
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{source} is invalid:\n{_describe(exc)}") from None
+    return config.model_copy(update={"base_dir": base_dir})
