@@ -223,7 +223,7 @@ def _queue_series(steps: Iterable[StepTimeline]) -> list[tuple[dt.datetime, dict
         # A step leaves the queue at its first call, or at cancellation/day end (never called).
         if step.first_called_at is not None:
             changes.append((step.first_called_at, -1, step.matter))
-    changes.sort(key=lambda c: (c[0], c[1]))
+    changes.sort(key=lambda c: (c[0], -c[1]))  # an entry before a call at the same instant
     current: Counter[str] = Counter()
     series: list[tuple[dt.datetime, dict[str, int]]] = []
     for when, delta, matter in changes:
