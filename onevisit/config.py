@@ -192,6 +192,13 @@ class KioskConfig(Strict):
     heartbeat_seconds: int = Field(15, ge=1, le=300)
 
 
+class SupervisorConfig(Strict):
+    #: A matter whose predicted wait for a newcomer passes this raises an alert on /supervisor.
+    wait_alert_minutes: float = Field(30, gt=0, le=600)
+    #: How often the /supervisor page refreshes its figures and charts (the queue itself is live).
+    refresh_seconds: int = Field(30, ge=5, le=3600)
+
+
 class Config(Strict):
     hall: HallConfig
     matters: list[Matter] = Field(min_length=1)
@@ -207,6 +214,7 @@ class Config(Strict):
     records: RecordsConfig = RecordsConfig()
     card_reader: CardReaderConfig = CardReaderConfig()
     kiosk: KioskConfig = KioskConfig()
+    supervisor: SupervisorConfig = SupervisorConfig()
 
     #: Folder relative paths in this config resolve against (the config file's folder).
     base_dir: Path = Field(default=Path("."), exclude=True)
