@@ -155,7 +155,7 @@ def run(config: Config, plan: DayPlan, folder: Path, day: dt.date | None = None)
     folder.mkdir(parents=True, exist_ok=True)
     config = config.model_copy(update={"base_dir": folder})
     db = folder / "hall.db"
-    log = SelfServiceLog(db)
+    log = SelfServiceLog(db, durable=plan.durable)
     started = time.perf_counter()
     try:
         result = simulate_day(

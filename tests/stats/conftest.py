@@ -24,7 +24,7 @@ class SimulatedDay:
 def run_day(config: Config, folder: Path, **plan: object) -> SimulatedDay:
     config = config.model_copy(update={"base_dir": folder})
     db = folder / "hall.db"
-    log = SelfServiceLog(db)
+    log = SelfServiceLog(db, durable=False)
     settings = {"visits": 220, "seed": 7, "service_scale": 0.4, "durable": False, "selfservice_rate": 0.25}
     settings.update(plan)
     result = simulate_day(
