@@ -5,7 +5,7 @@
 Runs the same simulated day (same arrivals, same seed) once per interleave rule (1, 3, ∞) and once
 per transfer placement (original, front, end) through the real queue code, and prints each run's
 waits and its wall time. Service times are scaled (auto) so the day's window work fits the staffed
-windows' opening hours at 80 % load: the morning peak still builds real queues.
+windows' opening hours at 70 % load: the morning peak still builds real queues.
 """
 
 from __future__ import annotations

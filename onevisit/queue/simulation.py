@@ -186,8 +186,15 @@ def simulate_day(
         counter += 1
         heapq.heappush(events, (seconds, counter, kind, payload))
 
-    for _ in range(plan.visits):
-        at(_arrival_minutes(rng, start, last) * 60, "arrive")
+    for i in range(plan.visits):
+        at(_arrival_minutes(rng, start, last) * 60, "arrive", i)
+    # Each visit draws from its own stream, so two policies compared on one seed see the same
+    # citizens behave the same way (common random numbers), not whatever the shared stream had left.
+    behaviour: dict[str, random.Random] = {}
+
+    def visit_rng(i: int) -> random.Random:
+        return random.Random(plan.seed * 1_000_003 + i)
+
     for window in config.windows:
         at(0, "free", window.number)
 
@@ -198,14 +205,15 @@ def simulate_day(
         while idle:
             at(now, "free", idle.pop())
 
-    def issue(itinerary: list[str], now: float, tag: str | None = None) -> None:
+    def issue(vr: random.Random, itinerary: list[str], now: float, tag: str | None = None) -> None:
         nonlocal issued
-        declared = "veteran" if rng.random() < plan.priority_rate else None
-        service.issue(itinerary, declared=declared, source="sim", tag=tag)
+        declared = "veteran" if vr.random() < plan.priority_rate else None
+        ticket = service.issue(itinerary, declared=declared, source="sim", tag=tag).ticket
+        behaviour[ticket.number] = vr
         issued += 1
         wake_idle_windows(now)
 
-    def kiosk_visit(now: float) -> bool:
+    def kiosk_visit(rng: random.Random, now: float) -> bool:
         """A self-service visit; True when it ended at the kiosk."""
         nonlocal selfservice
         what = rng.choices(list(SELFSERVICE_MIX), [v[0] for v in SELFSERVICE_MIX.values()])[0]
@@ -224,7 +232,7 @@ def simulate_day(
             selfservice += 1
             return True
         on_selfservice("selfservice.routed_to_window", when, {"reason": tag, "matter": fallback})
-        issue([fallback], now, tag=tag)
+        issue(rng, [fallback], now, tag=tag)
         return False
 
     day_end = (dt.datetime.combine(day, plan.day_end, tz) - start).total_seconds()
@@ -232,13 +240,14 @@ def simulate_day(
         t, _, kind, payload = heapq.heappop(events)
         clock.set(start + dt.timedelta(seconds=t))
         if kind == "arrive":
-            if on_selfservice is not None and rng.random() < plan.selfservice_rate:
-                kiosk_visit(t)
+            vr = visit_rng(int(payload))  # type: ignore[arg-type]
+            if on_selfservice is not None and vr.random() < plan.selfservice_rate:
+                kiosk_visit(vr, t)
                 continue
-            first = rng.choices(codes, weights)[0]
+            first = vr.choices(codes, weights)[0]
             others = [c for c in codes if c != first]
-            itinerary = [first, *rng.sample(others, k=rng.choices([0, 1, 2], [0.72, 0.23, 0.05])[0])]
-            issue(itinerary, t)
+            itinerary = [first, *vr.sample(others, k=vr.choices([0, 1, 2], [0.72, 0.23, 0.05])[0])]
+            issue(vr, itinerary, t)
         elif kind == "free":
             window = int(payload)  # type: ignore[arg-type]
             try:
@@ -248,6 +257,7 @@ def simulate_day(
                 continue
             step = ticket.current_step
             assert step is not None and step.state == StepState.CALLED
+            rng = behaviour[ticket.number]
             walk = rng.uniform(10, 45) * plan.service_scale
             r = rng.random()
             if r < plan.no_show_rate:
@@ -266,6 +276,7 @@ def simulate_day(
                 )
         elif kind == "recall":
             window, step, number, nth, answers_after = payload  # type: ignore[misc]
+            rng = behaviour[number]
             if nth > rules.max_recalls:
                 service.skip(window, f"staff:w{window}")
                 skipped += 1
@@ -289,12 +300,14 @@ def simulate_day(
             wake_idle_windows(t)
         elif kind == "start":
             window, matter, step_id, number = payload  # type: ignore[misc]
+            rng = behaviour[number]
             service.start(window, f"staff:w{window}")
             minutes = config.matter(matter).minutes * plan.service_scale
             seconds = max(rng.lognormvariate(0, 0.4) * minutes * 60, 30 * plan.service_scale)
             at(t + seconds, "finish", (window, matter, step_id, number))
         elif kind == "finish":
             window, matter, step_id, number = payload  # type: ignore[misc]
+            rng = behaviour[number]
             if rng.random() < plan.transfer_rate:
                 target = rng.choice([c for c in codes if c != matter])
                 service.transfer(window, target, plan.placement, "转办", None, f"staff:w{window}")

@@ -34,7 +34,7 @@ STEPS_PER_VISIT = 0.72 + 2 * 0.23 + 3 * 0.05
 #: lognormvariate(0, 0.4) has mean e^0.08: the simulator's service times run that much over the minutes.
 LOGNORMAL_MEAN = math.exp(0.08)
 #: Auto scale aims the day's window work at this share of the windows' opening hours.
-TARGET_LOAD = 0.8
+TARGET_LOAD = 0.7
 
 POLICY_VALUES = {
     "interleave": ["1", "3", "inf"],
