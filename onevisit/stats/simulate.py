@@ -7,7 +7,9 @@ file); the figures are the same ones `onevisit report` computes from a real hall
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import math
+import random
 import tempfile
 import time
 from collections.abc import Iterable
@@ -150,12 +152,43 @@ class Outcome:
         }
 
 
+#: 好差评 a simulated citizen gives (score: weight), and the share who press the tablet at all.
+RATING_WEIGHTS = {5: 72, 4: 17, 3: 6, 2: 3, 1: 2}
+RATING_SHARE = 0.6
+
+
+def _rater(db: Path, seed: int, durable: bool):
+    """Rates finished steps through the hall's own rating store (when the hall is installed)."""
+    if importlib.util.find_spec("onevisit.hall.ratings") is None:
+        return None, lambda: None
+    from onevisit.clock import FixedClock
+    from onevisit.hall.ratings import RatingStore
+    from onevisit.hall.sqlite import HallDatabase
+
+    hall_db = HallDatabase(db)
+    if not durable:
+        hall_db.conn.execute("PRAGMA synchronous=OFF")
+    clock = FixedClock(dt.datetime.now(dt.UTC))
+    store = RatingStore(hall_db, clock)
+    rng = random.Random(seed)
+
+    def rate(window: int, step_id: int, number: str, matter: str, when: dt.datetime) -> None:
+        if rng.random() >= RATING_SHARE:
+            return
+        clock.set(when)
+        store.prompt_finished(window, step_id, when.date().isoformat(), number, matter)
+        store.rate(window, rng.choices(list(RATING_WEIGHTS), list(RATING_WEIGHTS.values()))[0])
+
+    return rate, hall_db.close
+
+
 def run(config: Config, plan: DayPlan, folder: Path, day: dt.date | None = None) -> Outcome:
-    """One simulated day in `folder`, with its kiosk self-service log, and its figures."""
+    """One simulated day in `folder`, with its kiosk self-service log and ratings, and its figures."""
     folder.mkdir(parents=True, exist_ok=True)
     config = config.model_copy(update={"base_dir": folder})
     db = folder / "hall.db"
     log = SelfServiceLog(db, durable=plan.durable)
+    rate, close_rater = _rater(db, plan.seed, plan.durable)
     started = time.perf_counter()
     try:
         result = simulate_day(
@@ -164,9 +197,11 @@ def run(config: Config, plan: DayPlan, folder: Path, day: dt.date | None = None)
             plan,
             day,
             on_selfservice=lambda kind, at, data: log.record(kind, "kiosk:sim", at, data),
+            on_finished=rate,
         )
     finally:
         log.close()
+        close_rater()
     seconds = time.perf_counter() - started
     sim_config = result.service.config
     result.service.close()

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from onevisit.config import Config
-from onevisit.queue.simulation import DayPlan, DayResult, simulate_day
-from onevisit.stats.selfservice import SelfServiceLog
+from onevisit.queue.simulation import DayPlan, DayResult
+from onevisit.stats.simulate import run
 
 DAY = dt.date(2026, 11, 23)
 
@@ -22,21 +22,12 @@ class SimulatedDay:
 
 
 def run_day(config: Config, folder: Path, **plan: object) -> SimulatedDay:
-    config = config.model_copy(update={"base_dir": folder})
-    db = folder / "hall.db"
-    log = SelfServiceLog(db, durable=False)
+    """A simulated day through the real queue, its kiosk self-service log and (with the hall
+    installed) its ratings, in `folder`."""
     settings = {"visits": 220, "seed": 7, "service_scale": 0.4, "durable": False, "selfservice_rate": 0.25}
     settings.update(plan)
-    result = simulate_day(
-        config,
-        db,
-        DayPlan(**settings),  # type: ignore[arg-type]
-        DAY,
-        on_selfservice=lambda kind, at, data: log.record(kind, "kiosk:sim", at, data),
-    )
-    log.close()
-    result.service.close()
-    return SimulatedDay(config, db, result)
+    outcome = run(config, DayPlan(**settings), folder, DAY)  # type: ignore[arg-type]
+    return SimulatedDay(config.model_copy(update={"base_dir": folder}), outcome.db, outcome.result)
 
 
 @pytest.fixture(scope="module")

@@ -133,3 +133,23 @@ def test_no_shows_recalls_staff_hours_and_selfservice_match_plain_counts(simulat
     assert fig.selfservice == kinds
     done = sum(v for k, v in kinds.items() if k != "selfservice.certification_failed" and "routed" not in k)
     assert fig.selfservice_completions == done == simulated_day.result.selfservice > 0
+
+
+def test_ratings_match_the_hall_ratings_table(simulated_day):
+    conn = tables(simulated_day.db)
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'hall_ratings'").fetchone():
+        import pytest
+
+        pytest.skip("the hall's rating store is not installed on this branch")
+    fig = figures_of(simulated_day)
+    rows = [dict(r) for r in conn.execute("SELECT window, matter, score FROM hall_ratings")]
+    assert len(rows) > 20
+    assert sum(fig.rating_counts.values()) == len(rows)
+    assert fig.hall.rating_mean == round(sum(r["score"] for r in rows) / len(rows), 2)
+    for window in {r["window"] for r in rows}:
+        scores = [r["score"] for r in rows if r["window"] == window]
+        assert fig.windows[window].rating_mean == round(sum(scores) / len(scores), 2)
+        assert fig.windows[window].ratings_bad == sum(1 for s in scores if s <= 2)
+    for matter in {r["matter"] for r in rows}:
+        scores = [r["score"] for r in rows if r["matter"] == matter]
+        assert len(fig.matters[matter].scores) == len(scores)
