@@ -236,13 +236,13 @@ table{{border-collapse:collapse;font-size:13px;margin:8px 0}} th,td{{border:1px 
 thead th{{background:#1f5fa8;color:#fff;font-weight:normal}} th.row{{text-align:left;background:#f0f4fa;font-weight:normal}}
 td.num{{text-align:right;font-variant-numeric:tabular-nums}} td.none{{color:#aaa;text-align:center}}
 small{{color:inherit;opacity:.75}} figure{{margin:8px 0}} img{{max-width:100%;border:1px solid #eee}}
-.defs{{font-size:13px;color:#444}}
+.defs{{font-size:13px;color:#444}} .charts{{display:grid;grid-template-columns:1fr 1fr;gap:8px}}
 </style></head><body>
 <h1>{html.escape(config.hall.name)} 服务统计日报</h1>
 <div class="sub">{html.escape(config.hall.name_en)} — daily service report · {figures.day} ·
 {html.escape(config.hall.agency)}</div>
 <div class="cards">{card_html}</div>
-<h2>图表 Charts</h2>{imgs}
+<h2>图表 Charts</h2><div class="charts">{imgs}</div>
 <h2>按业务 By matter</h2>{_html_group_table(list(figures.matters.values()), "业务")}
 <h2>按窗口 By window</h2>{_html_group_table(list(figures.windows.values()), "窗口")}
 <h2>按工作人员 By staff member</h2>{_html_group_table(list(figures.staff.values()), "工作人员")}
