@@ -13,7 +13,11 @@ from onevisit.clock import FixedClock
 from onevisit.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_FACES = REPO.parent / "shared" / "faces"
+# ../shared/faces next to the checkout; a git worktree one level deeper finds it further up.
+SHARED_FACES = next(
+    (p / "shared" / "faces" for p in REPO.parents if (p / "shared" / "faces").is_dir()),
+    REPO.parent / "shared" / "faces",
+)
 TZ = ZoneInfo("Asia/Shanghai")
 
 # Kivy reads these at import; tests never open a real window or write to the user's ~/.kivy.

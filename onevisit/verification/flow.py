@@ -130,6 +130,43 @@ class _Candidate:
         return FaceSample(self.frame.image, self.face.box, source=f"frame {self.frame.index}")
 
 
+@dataclass(frozen=True)
+class MatchVerdict:
+    reason: str | None  # None: passed
+    detail: str
+    continuity: MatchResult | None
+    match: MatchResult | None
+
+
+def judge_match(
+    matcher: FaceMatcher, reference: Any, begin: Sequence[FaceSample], end: Sequence[FaceSample]
+) -> MatchVerdict:
+    """Compare the end frames with the start frames (the same person throughout?) and with the
+    reference (the pensioner?). `reference` is an encoding when the matcher can encode (computed
+    once per visit), else a FaceSample for the matcher's own `verify`."""
+    if hasattr(matcher, "encode") and hasattr(matcher, "compare") and isinstance(reference, np.ndarray):
+        end_enc = [matcher.encode(s) for s in end]
+        begin_enc = [matcher.encode(s) for s in begin]
+        continuity = matcher.compare(np.mean(begin_enc, axis=0), end_enc)
+        match = matcher.compare(reference, end_enc)
+    else:
+        continuity = matcher.verify(begin[0], list(end))
+        match = matcher.verify(reference, list(end))
+    if not continuity.match:
+        detail = f"start-to-end distance {continuity.distance:.3f} > {continuity.threshold}"
+        return MatchVerdict("face_changed", detail, continuity, match)
+    if not match.match:
+        detail = f"distance {match.distance:.3f} > threshold {match.threshold} (margin {match.margin})"
+        return MatchVerdict("no_match", detail, continuity, match)
+    detail = f"distance {match.distance:.3f} <= threshold {match.threshold} (margin {match.margin})"
+    return MatchVerdict(None, detail, continuity, match)
+
+
+def _main_problem(quality: Counter[str]) -> str | None:
+    problems = Counter({k: v for k, v in quality.items() if k != "ok"})
+    return problems.most_common(1)[0][0] if problems else None
+
+
 def _score(face: FaceObservation) -> float:
     """Sharpest and most frontal first."""
     return face.frontality * math.log1p(face.sharpness)
@@ -264,6 +301,9 @@ class CertificationFlow:
                     recent.append(candidate)
                 if status.state == "failed":
                     log_.reason, log_.detail = status.reason, status.detail
+                    problem = _main_problem(quality)
+                    if status.reason in ("baseline_timeout", "face_lost") and problem:
+                        log_.detail += f"; most frequent problem: {problem} ({PROMPTS[problem][1]})"
                     log_.completed = challenges[: status.index]
                     break
                 if status.state == "passed":
@@ -311,40 +351,17 @@ class CertificationFlow:
         end = sorted(settle or recent, key=lambda c: c.score, reverse=True)[:k]
         begin = sorted(start, key=lambda c: c.score, reverse=True)[:k]
         if not end or not begin:
-            worst = Counter(log_.quality)
-            worst.pop("ok", None)
-            problem = worst.most_common(1)[0][0] if worst else "not_frontal"
-            log_.reason, log_.detail = "no_match_frame", f"most frequent problem: {problem}"
+            problem = _main_problem(Counter(log_.quality)) or "not_frontal"
+            log_.reason, log_.detail = (
+                "no_match_frame",
+                f"most frequent problem: {problem} ({PROMPTS[problem][1]})",
+            )
             return
-        continuity, match = self._compare(reference, begin, end)
-        log_.continuity = continuity.to_dict()
-        log_.match = match.to_dict()
-        if not continuity.match:
-            log_.reason = "face_changed"
-            log_.detail = f"start-to-end distance {continuity.distance:.3f} > {continuity.threshold}"
-        elif not match.match:
-            log_.reason = "no_match"
-            log_.detail = (
-                f"distance {match.distance:.3f} > threshold {match.threshold} (margin {match.margin})"
-            )
-        else:
-            log_.passed = True
-            log_.detail = (
-                f"distance {match.distance:.3f} <= threshold {match.threshold} (margin {match.margin})"
-            )
-
-    def _compare(
-        self, reference: Any, begin: list[_Candidate], end: list[_Candidate]
-    ) -> tuple[MatchResult, MatchResult]:
-        """(start frames vs end frames, reference vs end frames)."""
-        matcher = self.matcher
-        if hasattr(matcher, "encode") and hasattr(matcher, "compare") and isinstance(reference, np.ndarray):
-            end_enc = [matcher.encode(c.sample()) for c in end]
-            begin_enc = [matcher.encode(c.sample()) for c in begin]
-            continuity = matcher.compare(np.mean(begin_enc, axis=0), end_enc)
-            return continuity, matcher.compare(reference, end_enc)
-        continuity = matcher.verify(begin[0].sample(), [c.sample() for c in end])
-        return continuity, matcher.verify(reference, [c.sample() for c in end])
+        verdict = judge_match(self.matcher, reference, [c.sample() for c in begin], [c.sample() for c in end])
+        log_.continuity = verdict.continuity.to_dict() if verdict.continuity else None
+        log_.match = verdict.match.to_dict() if verdict.match else None
+        log_.reason, log_.detail = verdict.reason, verdict.detail
+        log_.passed = verdict.reason is None
 
     # -- outcomes -------------------------------------------------------------------------------
     def _record_pass(self, id_number: IdNumber, attempts: list[AttemptLog]) -> FlowResult:

@@ -1,0 +1,69 @@
+"""Face fixtures: camera-like frames cut from the shared photos, and one matcher per session so
+each photo is encoded once across the whole folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from onevisit.config import VerificationConfig
+from onevisit.devices.camera import load_image
+from onevisit.verification.analysis import FaceAnalyzer
+from onevisit.verification.matcher import LocalMatcher
+from onevisit.verification.pairs import EncodingCache
+
+
+@pytest.fixture(scope="session")
+def matcher() -> LocalMatcher:
+    return LocalMatcher(VerificationConfig())
+
+
+@pytest.fixture(scope="session")
+def encodings(matcher: LocalMatcher) -> EncodingCache:
+    return EncodingCache(matcher)
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> FaceAnalyzer:
+    return FaceAnalyzer(320)
+
+
+def kiosk_frame(photo: Path, face_fraction: float = 0.35) -> np.ndarray:
+    """A 640×480 frame with the photo's face at a kiosk distance (face ≈ a third of the width)."""
+    image = load_image(photo)
+    boxes = FaceAnalyzer(640).detect(image)
+    assert len(boxes) == 1, f"{photo} should show one face"
+    top, right, bottom, left = boxes[0]
+    cx, cy, size = (left + right) / 2, (top + bottom) / 2, right - left
+    width = size / face_fraction
+    height = width * 3 / 4
+    x0, y0 = int(max(0, cx - width / 2)), int(max(0, cy - height / 2))
+    crop = image[y0 : int(y0 + height), x0 : int(x0 + width)]
+    return cv2.resize(crop, (640, 480), interpolation=cv2.INTER_AREA)
+
+
+def save_rgb(path: Path, image: np.ndarray) -> Path:
+    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    return path
+
+
+@pytest.fixture(scope="session")
+def obama_frame(faces_dir_session: Path) -> np.ndarray:
+    return kiosk_frame(faces_dir_session / "face_recognition/examples/obama.jpg")
+
+
+@pytest.fixture(scope="session")
+def biden_frame(faces_dir_session: Path) -> np.ndarray:
+    return kiosk_frame(faces_dir_session / "face_recognition/examples/knn_examples/train/biden/biden2.jpg")
+
+
+@pytest.fixture(scope="session")
+def faces_dir_session() -> Path:
+    from tests.conftest import SHARED_FACES
+
+    if not SHARED_FACES.is_dir():
+        pytest.skip(f"face photos not available: {SHARED_FACES} is absent (see shared/faces/README.md)")
+    return SHARED_FACES
