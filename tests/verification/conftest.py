@@ -45,11 +45,6 @@ def kiosk_frame(photo: Path, face_fraction: float = 0.35) -> np.ndarray:
     return cv2.resize(crop, (640, 480), interpolation=cv2.INTER_AREA)
 
 
-def save_rgb(path: Path, image: np.ndarray) -> Path:
-    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    return path
-
-
 @pytest.fixture(scope="session")
 def obama_frame(faces_dir_session: Path) -> np.ndarray:
     return kiosk_frame(faces_dir_session / "face_recognition/examples/obama.jpg")

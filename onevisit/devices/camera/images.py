@@ -88,10 +88,10 @@ def _to_rgb(image: Image.Image, source: str, max_side: int) -> np.ndarray:
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16/32-bit grey (medical or scanner exports): scale to 8 bits instead of clipping to white.
+        # 16/32-bit grey (scanner exports): scale the full range to 8 bits instead of clipping to white.
         arr = np.asarray(image, dtype=np.float64)
-        top = arr.max() or 1.0
-        grey = (arr * (255.0 / top)).clip(0, 255).astype(np.uint8)
+        top = 65535.0 if arr.max() <= 65535 else float(arr.max())
+        grey = np.rint(arr * (255.0 / top)).clip(0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.stack([grey] * 3, axis=-1))
     if mode == "F":
         arr = np.asarray(image, dtype=np.float64)
