@@ -170,6 +170,8 @@ def test_huge_images_are_capped_and_bombs_refused() -> None:
 
 
 def test_truncated_garbage_empty_and_missing_files(tmp_path: Path) -> None:
+    import face_recognition  # noqa: F401  (it relaxes Pillow globally; we must stay strict)
+
     data = _encoded(Image.effect_noise((200, 200), 60).convert("RGB"), "JPEG")
     with pytest.raises(ImageError) as exc:
         load_image_bytes(data[: len(data) // 2])

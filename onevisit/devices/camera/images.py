@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from onevisit.devices.camera.errors import ImageError
 
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 MAX_SIDE = 1600
 #: Refuse images whose header claims more than this many pixels (decompression bombs).
 MAX_PIXELS = 120_000_000
+
+# face_recognition sets Pillow's global LOAD_TRUNCATED_IMAGES = True when imported, which would
+# turn a half-copied photo into a grey-bottomed face silently; we load strictly under this lock.
+_STRICT = threading.Lock()
 
 
 def _unreadable(source: str, why: str) -> ImageError:
@@ -55,7 +60,13 @@ def load_image_bytes(data: bytes, source: str = "<bytes>", max_side: int = MAX_S
             if image.format == "JPEG" and max(width, height) > max_side:
                 # JPEG can decode at 1/2, 1/4, 1/8 scale directly: far faster for huge scans.
                 image.draft("RGB", (max_side, max_side))
-            image.load()
+            with _STRICT:
+                lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+                ImageFile.LOAD_TRUNCATED_IMAGES = False
+                try:
+                    image.load()
+                finally:
+                    ImageFile.LOAD_TRUNCATED_IMAGES = lenient
     except ImageError:
         raise
     except UnidentifiedImageError:
