@@ -160,11 +160,8 @@ def cmd_virtual(args: argparse.Namespace) -> int:
         mute=args.mute,
         slow=args.slow,
     )
-    logging.getLogger("onevisit.devices.printer").setLevel(logging.INFO)
-    if not logging.getLogger().handlers or logging.getLogger().level > logging.INFO:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-        logging.getLogger("onevisit.devices.printer").addHandler(handler)
+    if not args.verbose:
+        logging.getLogger().setLevel(logging.INFO)  # one line per job and per control command
     font = None
     try:
         font = load(args).printer.font
