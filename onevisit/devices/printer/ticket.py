@@ -117,7 +117,7 @@ def build_selftest(cfg: PrinterConfig, url: str, status: dict[str, object], now:
     b.text("居中 Centered", align="center")
     b.text("靠右 Right", align="right")
     b.text(" 反白 Inverted ", invert=True, align="center")
-    b.text("生僻字回退为图像：䶮 𠮷", align="left")  # not in GBK: drawn as raster even in GBK mode
+    b.text("GBK 以外的字符改为图像打印：€ ✓", align="left")  # not in GBK: raster even in GBK mode
     b.rule()
     b.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz", small=True)
     b.text("一二三四五六七八九十 养老 医疗 失业 工伤 生育", align="center")
