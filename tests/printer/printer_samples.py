@@ -39,7 +39,9 @@ def write_fixtures() -> None:
     FIXTURES.mkdir(exist_ok=True)
     (FIXTURES / "ticket-gbk-576.bin").write_bytes(build_ticket(sample_ticket(), PrinterConfig(chinese="gbk")))
     (FIXTURES / "ticket-raster-384.bin").write_bytes(
-        build_ticket(sample_ticket(priority=True), PrinterConfig(chinese="raster", width=384, native_qr=False))
+        build_ticket(
+            sample_ticket(priority=True), PrinterConfig(chinese="raster", width=384, native_qr=False)
+        )
     )
     now = dt.datetime(2026, 11, 23, 9, 0)
     (FIXTURES / "selftest-gbk-576.bin").write_bytes(

@@ -59,14 +59,18 @@ def test_characters_gbk_cannot_encode_fall_back_to_raster():
 
 def test_priority_ticket_shows_an_inverted_label():
     plain = tokenize(build_ticket(sample_ticket(), PrinterConfig(chinese="gbk")))
-    marked = tokenize(build_ticket(sample_ticket(priority=True, priority_label="敬老优先"), PrinterConfig(chinese="gbk")))
+    marked = tokenize(
+        build_ticket(sample_ticket(priority=True, priority_label="敬老优先"), PrinterConfig(chinese="gbk"))
+    )
     assert not any(t.name == "invert" and t.value == 1 for t in plain)
     assert any(t.name == "invert" and t.value == 1 for t in marked)
     assert "敬老优先" in "".join(str(t.value) for t in marked if t.name == "text")
 
 
 def test_next_in_line_says_so_instead_of_zero_ahead():
-    tokens = tokenize(build_ticket(sample_ticket(ahead=0, position=1, wait_minutes=0), PrinterConfig(chinese="gbk")))
+    tokens = tokenize(
+        build_ticket(sample_ticket(ahead=0, position=1, wait_minutes=0), PrinterConfig(chinese="gbk"))
+    )
     text = "".join(str(t.value) for t in tokens if t.name == "text")
     assert "您是下一位" in text and "前面还有 0 人" not in text
 

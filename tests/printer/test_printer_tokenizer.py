@@ -75,7 +75,10 @@ def test_gbk_character_split_across_chunks_is_held_back():
 
 def test_status_request_is_a_token_of_its_own():
     tokens = tokenize(b"\x1b@\x10\x04\x04AB\x10\x04\x01")
-    assert [(t.name, t.value) for t in tokens if t.name == "status_request"] == [("status_request", 4), ("status_request", 1)]
+    assert [(t.name, t.value) for t in tokens if t.name == "status_request"] == [
+        ("status_request", 4),
+        ("status_request", 1),
+    ]
 
 
 def test_high_bytes_outside_chinese_mode_are_code_page_text():

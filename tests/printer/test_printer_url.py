@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from onevisit.devices.printer.connection import connect
 from onevisit.devices.printer.conn_file import FileConnection
 from onevisit.devices.printer.conn_serial import SerialConnection
 from onevisit.devices.printer.conn_tcp import TcpConnection
+from onevisit.devices.printer.connection import connect
 from onevisit.devices.printer.errors import PrinterUrlError
 from onevisit.devices.printer.url import parse_printer_url
 

@@ -7,6 +7,7 @@ printer package itself never imports the queue.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -171,23 +172,29 @@ def cmd_virtual(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with printer:
-        ready = {"url": printer.url, "control": "%s:%d" % printer.control_address, "out": str(printer.out_dir)}
+        ready = {
+            "url": printer.url,
+            "control": "{}:{}".format(*printer.control_address),
+            "out": str(printer.out_dir),
+        }
         print(json.dumps(ready), flush=True)  # scripts read the actual ports from this line
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     default_url = PrinterConfig().url
     printer_opt = argparse.ArgumentParser(add_help=False)
-    printer_opt.add_argument("--printer", metavar="URL", help=f"printer URL (default: [printer] url; e.g. {default_url})")
+    printer_opt.add_argument(
+        "--printer", metavar="URL", help=f"printer URL (default: [printer] url; e.g. {default_url})"
+    )
 
     p = subparsers.add_parser("printer", help="ESC/POS printer: status, self-test, tickets", parents=[common])
     sub = p.add_subparsers(dest="printer_command", metavar="ACTION", required=True)
-    s = sub.add_parser("status", help="DLE EOT status as JSON (exit 1 when it cannot print)", parents=[common, printer_opt])
+    s = sub.add_parser(
+        "status", help="DLE EOT status as JSON (exit 1 when it cannot print)", parents=[common, printer_opt]
+    )
     s.set_defaults(handler=cmd_status)
     s = sub.add_parser("test", help="print the technician's self-test page", parents=[common, printer_opt])
     s.set_defaults(handler=cmd_test)
@@ -202,14 +209,21 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     s.set_defaults(handler=cmd_render)
     s = sub.add_parser("fault", help="change a running virtual printer's faults", parents=[common])
     s.add_argument("--control", type=_host_port, default=("127.0.0.1", 9101), metavar="HOST:PORT")
-    s.add_argument("words", nargs="+", metavar="COMMAND", help="e.g. paper out | paper ok | offline on | status")
+    s.add_argument(
+        "words", nargs="+", metavar="COMMAND", help="e.g. paper out | paper ok | offline on | status"
+    )
     s.set_defaults(handler=cmd_fault)
 
     v = subparsers.add_parser(
         "virtual-printer", help="a network ESC/POS printer that renders each job to PNG", parents=[common]
     )
     v.add_argument("--listen", type=_host_port, default=("127.0.0.1", 9100), metavar="HOST:PORT")
-    v.add_argument("--control", type=_host_port, metavar="HOST:PORT", help="fault control port (default: listen port + 1)")
+    v.add_argument(
+        "--control",
+        type=_host_port,
+        metavar="HOST:PORT",
+        help="fault control port (default: listen port + 1)",
+    )
     v.add_argument("--out", default="var/printer", metavar="DIR", help="where job-N.bin and job-N.png go")
     v.add_argument("--width", type=int, choices=(576, 384), default=576)
     v.add_argument("--paper", choices=("ok", "near_end", "out"), default="ok")
@@ -217,5 +231,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     v.add_argument("--cover-open", action="store_true")
     v.add_argument("--cutter-error", action="store_true")
     v.add_argument("--mute", action="store_true", help="never answer status (a powered-off printer)")
-    v.add_argument("--slow", type=float, default=0.0, metavar="SECONDS", help="delay per chunk and status reply")
+    v.add_argument(
+        "--slow", type=float, default=0.0, metavar="SECONDS", help="delay per chunk and status reply"
+    )
     v.set_defaults(handler=cmd_virtual)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import serial
 from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import Serial
@@ -44,10 +46,8 @@ class SerialConnection(Connection):
         return got[0] if got else None
 
     def drain(self) -> None:
-        try:
+        with contextlib.suppress(OSError, serial.SerialException):
             self._port.reset_input_buffer()
-        except (OSError, serial.SerialException):
-            pass
 
     def close(self) -> None:
         printer = getattr(self, "_printer", None)

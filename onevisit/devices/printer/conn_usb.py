@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import Usb
 
@@ -40,7 +42,5 @@ class UsbConnection(Connection):
     def close(self) -> None:
         printer = getattr(self, "_printer", None)
         if printer is not None:
-            try:
+            with contextlib.suppress(Exception):  # a device unplugged mid-job cannot be released
                 printer.close()
-            except Exception:  # a device unplugged mid-job cannot be released
-                pass

@@ -39,6 +39,7 @@ class Connection(ABC):
 
     def drain(self) -> None:
         """Drop stale input (a late reply to an earlier query) so it is not read as a new answer."""
+        return None
 
     @abstractmethod
     def close(self) -> None: ...

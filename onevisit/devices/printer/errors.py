@@ -31,8 +31,7 @@ FAULTS: dict[str, tuple[str, str, str]] = {
     ),
     "printer_offline": (
         "打印机暂时无法连接。您的号码已保留，请查看屏幕上的号码和二维码，或联系工作人员。",
-        "The printer is not responding. Your number is kept: see it and its QR code on screen, "
-        "or ask staff.",
+        "The printer is not responding. Your number is kept: see it and its QR code on screen, or ask staff.",
         "No status reply or the printer reports offline: check power, cable/network and the "
         "printer URL in config.toml ([printer] url).",
     ),

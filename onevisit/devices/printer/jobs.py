@@ -131,7 +131,9 @@ class Printer:
         Pages wider than the paper (config width, 576 or 384 dots) are scaled down to fit; grey and
         colour are dithered to black dots. Draw pages at the paper width for the sharpest result.
         """
-        return self.submit(build_pages(pages, self.config, cut_each=cut_each), kind="pages", ref=ref, wait=wait)
+        return self.submit(
+            build_pages(pages, self.config, cut_each=cut_each), kind="pages", ref=ref, wait=wait
+        )
 
     def submit(self, data: bytes, kind: str = "raw", ref: str | None = None, wait: bool = True) -> PrintJob:
         job = PrintJob(id=next(self._ids), kind=kind, ref=ref, data=data, created_at=self.clock.now())
@@ -148,7 +150,10 @@ class Printer:
         with self._changed:
             if job.state in (JobState.QUEUED, JobState.PRINTING):
                 raise OneVisitError(
-                    "print_job_busy", "正在打印，请稍候。", "This job is already printing; please wait.", job=job_id
+                    "print_job_busy",
+                    "正在打印，请稍候。",
+                    "This job is already printing; please wait.",
+                    job=job_id,
                 )
             if job.state == JobState.DONE and not reprint:
                 raise OneVisitError(

@@ -98,7 +98,9 @@ class JobBuilder:
         px = round((SMALL_PX if small else BASE_PX) * scale)
         pad = 2 * max(4, px // 5) if invert else 0
         for line in raster.wrap(text, px, self.width - pad, self.font):
-            img = raster.render_line(line, px, bold=bold, invert=invert, configured=self.font, max_width=self.width)
+            img = raster.render_line(
+                line, px, bold=bold, invert=invert, configured=self.font, max_width=self.width
+            )
             self.image(img, align=align)
 
     def _wrap_gbk(self, text: str, size: int, small: bool) -> list[str]:

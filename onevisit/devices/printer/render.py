@@ -32,7 +32,9 @@ _EC = {
 
 
 @lru_cache(maxsize=4096)
-def _glyph(ch: str, cell_w: int, cell_h: int, wide: bool, w: int, h: int, bold: bool, font: str | None) -> Image.Image:
+def _glyph(
+    ch: str, cell_w: int, cell_h: int, wide: bool, w: int, h: int, bold: bool, font: str | None
+) -> Image.Image:
     """One character cell, scaled w x h, black ink on white, mode L."""
     base_px = cell_h - 2 if wide else round(cell_h * 0.92)
     px = base_px * h
@@ -220,7 +222,9 @@ class Renderer:
             if not data:
                 log.warning("QR print with no stored data at offset %d", t.offset)
                 return
-            code = qrcode.QRCode(border=0, box_size=int(self.qr["size"]), error_correction=_EC[str(self.qr["ec"])])
+            code = qrcode.QRCode(
+                border=0, box_size=int(self.qr["size"]), error_correction=_EC[str(self.qr["ec"])]
+            )
             code.add_data(data.decode("utf-8", "replace"))
             code.make(fit=True)
             img = code.make_image(fill_color="black", back_color="white").get_image().convert("L")

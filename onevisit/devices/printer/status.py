@@ -117,7 +117,9 @@ def not_queried(detail: str) -> PrinterStatus:
 
 
 def silent(detail: str, raw: dict[int, int | None] | None = None) -> PrinterStatus:
-    return PrinterStatus(queried=True, answered=False, online=False, paper="unknown", raw=raw or {}, detail=detail)
+    return PrinterStatus(
+        queried=True, answered=False, online=False, paper="unknown", raw=raw or {}, detail=detail
+    )
 
 
 def parse_paper(value: int) -> Paper:

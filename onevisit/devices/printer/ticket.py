@@ -109,7 +109,9 @@ def build_selftest(cfg: PrinterConfig, url: str, status: dict[str, object], now:
     b.rule()
     b.text(f"URL: {url}", small=True)
     b.text(f"width {cfg.width} dots · chinese={cfg.chinese} · native_qr={cfg.native_qr}", small=True)
-    b.text(f"paper={status.get('paper')} online={status.get('online')} fault={status.get('fault')}", small=True)
+    b.text(
+        f"paper={status.get('paper')} online={status.get('online')} fault={status.get('fault')}", small=True
+    )
     b.rule()
     for scale in (1, 2, 3):
         b.text(f"x{scale} 社保 A012", scale=scale)

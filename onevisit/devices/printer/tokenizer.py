@@ -94,8 +94,10 @@ class Tokenizer:
     def close(self) -> None:
         """The stream ended: a half-sent command is an error."""
         if self._buf:
-            raise TokenizeError(self._start, f"stream ends inside a command ({len(self._buf)} bytes: "
-                                f"{bytes(self._buf[:12]).hex(' ')}...)")
+            raise TokenizeError(
+                self._start,
+                f"stream ends inside a command ({len(self._buf)} bytes: {bytes(self._buf[:12]).hex(' ')}...)",
+            )
 
     # -- one token at buffer index i; (None, 0) when more bytes are needed ----------------------
     def _next(self, i: int) -> tuple[Token | None, int]:
@@ -149,7 +151,9 @@ class Tokenizer:
         try:
             text = raw.decode("gbk") if self.chinese else raw.decode("cp437")
         except UnicodeDecodeError as err:
-            raise TokenizeError(off + err.start, f"bytes {raw[err.start : err.end].hex(' ')} are not GBK text") from None
+            raise TokenizeError(
+                off + err.start, f"bytes {raw[err.start : err.end].hex(' ')} are not GBK text"
+            ) from None
         return Token("text", off, raw, text), j - i
 
     def _command(self, i: int, off: int) -> tuple[Token | None, int]:

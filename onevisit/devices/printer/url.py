@@ -1,10 +1,10 @@
 """Printer URLs: the scheme picks the connection, the rest says where the printer is.
 
-    usb://VID:PID[?in_ep=0x82&out_ep=0x01]   hex vendor and product ids, e.g. usb://04b8:0202
-    serial:///dev/ttyS0?baud=9600            also parity=N|E|O, rtscts=1
-    tcp://HOST[:9100]                        a network printer's raw port
-    file:///path/out.bin                     append job bytes to a file (or /dev/usb/lp0)
-    virtual://HOST:PORT                      our virtual printer (a network printer that renders PNGs)
+usb://VID:PID[?in_ep=0x82&out_ep=0x01]   hex vendor and product ids, e.g. usb://04b8:0202
+serial:///dev/ttyS0?baud=9600            also parity=N|E|O, rtscts=1
+tcp://HOST[:9100]                        a network printer's raw port
+file:///path/out.bin                     append job bytes to a file (or /dev/usb/lp0)
+virtual://HOST:PORT                      our virtual printer (a network printer that renders PNGs)
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def parse_printer_url(url: str) -> PrinterUrl:
     if scheme == "usb":
         ids = parts.netloc.split(":")
         if len(ids) != 2 or not all(ids):
-            raise PrinterUrlError(url, "usb needs vendor and product ids: usb://VID:PID, e.g. usb://04b8:0202")
+            raise PrinterUrlError(
+                url, "usb needs vendor and product ids: usb://VID:PID, e.g. usb://04b8:0202"
+            )
         unknown = set(params) - {"in_ep", "out_ep"}
         if unknown:
             raise PrinterUrlError(url, f"unknown usb option(s) {sorted(unknown)}; known: in_ep, out_ep")
@@ -71,10 +73,14 @@ def parse_printer_url(url: str) -> PrinterUrl:
     if scheme == "serial":
         path = parts.path
         if parts.netloc or not path:
-            raise PrinterUrlError(url, "serial needs a device path: serial:///dev/ttyS0?baud=9600 (three slashes)")
+            raise PrinterUrlError(
+                url, "serial needs a device path: serial:///dev/ttyS0?baud=9600 (three slashes)"
+            )
         unknown = set(params) - {"baud", "parity", "rtscts"}
         if unknown:
-            raise PrinterUrlError(url, f"unknown serial option(s) {sorted(unknown)}; known: baud, parity, rtscts")
+            raise PrinterUrlError(
+                url, f"unknown serial option(s) {sorted(unknown)}; known: baud, parity, rtscts"
+            )
         baud = params.get("baud", "9600")
         if not baud.isdigit() or int(baud) not in _BAUDS:
             raise PrinterUrlError(url, f"baud {baud!r} is not one of {sorted(_BAUDS)}")

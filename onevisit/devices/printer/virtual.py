@@ -63,7 +63,12 @@ class Faults:
         if n == 1:
             return 0x12 | (0x08 if self.stops_printing() else 0)
         if n == 2:
-            return 0x12 | (0x04 if self.cover_open else 0) | (0x20 if out else 0) | (0x40 if self.cutter_error else 0)
+            return (
+                0x12
+                | (0x04 if self.cover_open else 0)
+                | (0x20 if out else 0)
+                | (0x40 if self.cutter_error else 0)
+            )
         if n == 3:
             return 0x12 | (0x08 if self.cutter_error else 0)
         return 0x12 | (0x0C if self.paper in ("near_end", "out") else 0) | (0x60 if out else 0)
@@ -157,10 +162,14 @@ class VirtualPrinter:
     def start(self) -> VirtualPrinter:
         for server in (self._server, self._control):
             if server is not None:
-                thread = threading.Thread(target=server.serve_forever, name="virtual-printer", daemon=True)
+                thread = threading.Thread(
+                    target=server.serve_forever, args=(0.05,), name="virtual-printer", daemon=True
+                )
                 thread.start()
                 self._threads.append(thread)
-        log.info("virtual printer on %s (control %s), jobs to %s", self.url, self.control_address, self.out_dir)
+        log.info(
+            "virtual printer on %s (control %s), jobs to %s", self.url, self.control_address, self.out_dir
+        )
         return self
 
     def stop(self) -> None:
@@ -265,7 +274,9 @@ class VirtualPrinter:
             time.sleep(faults.slow)
         sock.sendall(bytes([faults.status_byte(n)]))
 
-    def _finish(self, tokens: list[Token], *, cut: bool, rejected: str | None = None, tail: bytes = b"") -> None:
+    def _finish(
+        self, tokens: list[Token], *, cut: bool, rejected: str | None = None, tail: bytes = b""
+    ) -> None:
         data = b"".join(t.raw for t in tokens) + tail
         with self._lock:
             number = self._next
@@ -290,7 +301,9 @@ class VirtualPrinter:
             outcome = "printed"
             message = "" if cut else "no cut at the end of the job"
             if renderer.clipped:
-                message = (message + "; " if message else "") + f"content wider than {self.width} dots was clipped"
+                message = (
+                    message + "; " if message else ""
+                ) + f"content wider than {self.width} dots was clipped"
             log.info("job %d printed: %d bytes -> %s %s", number, len(data), png_path, message)
         with self._lock:
             self.jobs.append(VirtualJob(number, outcome, bin_path, png_path, len(data), cut, message, tokens))  # type: ignore[arg-type]
