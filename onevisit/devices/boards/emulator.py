@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import tty
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -106,6 +107,8 @@ class BoardEmulator:
         #: uses it to time the first byte of a frame on the wire.
         self.on_bytes = on_bytes
         self.stats = EmulatorStats()
+        #: Every well-formed command as it arrived: (monotonic time, address, kind), newest last.
+        self.received: deque[tuple[float, int, str]] = deque(maxlen=10000)
         self._boards: dict[int, BoardView] = {}
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -257,6 +260,7 @@ class BoardEmulator:
         assert isinstance(message, Command)
         with self._cond:
             self.stats.frames += 1
+            self.received.append((now, message.address, str(message.kind)))
         address = message.address
         if address in self.dead:
             with self._cond:
