@@ -103,7 +103,9 @@ class BoardContent:
 
     def _push_recent(self, number: str, window: int) -> None:
         kept = [(n, w) for n, w in self.recent if n != number]
-        self.recent = deque([(number, window), *kept], maxlen=self.recent.maxlen)
+        size = self.recent.maxlen or 3
+        # newest first; a deque built from a longer list would keep the tail, so cut it here
+        self.recent = deque([(number, window), *kept][:size], maxlen=size)
 
     def _text_for(self, board: BoardSpec) -> Shown:
         if board.kind == "main":
