@@ -151,6 +151,8 @@ class Announcer:
     # -- rendering -------------------------------------------------------------------------------
     def render(self, text: str) -> Pcm:
         speech = self.engine.synthesize(text)
+        if self.engine.name == "silent":
+            return speech  # nothing to hear: no chime, no repeats
         out = chime(speech.rate) + silence(speech.rate, 0.2) if self.with_chime else silence(speech.rate, 0.0)
         for i in range(self.repeat):
             out = out + speech

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import struct
@@ -29,6 +30,7 @@ def silence(rate: int, seconds: float) -> Pcm:
     return Pcm(rate, b"\x00\x00" * int(rate * seconds))
 
 
+@functools.lru_cache(maxsize=4)
 def chime(rate: int = 22050) -> Pcm:
     """A two-note 'ding-dong' (E6 then C6) with a soft decay, ~0.9 s: the hall's attention tone."""
     out = bytearray()
