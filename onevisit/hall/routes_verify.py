@@ -96,7 +96,9 @@ def verify_router(config) -> APIRouter:
             image = Image.open(io.BytesIO(data))
             image.load()
         except (UnidentifiedImageError, OSError):
-            raise _bad("not_an_image", "无法识别该图片，请上传照片或截图", "The file is not an image we can read") from None
+            raise _bad(
+                "not_an_image", "无法识别该图片，请上传照片或截图", "The file is not an image we can read"
+            ) from None
         texts = decode_qr(image)
         if not texts:
             return {

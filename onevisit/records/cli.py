@@ -52,16 +52,24 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     )
     p.set_defaults(handler=cmd_list)
 
-    p = sub.add_parser("seed", parents=[common], help="create the demo database: the demo citizens plus N random")
+    p = sub.add_parser(
+        "seed", parents=[common], help="create the demo database: the demo citizens plus N random"
+    )
     p.add_argument("--people", type=int, default=0, metavar="N", help="random citizens to add (default 0)")
     p.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (same seed, same people)")
     p.add_argument("--reset", action="store_true", help="delete the demo database first")
-    p.add_argument("--faces", metavar="DIR", help="folder with the demo reference photos (default ../shared/faces)")
+    p.add_argument(
+        "--faces", metavar="DIR", help="folder with the demo reference photos (default ../shared/faces)"
+    )
     p.set_defaults(handler=cmd_seed)
 
     p = sub.add_parser("fault", parents=[common], help="make the records backend fail, for tests and drills")
-    p.add_argument("mode", choices=["offline", "online", "lock"], help="offline: take the database away; "
-                   "online: bring it back; lock: hold its lock so every query times out")
+    p.add_argument(
+        "mode",
+        choices=["offline", "online", "lock"],
+        help="offline: take the database away; "
+        "online: bring it back; lock: hold its lock so every query times out",
+    )
     p.add_argument("--seconds", type=float, default=60, help="how long `lock` holds (default 60)")
     p.set_defaults(handler=cmd_fault)
 
@@ -72,10 +80,14 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     p.add_argument("--months", choices=RANGES, default="12", help="period: last 12 or 36 months, or all")
     p.add_argument("--printer", metavar="URL", help="printer URL (default: printer.url in config)")
     p.add_argument("--out", metavar="DIR", help="write PNG pages and a PDF here instead of printing")
-    p.add_argument("--width", type=int, choices=[576, 384], help="paper width in dots (default: printer.width)")
+    p.add_argument(
+        "--width", type=int, choices=[576, 384], help="paper width in dots (default: printer.width)"
+    )
     p.set_defaults(handler=cmd_cert_print)
 
-    p = subparsers.add_parser("verify-cert", parents=[common], help="check a certificate's QR payload or code")
+    p = subparsers.add_parser(
+        "verify-cert", parents=[common], help="check a certificate's QR payload or code"
+    )
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--payload", metavar="TEXT", help="the QR text (payload or verify URL)")
     group.add_argument("--image", metavar="PNG", help="an image of the certificate; its QR is decoded")
@@ -105,7 +117,10 @@ def cmd_list(args: argparse.Namespace) -> int:
             pension = f"  认证至 {p['certified_until'] or '—'}{'  有照片' if p['has_photo'] else '  无照片'}"
         print(f"{p['id_number']}  {p['name']}({p['gender']})  [{p['demo_key']}]  {p['about_zh']}{pension}")
     if not args.show_ids:
-        print("(ID numbers masked; --show-ids shows the synthetic demo numbers to type at a kiosk)", file=sys.stderr)
+        print(
+            "(ID numbers masked; --show-ids shows the synthetic demo numbers to type at a kiosk)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -119,8 +134,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
         config.path(config.records.database), today, args.people, args.seed, faces_dir=faces, reset=args.reset
     )
     if not result["photos"]:
-        print(f"note: no reference photos found under {faces}; face checks will say 'record incomplete'",
-              file=sys.stderr)
+        print(
+            f"note: no reference photos found under {faces}; face checks will say 'record incomplete'",
+            file=sys.stderr,
+        )
     _print_json(result)
     return 0
 
@@ -145,7 +162,9 @@ def cmd_fault(args: argparse.Namespace) -> int:
         print("records backend online")
     else:
         conn = backend.hold_lock()
-        print(f"records database locked for {args.seconds:g} s (queries time out after {backend.timeout:g} s)")
+        print(
+            f"records database locked for {args.seconds:g} s (queries time out after {backend.timeout:g} s)"
+        )
         sys.stdout.flush()
         try:
             threading.Event().wait(args.seconds)
@@ -187,7 +206,10 @@ def cmd_cert_print(args: argparse.Namespace) -> int:
 
 def _report(verdict: Verdict) -> int:
     _print_json(verdict.to_dict())
-    print(("VALID: " if verdict.valid else "INVALID: ") + f"{verdict.reason_zh} / {verdict.reason_en}", file=sys.stderr)
+    print(
+        ("VALID: " if verdict.valid else "INVALID: ") + f"{verdict.reason_zh} / {verdict.reason_en}",
+        file=sys.stderr,
+    )
     return 0 if verdict.valid else EXIT_INVALID
 
 
@@ -198,10 +220,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.serial is not None:
         if not args.code:
             raise OneVisitError("code_required", "请输入验证码", "--serial needs --code")
-        row = CertificateRegister(config.path(config.records.certificates_db)).check_code(args.serial, args.code)
+        row = CertificateRegister(config.path(config.records.certificates_db)).check_code(
+            args.serial, args.code
+        )
         if row is None:
-            return _report(Verdict(False, "not_registered", "证明编号与验证码不匹配，或本大厅未签发该证明",
-                                   "No certificate with this serial and code was issued by this hall"))
+            return _report(
+                Verdict(
+                    False,
+                    "not_registered",
+                    "证明编号与验证码不匹配，或本大厅未签发该证明",
+                    "No certificate with this serial and code was issued by this hall",
+                )
+            )
         _print_json({"valid": True, "code": "registered", "certificate": row})
         return 0
     key = parse_public_key(args.public_key) if args.public_key else hall_public_key(config)
@@ -211,7 +241,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             raise OneVisitError("image_missing", "找不到图片文件", f"No image at {path}")
         texts = decode_qr(path)
         if not texts:
-            return _report(Verdict(False, "no_qr", "图片中未识别到二维码", "No QR code could be read in the image"))
+            return _report(
+                Verdict(False, "no_qr", "图片中未识别到二维码", "No QR code could be read in the image")
+            )
         verdicts = [verify(t, key) for t in texts]
         return _report(next((v for v in verdicts if v.valid), verdicts[0]))
     return _report(verify(args.payload, key))
@@ -229,4 +261,3 @@ def cmd_keys_show(args: argparse.Namespace) -> int:
         }
     )
     return 0
-

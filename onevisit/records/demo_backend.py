@@ -222,7 +222,10 @@ class DemoBackend:
     def hold_lock(self) -> sqlite3.Connection:
         """Take the database's write lock and keep it: the "backend hangs" fault. Close to release."""
         conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        # In WAL mode readers ignore an ordinary write lock; exclusive locking mode shuts them out too.
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
         conn.execute("BEGIN EXCLUSIVE")
+        conn.execute("SELECT count(*) FROM people").fetchone()
         return conn
 
 
@@ -410,8 +413,14 @@ def _store(
 
 
 def default_faces_dir(config) -> Path:
-    """../shared/faces next to the repository, where this workplace keeps face test photos."""
-    return config.base_dir.resolve().parent / "shared" / "faces"
+    """The nearest `shared/faces` beside the repository or one of its parent folders, where this
+    workplace keeps the face test photos (a worktree may sit a level deeper than the main copy)."""
+    base = config.base_dir.resolve()
+    for folder in base.parents:
+        candidate = folder / "shared" / "faces"
+        if candidate.is_dir():
+            return candidate
+    return base.parent / "shared" / "faces"
 
 
 def seed_demo(

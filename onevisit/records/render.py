@@ -86,7 +86,7 @@ class Layout:
         return _font(self.path, size)
 
     def text_width(self, text: str, size: int) -> int:
-        return int(math.ceil(self.font(size).getlength(text)))
+        return math.ceil(self.font(size).getlength(text))
 
     # Small element makers
 
@@ -403,10 +403,7 @@ class Layout:
             (c.serial, s.body),
         ]
         text_h = sum(size + 10 for _t, size in labels)
-        if s.qr_beside:
-            height = max(qr_img.height, text_h) + 8
-        else:
-            height = qr_img.height + text_h + 8
+        height = max(qr_img.height, text_h) + 8 if s.qr_beside else qr_img.height + text_h + 8
 
         def draw(d: ImageDraw.ImageDraw, img: Image.Image, y: int) -> None:
             if s.qr_beside:
