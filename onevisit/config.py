@@ -224,6 +224,14 @@ class VerificationConfig(Strict):
 class RecordsConfig(Strict):
     type: Literal["demo"] = "demo"
     database: str = "var/records.db"
+    #: Seconds to wait for the business system (the demo's SQLite lock) before "unavailable".
+    timeout: float = Field(2.0, gt=0, le=60)
+    #: The hall's own register of issued certificates (serial, verification code, digest).
+    certificates_db: str = "var/certificates.db"
+    #: Hall code at the front of certificate serial numbers: SFQ + date + daily sequence.
+    serial_prefix: str = Field("SFQ", pattern=r"^[A-Z0-9]{2,8}$")
+    #: Longest page of a printed certificate before it continues on the next (mm of paper).
+    page_max_mm: int = Field(297, ge=120, le=2000)
 
 
 class CardReaderConfig(Strict):
