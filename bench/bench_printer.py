@@ -16,13 +16,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from onevisit.config import PrinterConfig  # noqa: E402
-from onevisit.devices.printer import JobState, Printer  # noqa: E402
-from onevisit.devices.printer.render import render  # noqa: E402
-from onevisit.devices.printer.ticket import build_ticket  # noqa: E402
-from onevisit.devices.printer.tokenizer import tokenize  # noqa: E402
-from onevisit.devices.printer.virtual import VirtualPrinter  # noqa: E402
-from tests.printer.printer_samples import sample_ticket  # noqa: E402
+from onevisit.config import PrinterConfig
+from onevisit.devices.printer import JobState, Printer
+from onevisit.devices.printer.render import render
+from onevisit.devices.printer.ticket import build_ticket
+from onevisit.devices.printer.tokenizer import tokenize
+from onevisit.devices.printer.virtual import VirtualPrinter
+from tests.printer.printer_samples import sample_ticket
 
 
 def ms(values: list[float]) -> str:
@@ -34,7 +34,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     ticket = sample_ticket()
-    print(f"{'mode':22} {'bytes':>7} {'build':>10} {'render':>10} {'9600 baud':>10} {'115200':>8} {'network':>10}")
+    print(
+        f"{'mode':22} {'bytes':>7} {'build':>10} {'render':>10} {'9600 baud':>10} {'115200':>8} {'network':>10}"
+    )
     for chinese, width, native_qr in (
         ("gbk", 576, True),
         ("raster", 576, True),
@@ -67,8 +69,12 @@ def main() -> None:
         print(
             f"{label:22} {len(data):7d} {ms(build)} {ms(draw)} {serial_9600:8.1f} s {serial_115200:6.2f} s {ms(net)}"
         )
-    print(f"(median of {args.runs}; build = layout to bytes, render = tokenize + draw as the virtual printer does;")
-    print(" network = status check, send, status check over TCP to the virtual printer, which renders the PNG)")
+    print(
+        f"(median of {args.runs}; build = layout to bytes, render = tokenize + draw as the virtual printer does;"
+    )
+    print(
+        " network = status check, send, status check over TCP to the virtual printer, which renders the PNG)"
+    )
 
 
 if __name__ == "__main__":
