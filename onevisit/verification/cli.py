@@ -88,20 +88,15 @@ def _verify_face(args: argparse.Namespace) -> int:
     return 0 if row["match"] else 1
 
 
-def _records(config, args: argparse.Namespace, id_number):
+def _records(config, args: argparse.Namespace, id_number, today):
+    """The records backend config names (the demo one, seeded on first use), or one photo file."""
     if args.reference:
         from onevisit.verification.photo_records import PhotoFileRecords
 
         return PhotoFileRecords(id_number, Path(args.reference), config.verification.certification_months)
-    try:
-        from onevisit.records.demo_backend import open_backend
-    except ImportError:
-        raise OneVisitError(
-            "records_missing",
-            "未配置社保业务系统，请用 --reference 指定照片",
-            "No records backend is installed here; pass --reference PHOTO",
-        ) from None
-    return open_backend(config)
+    from onevisit.records.demo_backend import ensure_seeded
+
+    return ensure_seeded(config, today)
 
 
 def _certify(args: argparse.Namespace) -> int:
@@ -120,7 +115,8 @@ def _certify(args: argparse.Namespace) -> int:
             challenges = parse_challenges(args.challenges)
         except ValueError as exc:
             raise OneVisitError("challenges", "动作名称有误", str(exc)) from None
-    records = _records(config, args, id_number)
+    clock = SystemClock(config.hall.timezone)
+    records = _records(config, args, id_number, clock.now().date())
 
     def emit(event: dict) -> None:
         print(json.dumps({"event": event}, ensure_ascii=False), file=sys.stderr, flush=True)

@@ -26,7 +26,7 @@ from onevisit.config import Config
 from onevisit.devices.camera import Camera, CameraError, Frame, ImageError, load_image_bytes
 from onevisit.errors import OneVisitError
 from onevisit.identity import IdNumber
-from onevisit.records.backend import BackendUnavailable, CertificationResult, RecordsBackend
+from onevisit.records.backend import BackendUnavailable, CertificationResult, RecordIncomplete, RecordsBackend
 from onevisit.verification.analysis import FaceAnalyzer, FaceObservation
 from onevisit.verification.audit import AuditStore
 from onevisit.verification.errors import FaceError
@@ -243,7 +243,11 @@ class CertificationFlow:
 
     def _reference(self, id_number: IdNumber) -> Any:
         """The reference, encoded once when the matcher supports it; None if unusable."""
-        data = self.records.reference_photo(id_number)
+        try:
+            data = self.records.reference_photo(id_number)
+        except RecordIncomplete:
+            log.warning("no reference photo on file for %s", id_number.masked)
+            return None
         try:
             image = load_image_bytes(data, source="reference photo")
             sample = FaceSample(image, None, source="reference photo")

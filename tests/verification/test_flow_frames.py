@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from onevisit.cli import main
-from onevisit.devices.camera import load_image, open_camera
+from onevisit.devices.camera import load_image, load_image_bytes, open_camera
 from onevisit.errors import OneVisitError
 from onevisit.identity import parse_id
 from onevisit.records.backend import PensionStatus
@@ -263,6 +263,8 @@ def test_certify_command_on_a_still_photo(tmp_path, still, faces_dir, capsys) ->
     assert "max_attempts = 3\n" in text
     text = text.replace("max_attempts = 3\n", "max_attempts = 1\nchallenge_seconds = 1.0\n", 1)
     text = text.replace('secrets_dir = "var/secrets"', f'secrets_dir = "{tmp_path}/secrets"')
+    assert 'database = "var/records.db"' in text
+    text = text.replace('database = "var/records.db"', f'database = "{tmp_path}/records.db"')
     cfg = tmp_path / "config.toml"
     cfg.write_text(text, encoding="utf-8")
     code = main(
@@ -288,6 +290,18 @@ def test_certify_command_on_a_still_photo(tmp_path, still, faces_dir, capsys) ->
     assert body["attempts"][0]["challenges"] == ["blink", "turn_left"]
     assert "pension_certification.started" in captured.err
     assert PENSIONER not in captured.out + captured.err
+    # Without --reference: the demo records backend (seeded on first use) supplies the photo.
+    import datetime as _dt
+
+    from onevisit.records.demo_backend import demo_id, seed_demo
+
+    seed_demo(tmp_path / "records.db", _dt.date.today(), faces_dir=faces_dir)
+    due = demo_id("pensioner_due").value
+    code = main(["certify", "--config", str(cfg), "--id", due, "--camera", f"frames://{still}?loop=1"])
+    captured = capsys.readouterr()
+    assert code == 1 and "FAILED" in captured.out and "window ticket tag" in captured.out
+    assert due not in captured.out + captured.err
+    assert (tmp_path / "records.db").exists()
     bad = main(
         [
             "certify",
@@ -316,3 +330,41 @@ def test_certify_command_on_a_still_photo(tmp_path, still, faces_dir, capsys) ->
         ]
     )
     assert wrong == 2
+
+
+def test_certify_against_the_demo_records_backend(
+    config, clock, tmp_path, faces_dir, matcher, analyzer
+) -> None:
+    """The demo pensioner due for certification holds up their own photo: refused, and the
+    failed attempt is on their record for the window; their certified-until does not move."""
+    from onevisit.records.demo_backend import demo_id, ensure_seeded
+
+    records_conf = config.records.model_copy(update={"database": str(tmp_path / "records.db")})
+    cfg = fast(config, max_attempts=1).model_copy(update={"records": records_conf})
+    today = clock.now().date()
+    backend = ensure_seeded(cfg, today)
+    pid = demo_id("pensioner_due", today)
+    before = backend.pension_status(pid)
+    assert before.due(today)
+    photo = load_image_bytes(backend.reference_photo(pid))
+    frame = tmp_path / "held-up.jpg"
+    save_rgb(frame, cv2.resize(photo, (640, 480)))
+    events: list[dict] = []
+    result = _flow(cfg, backend, clock, matcher, analyzer, events).run(
+        pid, open_camera(f"frames://{frame}?loop=1"), ["open_mouth"]
+    )
+    assert result.outcome == "failed"
+    attempts = backend.certification_attempts(pid)
+    assert len(attempts) == 1 and attempts[0]["passed"] is False and attempts[0]["method"] == "face_kiosk"
+    assert backend.pension_status(pid).certified_until == before.certified_until
+    # No photo on file: straight to a window, the camera never used.
+    incomplete = demo_id("incomplete", today)
+    assert backend.pension_status(incomplete).due(today)
+    camera = open_camera(f"frames://{frame}")
+    result = _flow(cfg, backend, clock, matcher, analyzer).run(incomplete, camera)
+    assert result.reason == "reference_unusable" and camera.health().frames == 0
+    assert result.window_tag == "pension certification failed: The photo on file cannot be used for comparison"
+    # A demo pensioner already certified is told so without the camera.
+    certified = demo_id("pensioner_certified", today)
+    camera = open_camera(f"frames://{frame}")
+    assert _flow(cfg, backend, clock, matcher, analyzer).run(certified, camera).outcome == "not_due"
