@@ -39,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     certify.add_argument("--camera", help="camera URL (default: camera.url in config)")
     certify.add_argument("--challenges", help="comma-separated, e.g. blink,turn_left (default: random)")
     certify.add_argument(
-        "--reference", metavar="PHOTO", help="reference photo instead of the records backend"
+        "--reference",
+        metavar="PHOTO",
+        help="compare with this photo instead of the records backend's (nothing is recorded)",
     )
     certify.add_argument("--kiosk", help="kiosk name recorded with the result")
     certify.add_argument("--json", action="store_true", help="print the result as JSON")
