@@ -64,12 +64,7 @@ LABELLED = {
 
 
 def kiosk_frame(photo: Path) -> np.ndarray:
-    image = load_image(photo)
-    (top, right, bottom, left), *_ = FaceAnalyzer(640).detect(image)
-    cx, cy, width = (left + right) / 2, (top + bottom) / 2, (right - left) / 0.35
-    x0, y0 = int(max(0, cx - width / 2)), int(max(0, cy - width * 3 / 8))
-    crop = image[y0 : int(y0 + width * 3 / 4), x0 : int(x0 + width)]
-    return cv2.resize(crop, (640, 480), interpolation=cv2.INTER_AREA)
+    return kiosk_view(load_image(photo))
 
 
 def timed(fn, repeat: int) -> float:

@@ -47,6 +47,22 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     certify.add_argument("--json", action="store_true", help="print the result as JSON")
     certify.set_defaults(handler=_certify)
 
+    clip = subparsers.add_parser(
+        "face-clip",
+        parents=[common],
+        help="make a frames:// clip of a photo's face doing liveness actions (demo and tests)",
+        description="Warps the photo along synthetic landmark motion: a stand-in for a live person for "
+        "the demo's file camera. It is also the 2D-puppet attack action liveness cannot stop.",
+    )
+    clip.add_argument("photo", help="a photo with exactly one face")
+    clip.add_argument("out", help="folder to write numbered JPEG frames into")
+    clip.add_argument(
+        "--actions",
+        default="still,blink,open_mouth,turn_left,turn_right,nod",
+        help="comma-separated from still, blink, open_mouth, turn_left, turn_right, nod",
+    )
+    clip.set_defaults(handler=_face_clip)
+
 
 def _verify_face(args: argparse.Namespace) -> int:
     from onevisit.cli import load
@@ -88,6 +104,31 @@ def _verify_face(args: argparse.Namespace) -> int:
     if "error" in row:
         return 2
     return 0 if row["match"] else 1
+
+
+def _face_clip(args: argparse.Namespace) -> int:
+    from onevisit.devices.camera import load_image
+    from onevisit.devices.camera.puppet import ACTIONS, kiosk_view, write_clip
+
+    actions = [a.strip() for a in args.actions.split(",") if a.strip()]
+    unknown = [a for a in actions if a not in ACTIONS]
+    if unknown or not actions:
+        raise OneVisitError(
+            "actions", "动作名称有误", f"unknown action(s) {unknown}; choose from {', '.join(ACTIONS)}"
+        )
+    try:
+        image = kiosk_view(load_image(args.photo))
+    except ValueError as exc:
+        raise OneVisitError("several_faces", "照片中应只有一张人脸", str(exc)) from None
+    try:
+        folder = write_clip(image, actions, Path(args.out))
+    except ValueError as exc:
+        raise OneVisitError("several_faces", "照片中应只有一张人脸", str(exc)) from None
+    count = len(list(folder.glob("*.jpg")))
+    print(
+        json.dumps({"folder": str(folder), "frames": count, "camera": f"frames://{folder.resolve()}?fps=10"})
+    )
+    return 0
 
 
 def _records(config, args: argparse.Namespace, id_number, today):

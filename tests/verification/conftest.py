@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from onevisit.config import VerificationConfig
 from onevisit.devices.camera import load_image
+from onevisit.devices.camera.puppet import kiosk_view
 from onevisit.verification.analysis import FaceAnalyzer
 from onevisit.verification.matcher import LocalMatcher
 from onevisit.verification.pairs import EncodingCache
@@ -31,18 +31,9 @@ def analyzer() -> FaceAnalyzer:
     return FaceAnalyzer(320)
 
 
-def kiosk_frame(photo: Path, face_fraction: float = 0.35) -> np.ndarray:
+def kiosk_frame(photo: Path) -> np.ndarray:
     """A 640×480 frame with the photo's face at a kiosk distance (face ≈ a third of the width)."""
-    image = load_image(photo)
-    boxes = FaceAnalyzer(640).detect(image)
-    assert len(boxes) == 1, f"{photo} should show one face"
-    top, right, bottom, left = boxes[0]
-    cx, cy, size = (left + right) / 2, (top + bottom) / 2, right - left
-    width = size / face_fraction
-    height = width * 3 / 4
-    x0, y0 = int(max(0, cx - width / 2)), int(max(0, cy - height / 2))
-    crop = image[y0 : int(y0 + height), x0 : int(x0 + width)]
-    return cv2.resize(crop, (640, 480), interpolation=cv2.INTER_AREA)
+    return kiosk_view(load_image(photo))
 
 
 @pytest.fixture(scope="session")

@@ -363,8 +363,80 @@ def test_certify_against_the_demo_records_backend(
     camera = open_camera(f"frames://{frame}")
     result = _flow(cfg, backend, clock, matcher, analyzer).run(incomplete, camera)
     assert result.reason == "reference_unusable" and camera.health().frames == 0
-    assert result.window_tag == "pension certification failed: The photo on file cannot be used for comparison"
+    assert (
+        result.window_tag == "pension certification failed: The photo on file cannot be used for comparison"
+    )
     # A demo pensioner already certified is told so without the camera.
     certified = demo_id("pensioner_certified", today)
     camera = open_camera(f"frames://{frame}")
     assert _flow(cfg, backend, clock, matcher, analyzer).run(certified, camera).outcome == "not_due"
+
+
+# -- the pass path, on a photo made to move (see onevisit/devices/camera/puppet.py) -----------
+
+
+def _clip(folder: Path, parts: list[np.ndarray]) -> Path:
+    folder.mkdir()
+    for i, frame in enumerate(parts):
+        save_rgb(folder / f"{i:05d}.jpg", frame)
+    return folder
+
+
+def test_a_face_doing_the_actions_passes_and_is_recorded(
+    config, clock, tmp_path, obama_frame, faces_dir, matcher, analyzer
+) -> None:
+    from onevisit.devices.camera.puppet import puppet_frames
+
+    frames = puppet_frames(obama_frame, ["still", "blink", "still", "turn_left", "still", "still"])
+    clip = _clip(tmp_path / "clip", frames)
+    pid = parse_id(PENSIONER)
+    # The reference is a different photo of the same man.
+    records = PhotoFileRecords(pid, faces_dir / "face_recognition/examples/obama2.jpg")
+    events: list[dict] = []
+    prompts: list[str] = []
+    flow = _flow(fast(config, challenge_seconds=8), records, clock, matcher, analyzer, events, prompts)
+    result = flow.run(pid, open_camera(f"frames://{clip}"), ["blink", "turn_left"])
+    assert result.outcome == "passed", result.to_dict()
+    attempt = result.attempts[0]
+    assert attempt.completed == ["blink", "turn_left"]
+    assert attempt.match and attempt.match["match"] and attempt.match["margin"] > 0
+    assert attempt.continuity and attempt.continuity["match"]
+    assert result.certified_until == "2027-11-23"
+    assert records.results[-1].passed and records.results[-1].method == "face_kiosk"
+    assert records.results[-1].distance == attempt.match["distance"]
+    assert [e["type"].split(".")[1] for e in events] == ["started", "passed"]
+    assert prompts[:3] == ["请正对屏幕，保持不动", "请眨眨眼", "请向左转头"]
+    # Asked for other actions, the same clip does not pass.
+    again = _flow(fast(config, challenge_seconds=8, max_attempts=1), records, clock, matcher, analyzer)
+    records.status = PensionStatus(True)
+    result = again.run(pid, open_camera(f"frames://{clip}"), ["nod", "open_mouth"])
+    assert result.outcome == "failed" and result.attempts[0].reason in ("challenge_timeout", "camera_ended")
+
+
+def test_a_face_swap_after_the_actions_fails(
+    config, clock, tmp_path, obama_frame, biden_frame, faces_dir, matcher, analyzer
+) -> None:
+    """Someone live does the actions, then the pensioner's photo is held up for the match."""
+    from onevisit.devices.camera.puppet import puppet_frames
+
+    # The nod completes on the clip's second-last frame; the photo is up from the next one.
+    live = puppet_frames(obama_frame, ["still", "blink", "still", "nod"])[:-1]
+    clip = _clip(tmp_path / "swap", [*live, *[biden_frame] * 6])
+    pid = parse_id(PENSIONER)
+    records = PhotoFileRecords(
+        pid, faces_dir / "face_recognition/examples/knn_examples/train/biden/biden.jpg"
+    )
+    flow = _flow(fast(config, challenge_seconds=8, max_attempts=1), records, clock, matcher, analyzer)
+    result = flow.run(pid, open_camera(f"frames://{clip}"), ["blink", "nod"])
+    assert result.outcome == "failed"
+    attempt = result.attempts[0]
+    assert attempt.completed == ["blink", "nod"]
+    assert attempt.reason == "face_changed", attempt.to_dict()
+    assert attempt.match and attempt.match["match"]  # the held-up photo alone would have matched
+    assert result.window_tag == "pension certification failed: A different face appeared after the actions"
+    assert records.status.certified_until is None
+    # Swapped a moment later (the live face still seen for the match): the match itself refuses.
+    late = _clip(tmp_path / "late", [*live, *live[-1:] * 4, *[biden_frame] * 6])
+    flow = _flow(fast(config, challenge_seconds=8, max_attempts=1), records, clock, matcher, analyzer)
+    result = flow.run(pid, open_camera(f"frames://{late}"), ["blink", "nod"])
+    assert result.outcome == "failed" and result.attempts[0].reason in ("no_match", "face_changed")
