@@ -24,6 +24,7 @@ import numpy as np
 
 from onevisit.config import VerificationConfig
 from onevisit.devices.camera import load_image, open_camera
+from onevisit.devices.camera.puppet import kiosk_view
 from onevisit.verification.analysis import FaceAnalyzer
 from onevisit.verification.liveness import LandmarkFrame, LandmarkLiveness
 from onevisit.verification.matcher import FaceSample, LocalMatcher
