@@ -49,7 +49,7 @@ def test_sam_reader_reads_the_card_once_per_placing(emulated):
 
 @pytest.mark.parametrize("fault, code", [("checksum", "card_garbled"), ("garbled", None)])
 def test_sam_reader_faults_are_errors_and_the_next_read_works(emulated, fault, code):
-    emulator, url = emulated(fault=fault, fault_count=1, always=True)
+    _emulator, url = emulated(fault=fault, fault_count=1, always=True)
     reader = open_card_reader(url, today=lambda: TODAY)
     try:
         with pytest.raises(CardReadError) as err:

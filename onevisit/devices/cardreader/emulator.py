@@ -8,6 +8,7 @@ garbled (the text block is noise), slow (answers after --delay seconds), silent 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -121,10 +122,8 @@ class PtyLink:
 
     def close(self) -> None:
         for fd in (self.master, self._slave):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         if self.link.is_symlink():
             self.link.unlink()
 
@@ -176,10 +175,8 @@ def run(args) -> int:
     except (EOFError, KeyboardInterrupt):
         # stdin closed (run from a script): keep serving until the process is stopped
         if not stop.is_set():
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 stop.wait()
-            except KeyboardInterrupt:
-                pass
     finally:
         stop.set()
         link.close()
