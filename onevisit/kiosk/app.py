@@ -150,11 +150,9 @@ class KioskApp(App):
 
     def toggle_elderly(self) -> None:
         self.set_elderly(not self.elderly)
-        self.refresh_current()
 
     def toggle_lang(self) -> None:
         self.lang = other(self.lang)
-        self.refresh_current()
 
     def matter_name(self, code: str) -> str:
         try:
@@ -176,6 +174,7 @@ class KioskApp(App):
         self.root_widget.add_widget(self.sm)
         self.overlay = None
         Window.bind(size=self._on_size, on_key_down=self._on_key)
+        self.bind(lang=lambda *_: self.refresh_current(), scale=lambda *_: self.refresh_current())
         self._on_size(Window, Window.size)
         Clock.schedule_interval(self._tick, 1.0)
         Clock.schedule_interval(self._poll_card, 0.5)
@@ -221,6 +220,9 @@ class KioskApp(App):
             self._history.append(self.sm.current)
         target = self.screen(name)
         target.dirty = True
+        if self.sm.current == name:
+            target.refresh()
+            target.dirty = False
         self.sm.current = name
         self.idle.active = name != "home"
         self.idle.touch()

@@ -34,11 +34,16 @@ class KButton(ButtonBehavior, Label):
     _FG = {"primary": "on_primary", "secondary": "primary", "danger": "on_danger", "selected": "on_primary",
            "bar_button": "primary"}
 
-    def bg_name(self) -> str:
-        return "disabled_bg" if self.disabled else self._BG[self.kind]
+    # kind/disabled are arguments so the kv rule re-evaluates when they change
+    def bg_name(self, kind: str, disabled: bool) -> str:
+        return "disabled_bg" if disabled else self._BG[kind]
 
-    def fg_name(self) -> str:
-        return self._FG[self.kind]
+    def fg_name(self, kind: str) -> str:
+        return self._FG[kind]
+
+
+class BarButton(KButton):
+    """Language and text-size switches: fixed width so the hall name keeps its room."""
 
 
 class Card(BoxLayout):
@@ -132,6 +137,11 @@ class KioskScreen(Screen):
     def body(self) -> BoxLayout:
         return self.ids.body
 
+    @property
+    def footer(self) -> BoxLayout:
+        """Fixed above the back/home bar: the screen's main action never scrolls out of reach."""
+        return self.ids.footer
+
     def on_pre_enter(self, *args):
         if self.dirty:
             self.refresh()
@@ -142,6 +152,7 @@ class KioskScreen(Screen):
         """Rebuild the body for the current language, scale, orientation and session."""
         self.title_text = self.app.t(self.title_key) if self.title_key else ""
         self.body.clear_widgets()
+        self.footer.clear_widgets()
         self.build_body(self.body)
 
     def build_body(self, body: BoxLayout) -> None:

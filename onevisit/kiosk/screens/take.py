@@ -60,7 +60,13 @@ class TakeScreen(KioskScreen):
             info = avail.get(matter.code)
             card = MatterCard(selected=matter.code in session.matters)
             name = matter.name_zh if app.lang == "zh" else matter.name_en
-            card.add_widget(self.label(name, role="title", bold=True, tone="primary"))
+            head = BoxLayout(size_hint_y=None, spacing=dp(10))
+            head.add_widget(self.label(name, role="title", bold=True, tone="primary"))
+            card.mark = self.label("", role="body", tone="ok", align="right", bold=True)
+            card.mark.size_hint_x = 0.3
+            head.add_widget(card.mark)
+            head.bind(minimum_height=head.setter("height"))
+            card.add_widget(head)
             if info is None:
                 card.add_widget(self.label(app.t("unavailable"), tone="danger"))
                 card.disabled = True
@@ -96,10 +102,10 @@ class TakeScreen(KioskScreen):
 
         self.status = BoxLayout(orientation="vertical", size_hint_y=None, spacing=dp(10))
         self.status.bind(minimum_height=self.status.setter("height"))
-        body.add_widget(self.status)
+        self.footer.add_widget(self.status)
         self.confirm = KButton(text=app.t("take.confirm"), hfactor=1.3, role="title")
         self.confirm.bind(on_release=lambda *_: self.submit())
-        body.add_widget(self.confirm)
+        self.footer.add_widget(self.confirm)
         self.update()
 
     def toggle(self, code: str) -> None:
@@ -130,6 +136,8 @@ class TakeScreen(KioskScreen):
             else:
                 for lbl in self.error_labels(self.error):
                     self.status.add_widget(lbl)
+        for code, card in self.cards.items():
+            card.mark.text = app.t("take.selected") if code in app.session.matters else ""
         self.confirm.disabled = self.working or not app.session.matters
         self.confirm.text = app.t("take.retry" if isinstance(self.error, HallUnavailable) else "take.confirm")
 

@@ -113,7 +113,7 @@ class TicketScreen(KioskScreen):
         done.bind(on_release=lambda *_: app.go_home())
         row.add_widget(reprint)
         row.add_widget(done)
-        body.add_widget(row)
+        self.footer.add_widget(row)
 
     def _reprint(self) -> None:
         self.print_ticket()
