@@ -7,10 +7,11 @@ import collections
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -22,7 +23,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from onevisit.config import Config
-from onevisit.devices.cardreader import CardReadError, open_card_reader
+from onevisit.devices.cardreader import CardReadError
 from onevisit.errors import OneVisitError
 from onevisit.identity import redact_ids
 from onevisit.kiosk import theme
@@ -79,7 +80,12 @@ SCREENS = (
 
 class KioskRoot(FloatLayout):
     def on_touch_down(self, touch):
-        App.get_running_app().activity()
+        app = App.get_running_app()
+        if app.overlay is not None:
+            # while "need more time?" is asked, only its buttons answer; a touch must not both
+            # dismiss the question and press whatever lies underneath
+            return app.overlay.on_touch_down(touch)
+        app.activity()
         return super().on_touch_down(touch)
 
 
@@ -104,6 +110,7 @@ class KioskApp(App):
         today: Callable[[], dt.date] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         background: bool = True,
+        realtime_idle: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -115,6 +122,7 @@ class KioskApp(App):
         self.today = today or dt.date.today
         self.monotonic = monotonic
         self.background = background
+        self.realtime_idle = realtime_idle
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-io")
         self._history: list[str] = []
         self._card_polling = False
@@ -262,8 +270,15 @@ class KioskApp(App):
 
     def identified(self) -> None:
         purpose = self.session.purpose or "take"
-        self.go({"take": "take", "certificate": "certificate", "face": "face", "records": "records",
-                 "appointment": "appointment"}.get(purpose, "take"))
+        self.go(
+            {
+                "take": "take",
+                "certificate": "certificate",
+                "face": "face",
+                "records": "records",
+                "appointment": "appointment",
+            }.get(purpose, "take")
+        )
 
     def take_number_for_window(self, tag: str) -> None:
         """Self-service failed: a ticket for a window, tagged with what was tried."""
@@ -277,7 +292,8 @@ class KioskApp(App):
         self._update_idle()
 
     def _tick(self, dt_: float) -> None:
-        self.advance_idle(dt_)
+        if self.realtime_idle:  # tests drive the idle watch with advance_idle instead
+            self.advance_idle(dt_)
 
     def advance_idle(self, seconds: float) -> None:
         if self.idle.tick(seconds):
@@ -305,7 +321,9 @@ class KioskApp(App):
             self.overlay = None
 
     # ---- background work -----------------------------------------------------------------------
-    def run_bg(self, work: Callable[[], Any], done: Callable[[Any], None], fail: Callable[[OneVisitError], None]):
+    def run_bg(
+        self, work: Callable[[], Any], done: Callable[[Any], None], fail: Callable[[OneVisitError], None]
+    ):
         """Network and device calls off the UI thread; results come back on the UI thread."""
 
         def finish(result: Any, error: OneVisitError | None) -> None:
@@ -329,13 +347,15 @@ class KioskApp(App):
             try:
                 result = work()
             except OneVisitError as exc:
-                Clock.schedule_once(lambda _dt: finish(None, exc))
+                Clock.schedule_once(lambda _dt, e=exc: finish(None, e))
                 return
             except Exception as exc:  # a bug must not freeze the screen in "working…"
                 log.exception("background call failed")
-                err = OneVisitError("internal", "系统故障，请到咨询台", "Something went wrong; please ask at the help desk")
+                err = OneVisitError(
+                    "internal", "系统故障，请到咨询台", "Something went wrong; please ask at the help desk"
+                )
                 err.__cause__ = exc
-                Clock.schedule_once(lambda _dt: finish(None, err))
+                Clock.schedule_once(lambda _dt, e=err: finish(None, e))
                 return
             Clock.schedule_once(lambda _dt: finish(result, None))
 

@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
     from onevisit.kiosk.app import KioskApp
 
     devices = build_devices(config, args, for_screenshots=bool(args.screenshots))
-    app = KioskApp(config, devices, lang=args.lang or "zh", elderly=args.elderly, background=not args.screenshots)
+    app = KioskApp(
+        config, devices, lang=args.lang or "zh", elderly=args.elderly, background=not args.screenshots
+    )
     if not args.screenshots:
         app.run()
         return 0

@@ -47,7 +47,9 @@ class KioskPrinter:
     def available(self) -> bool:
         return self.driver is not None
 
-    def print_ticket(self, ticket: dict[str, Any], position: dict[str, Any], status_url: str | None) -> PrintOutcome:
+    def print_ticket(
+        self, ticket: dict[str, Any], position: dict[str, Any], status_url: str | None
+    ) -> PrintOutcome:
         return UNAVAILABLE
 
     def test_print(self) -> PrintOutcome:
@@ -57,4 +59,7 @@ class KioskPrinter:
         pass
 
     def status(self) -> dict[str, str]:
-        return {"state": "missing" if not self.url else ("ok" if self.available else "error"), "detail": self.url or ""}
+        return {
+            "state": "missing" if not self.url else ("ok" if self.available else "error"),
+            "detail": self.url or "",
+        }

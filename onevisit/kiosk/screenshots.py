@@ -23,10 +23,10 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
     from kivy.core.window import Window
 
     from onevisit.devices.cardreader.frames import CardReadError
+    from onevisit.identity import parse_id
     from onevisit.kiosk.demo import demo_availability, demo_ticket
     from onevisit.kiosk.hall_client import HallUnavailable
     from onevisit.kiosk.printing import PrintOutcome
-    from onevisit.identity import parse_id
 
     out_dir.mkdir(parents=True, exist_ok=True)
     config = app.config_

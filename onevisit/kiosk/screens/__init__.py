@@ -15,17 +15,17 @@ def load_screens() -> dict[str, type]:
     for kv in sorted(HERE.glob("*.kv")):
         if str(kv) not in Builder.files:
             Builder.load_file(str(kv))
+    from onevisit.kiosk.screens.guide import GuideScreen
     from onevisit.kiosk.screens.home import HomeScreen
     from onevisit.kiosk.screens.identify import IdentifyScreen
     from onevisit.kiosk.screens.maintenance import MaintenanceScreen
+    from onevisit.kiosk.screens.recheck import RecheckScreen
     from onevisit.kiosk.screens.selfservice import (
         AppointmentScreen,
         CertificateScreen,
         FaceScreen,
         RecordsScreen,
     )
-    from onevisit.kiosk.screens.guide import GuideScreen
-    from onevisit.kiosk.screens.recheck import RecheckScreen
     from onevisit.kiosk.screens.take import TakeScreen
     from onevisit.kiosk.screens.ticket import TicketScreen
 

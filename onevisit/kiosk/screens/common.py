@@ -29,10 +29,20 @@ class KButton(ButtonBehavior, Label):
     kind = StringProperty("primary")  # primary | secondary | danger | selected | bar_button
     hfactor = NumericProperty(1.0)
 
-    _BG = {"primary": "primary", "secondary": "surface", "danger": "danger", "selected": "primary",
-           "bar_button": "surface"}
-    _FG = {"primary": "on_primary", "secondary": "primary", "danger": "on_danger", "selected": "on_primary",
-           "bar_button": "primary"}
+    _BG = {
+        "primary": "primary",
+        "secondary": "surface",
+        "danger": "danger",
+        "selected": "primary",
+        "bar_button": "surface",
+    }
+    _FG = {
+        "primary": "on_primary",
+        "secondary": "primary",
+        "danger": "on_danger",
+        "selected": "on_primary",
+        "bar_button": "primary",
+    }
 
     # kind/disabled are arguments so the kv rule re-evaluates when they change
     def bg_name(self, kind: str, disabled: bool) -> str:
@@ -163,7 +173,9 @@ class KioskScreen(Screen):
         self.dirty = True
 
     # helpers the screens share
-    def label(self, text: str, role: str = "body", tone: str = "text", align: str = "left", bold: bool = False):
+    def label(
+        self, text: str, role: str = "body", tone: str = "text", align: str = "left", bold: bool = False
+    ):
         return KLabel(text=text, role=role, tone=tone, align=align, bold=bold)
 
     def button(self, text: str, on_release, kind: str = "primary", **kwargs):
@@ -183,12 +195,17 @@ class KioskScreen(Screen):
 
     def unavailable(self, body: BoxLayout, key: str, offer_ticket: str | None = None) -> None:
         card = Card()
-        card.add_widget(self.label(self.app.t("unavailable"), role="title", tone="danger", align="center", bold=True))
+        card.add_widget(
+            self.label(self.app.t("unavailable"), role="title", tone="danger", align="center", bold=True)
+        )
         card.add_widget(self.label(self.app.t(key), role="title", align="center"))
         card.add_widget(self.label(self.app.t_other(key), role="small", tone="muted", align="center"))
         body.add_widget(Spacer(40))
         body.add_widget(card)
         if offer_ticket:
             body.add_widget(
-                self.button(self.app.t("unavailable.take_instead"), lambda: self.app.take_number_for_window(offer_ticket))
+                self.button(
+                    self.app.t("unavailable.take_instead"),
+                    lambda: self.app.take_number_for_window(offer_ticket),
+                )
             )

@@ -34,8 +34,11 @@ class GuideScreen(KioskScreen):
         picker = GridLayout(cols=3 if app.landscape else 2, spacing=dp(12), size_hint_y=None)
         picker.bind(minimum_height=picker.setter("height"))
         for m in matters:
-            b = KButton(text=m.name_zh if app.lang == "zh" else m.name_en, kind="selected" if m.code == code else "secondary",
-                        role="small")
+            b = KButton(
+                text=m.name_zh if app.lang == "zh" else m.name_en,
+                kind="selected" if m.code == code else "secondary",
+                role="small",
+            )
             b.bind(on_release=lambda _w, c=m.code: self.pick(c))
             picker.add_widget(b)
         body.add_widget(picker)
@@ -43,15 +46,23 @@ class GuideScreen(KioskScreen):
         matter = app.config_.matter(code)
         windows = [str(w.number) for w in app.config_.windows if code in w.matters]
         card = Card()
-        card.add_widget(self.label(matter.name_zh if app.lang == "zh" else matter.name_en, role="title", bold=True,
-                                   tone="primary"))
+        card.add_widget(
+            self.label(
+                matter.name_zh if app.lang == "zh" else matter.name_en,
+                role="title",
+                bold=True,
+                tone="primary",
+            )
+        )
         card.add_widget(self.label(app.t("guide.materials"), bold=True))
         for item in matter.materials_zh if app.lang == "zh" else matter.materials_en:
             card.add_widget(self.label(f"  ·  {item}"))
         card.add_widget(self.label(app.t("guide.where"), bold=True))
         card.add_widget(self.label("  " + app.t("guide.where.value", windows="、".join(windows))))
         card.add_widget(self.label(app.t("guide.time"), bold=True))
-        card.add_widget(self.label("  " + app.t("guide.time.value", minutes=int(matter.minutes), cutoff=matter.cutoff)))
+        card.add_widget(
+            self.label("  " + app.t("guide.time.value", minutes=int(matter.minutes), cutoff=matter.cutoff))
+        )
         qr_box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=dp(6))
         qr_box.add_widget(self.label(app.t("guide.qr"), tone="muted", align="center"))
         holder = AnchorLayout(size_hint_y=None, height=dp(260) * app.scale)

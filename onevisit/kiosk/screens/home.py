@@ -54,8 +54,14 @@ class HomeScreen(KioskScreen):
         for item in app.availability:
             name = app.matter_name(item["code"])
             if item.get("open", True):
-                lines.append(app.t("home.waiting.item", name=name, waiting=item.get("waiting", 0),
-                                   minutes=int(round(item.get("wait_minutes") or 0))))
+                lines.append(
+                    app.t(
+                        "home.waiting.item",
+                        name=name,
+                        waiting=item.get("waiting", 0),
+                        minutes=int(round(item.get("wait_minutes") or 0)),
+                    )
+                )
             else:
                 lines.append(app.t("home.waiting.full", name=name))
         cols_w = 2 if app.landscape else 1

@@ -31,12 +31,23 @@ class IdentifyScreen(KioskScreen):
         reader_card = Card()
         has_reader = app.devices.card_reader is not None
         reader_card.add_widget(
-            self.label(app.t("identify.card" if has_reader else "identify.card.none"), role="title", align="center",
-                       bold=True)
+            self.label(
+                app.t("identify.card" if has_reader else "identify.card.none"),
+                role="title",
+                align="center",
+                bold=True,
+            )
         )
         if app.devices.card_reader_error is not None:
-            reader_card.add_widget(self.label(app.devices.card_reader_error.zh if app.lang == "zh"
-                                              else app.devices.card_reader_error.en, tone="danger", align="center"))
+            reader_card.add_widget(
+                self.label(
+                    app.devices.card_reader_error.zh
+                    if app.lang == "zh"
+                    else app.devices.card_reader_error.en,
+                    tone="danger",
+                    align="center",
+                )
+            )
         if has_reader:
             reader_card.add_widget(self.label(app.t("identify.or_type"), tone="muted", align="center"))
 
@@ -44,8 +55,9 @@ class IdentifyScreen(KioskScreen):
         self.display = self.label(self.entry.grouped or "—", role="title", align="center", bold=True)
         self.display.font_size = app.fs("title") * 1.15
         entry_card.add_widget(self.display)
-        self.count = self.label(app.t("identify.typed", count=len(self.entry.text)), role="small", tone="muted",
-                                align="center")
+        self.count = self.label(
+            app.t("identify.typed", count=len(self.entry.text)), role="small", tone="muted", align="center"
+        )
         entry_card.add_widget(self.count)
         self.message = BoxLayout(orientation="vertical", size_hint_y=None)
         self.message.bind(minimum_height=self.message.setter("height"))
@@ -56,7 +68,9 @@ class IdentifyScreen(KioskScreen):
         self.keys: dict[str, KButton] = {}
         for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "0", "DEL"):
             text = app.t("identify.delete") if key == "DEL" else key
-            b = KButton(text=text, kind="secondary" if key in ("X", "DEL") else "primary", role="title", hfactor=1.2)
+            b = KButton(
+                text=text, kind="secondary" if key in ("X", "DEL") else "primary", role="title", hfactor=1.2
+            )
             b.bind(on_release=lambda _w, k=key: self.press(k))
             self.keys[key] = b
             keypad.add_widget(b)
@@ -107,8 +121,9 @@ class IdentifyScreen(KioskScreen):
             for lbl in self.error_labels(problem):
                 self.message.add_widget(lbl)
         elif self.entry.complete is not None:
-            self.message.add_widget(self.label(app.t("identify.ok"), role="title", tone="ok", align="center",
-                                               bold=True))
+            self.message.add_widget(
+                self.label(app.t("identify.ok"), role="title", tone="ok", align="center", bold=True)
+            )
         self.confirm.disabled = self.entry.complete is None
 
     @property

@@ -111,7 +111,11 @@ class MaintenanceScreen(KioskScreen):
             self.note = f"test print: {outcome.state} {outcome.en}"
             self.refresh()
 
-        app.run_bg(app.devices.printer.test_print, done, lambda e: done(type("O", (), {"state": "failed", "en": e.en})))
+        app.run_bg(
+            app.devices.printer.test_print,
+            done,
+            lambda e: done(type("O", (), {"state": "failed", "en": e.en})),
+        )
 
     def _paper(self) -> None:
         self.app.devices.printer.paper_replaced()

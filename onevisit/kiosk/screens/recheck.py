@@ -44,8 +44,12 @@ class RecheckScreen(KioskScreen):
         keypad = GridLayout(cols=6 if app.landscape else 3, spacing=dp(12), size_hint_y=None)
         keypad.bind(minimum_height=keypad.setter("height"))
         for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "DEL"):
-            b = KButton(text=app.t("identify.delete") if key == "DEL" else key, role="title", hfactor=1.1,
-                        kind="secondary" if key == "DEL" else "primary")
+            b = KButton(
+                text=app.t("identify.delete") if key == "DEL" else key,
+                role="title",
+                hfactor=1.1,
+                kind="secondary" if key == "DEL" else "primary",
+            )
             b.bind(on_release=lambda _w, k=key: self.press(k))
             keypad.add_widget(b)
         body.add_widget(keypad)
@@ -72,7 +76,9 @@ class RecheckScreen(KioskScreen):
             for lbl in self.error_labels(self.error):
                 self.message.add_widget(lbl)
         elif self.result:
-            self.message.add_widget(self.label(self.result, role="title", tone="ok", align="center", bold=True))
+            self.message.add_widget(
+                self.label(self.result, role="title", tone="ok", align="center", bold=True)
+            )
         self.confirm.disabled = len(self.number) < 2
 
     def submit(self) -> None:

@@ -71,12 +71,24 @@ class TakeScreen(KioskScreen):
                 card.add_widget(self.label(app.t("unavailable"), tone="danger"))
                 card.disabled = True
             elif not info.get("open", False):
-                key = "take.full" if info.get("reason_code") in (None, "full", "daily_cap", "matter_full") else "take.closed"
+                key = (
+                    "take.full"
+                    if info.get("reason_code") in (None, "full", "daily_cap", "matter_full")
+                    else "take.closed"
+                )
                 card.add_widget(self.label(app.t(key), tone="danger", bold=True))
                 card.disabled = True
             else:
-                card.add_widget(self.label(app.t("take.wait", waiting=info.get("waiting", 0),
-                                                 minutes=int(round(info.get("wait_minutes") or 0))), tone="muted"))
+                card.add_widget(
+                    self.label(
+                        app.t(
+                            "take.wait",
+                            waiting=info.get("waiting", 0),
+                            minutes=int(round(info.get("wait_minutes") or 0)),
+                        ),
+                        tone="muted",
+                    )
+                )
             materials = matter.materials_zh if app.lang == "zh" else matter.materials_en
             if materials:
                 sep = "；" if app.lang == "zh" else "; "
@@ -88,12 +100,18 @@ class TakeScreen(KioskScreen):
 
         prio = Card()
         prio.add_widget(self.label(app.t("take.priority"), bold=True))
-        prio.add_widget(self.label(app.t("take.priority.age", age=app.config_.priority.age_at_least), role="small",
-                                   tone="muted"))
+        prio.add_widget(
+            self.label(
+                app.t("take.priority.age", age=app.config_.priority.age_at_least), role="small", tone="muted"
+            )
+        )
         row = BoxLayout(spacing=dp(14), size_hint_y=None, height=app.bh())
         self.declared_buttons: dict[str, KButton] = {}
         for kind in app.config_.priority.declared:
-            b = KButton(text=app.t(f"take.priority.{kind}"), kind="selected" if session.declared == kind else "secondary")
+            b = KButton(
+                text=app.t(f"take.priority.{kind}"),
+                kind="selected" if session.declared == kind else "secondary",
+            )
             b.bind(on_release=lambda _w, k=kind: self.declare(k))
             self.declared_buttons[kind] = b
             row.add_widget(b)
@@ -159,8 +177,9 @@ class TakeScreen(KioskScreen):
         id_number = session.id_number.value if session.id_number else None
 
         def work():
-            return hall.take_ticket(action.matters, action.key, id_number=id_number, declared=action.declared,
-                                    tag=action.tag)
+            return hall.take_ticket(
+                action.matters, action.key, id_number=id_number, declared=action.declared, tag=action.tag
+            )
 
         app.run_bg(work, self._issued, self._failed)
 

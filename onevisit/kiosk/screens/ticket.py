@@ -61,8 +61,9 @@ class TicketScreen(KioskScreen):
             return
         position = session.position or {}
         if session.created is False:
-            body.add_widget(self.label(app.t("ticket.existing"), role="title", tone="danger", align="center",
-                                       bold=True))
+            body.add_widget(
+                self.label(app.t("ticket.existing"), role="title", tone="danger", align="center", bold=True)
+            )
         card = Card()
         card.add_widget(self.label(app.t("ticket.number"), role="title", align="center", tone="muted"))
         number = self.label(ticket["number"], role="huge", tone="accent", align="center", bold=True)
@@ -71,14 +72,30 @@ class TicketScreen(KioskScreen):
         matters = "、".join(app.matter_name(s["matter"]) for s in ticket.get("steps", []))
         card.add_widget(self.label(app.t("ticket.matters", matters=matters), align="center"))
         if position:
-            card.add_widget(self.label(app.t("ticket.ahead", ahead=position.get("ahead", 0)), role="title",
-                                       align="center", bold=True))
-            card.add_widget(self.label(app.t("ticket.wait", minutes=int(round(position.get("wait_minutes") or 0))),
-                                       role="title", align="center"))
+            card.add_widget(
+                self.label(
+                    app.t("ticket.ahead", ahead=position.get("ahead", 0)),
+                    role="title",
+                    align="center",
+                    bold=True,
+                )
+            )
+            card.add_widget(
+                self.label(
+                    app.t("ticket.wait", minutes=int(round(position.get("wait_minutes") or 0))),
+                    role="title",
+                    align="center",
+                )
+            )
             windows = position.get("windows") or []
             if windows:
-                card.add_widget(self.label(app.t("ticket.windows", windows="、".join(str(w) for w in windows)),
-                                           role="title", align="center"))
+                card.add_widget(
+                    self.label(
+                        app.t("ticket.windows", windows="、".join(str(w) for w in windows)),
+                        role="title",
+                        align="center",
+                    )
+                )
         if ticket.get("person_masked"):
             card.add_widget(self.label(ticket["person_masked"], role="small", tone="muted", align="center"))
         body.add_widget(card)
@@ -88,8 +105,9 @@ class TicketScreen(KioskScreen):
         if outcome is None or outcome.state == "printing":
             status.add_widget(self.label(app.t("ticket.print.printing"), role="title", align="center"))
         elif outcome.ok:
-            status.add_widget(self.label(app.t("ticket.print.done"), role="title", tone="ok", align="center",
-                                         bold=True))
+            status.add_widget(
+                self.label(app.t("ticket.print.done"), role="title", tone="ok", align="center", bold=True)
+            )
         else:
             if outcome.state == "paper_out":
                 text = app.t("ticket.print.paper_out")
@@ -107,7 +125,9 @@ class TicketScreen(KioskScreen):
 
         row = BoxLayout(spacing=dp(20), size_hint_y=None, height=app.bh(1.2))
         reprint = KButton(text=app.t("ticket.reprint"), kind="secondary", hfactor=1.2)
-        reprint.disabled = not app.devices.printer.url or (outcome is not None and outcome.state == "printing")
+        reprint.disabled = not app.devices.printer.url or (
+            outcome is not None and outcome.state == "printing"
+        )
         reprint.bind(on_release=lambda *_: self._reprint())
         done = KButton(text=app.t("ticket.done"), hfactor=1.2)
         done.bind(on_release=lambda *_: app.go_home())
