@@ -4,6 +4,7 @@ the hall), the idle watch, and navigation. Screens never build URLs or touch dri
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -45,10 +46,8 @@ class RecentLog(logging.Handler):
         self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a log line must never break the kiosk
             self.lines.append(redact_ids(self.format(record)))
-        except Exception:  # a log line must never break the kiosk
-            pass
 
 
 @dataclass

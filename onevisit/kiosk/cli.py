@@ -29,14 +29,44 @@ def build_devices(config, args, for_screenshots: bool = False):
         except CardReadError as exc:
             reader_error = exc
             log.warning("card reader %s unavailable: %s", url, exc.en)
+    records = None
+    try:
+        from onevisit.records.demo_backend import open_backend
+
+        if config.path(config.records.database).exists():
+            records = open_backend(config)
+        else:
+            log.warning(
+                "records database %s missing: certificate and records screens unavailable",
+                config.records.database,
+            )
+    except ImportError:
+        log.warning("records part not installed")
     camera = args.camera or config.camera.url
     return KioskDevices(
+        records=records,
         hall=hall,
         printer=printer,
         card_reader=reader,
         card_reader_error=reader_error,
         camera_url=None if camera == "none" else camera,
     )
+
+
+def demo_records_config(config, out: Path):
+    """Screenshot mode shows the records screens with the seeded synthetic demo citizens, in a
+    folder of their own so a hall's real records database is never touched."""
+    import datetime as dt
+
+    from onevisit.records.demo_backend import seed_demo
+
+    folder = out.resolve() / ".demo-records"
+    records = config.records.model_copy(
+        update={"database": str(folder / "records.db"), "certificates_db": str(folder / "certificates.db")}
+    )
+    security = config.security.model_copy(update={"secrets_dir": str(folder / "secrets")})
+    seed_demo(folder / "records.db", dt.date.today(), reset=True)
+    return config.model_copy(update={"records": records, "security": security})
 
 
 def _variants(args) -> tuple[list[tuple[int, int]], list[tuple[str, bool]]]:
@@ -57,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = load(args)
     if args.screenshots:
+        config = demo_records_config(config, Path(args.screenshots))
         sizes, variants = _variants(args)
         prepare(sizes[0], offscreen=True)
     else:

@@ -53,7 +53,9 @@ class IdEntry:
         birth = t[6:14]
         if birth:
             year_prefix_ok = ("19", "20")
-            if (len(birth) >= 2 and birth[:2] not in year_prefix_ok) or (len(birth) == 1 and birth not in "12"):
+            if (len(birth) >= 2 and birth[:2] not in year_prefix_ok) or (
+                len(birth) == 1 and birth not in "12"
+            ):
                 return _problem("id_birth_date", *BIRTH_PROBLEM)
             if len(birth) >= 4:
                 year = int(birth[:4])

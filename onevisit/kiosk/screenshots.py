@@ -79,10 +79,26 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
     ticket.refresh()
     shot("ticket-paper-out")
 
-    for name in ("certificate", "records", "face", "appointment"):
+    from onevisit.records.demo_backend import demo_id
+
+    app.go_home()
+    app.session.identified(demo_id("gap"))
+    app.go("certificate")
+    shot("certificate-choose")
+    app.screen("certificate").preview()
+    shot("certificate-preview")
+    app.session.identified(demo_id("gap"))
+    app.go("records")
+    shot("records")
+    for name in ("face", "appointment"):
         app.go_home()
         app.go(name)
         shot(name)
+    app.go_home()
+    saved, app.devices.records = app.devices.records, None
+    app.go("certificate")
+    shot("certificate-unavailable")
+    app.devices.records = saved
     app.go_home()
     app.go("guide")
     shot("guide")

@@ -88,7 +88,7 @@ class IdleWatch:
 
     @property
     def remaining(self) -> int:
-        return max(0, int(round(self.timeout - self.idle)))
+        return max(0, round(self.timeout - self.idle))
 
     @property
     def warning_shown(self) -> bool:

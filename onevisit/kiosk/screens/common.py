@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.metrics import dp
@@ -29,14 +31,14 @@ class KButton(ButtonBehavior, Label):
     kind = StringProperty("primary")  # primary | secondary | danger | selected | bar_button
     hfactor = NumericProperty(1.0)
 
-    _BG = {
+    _BG: ClassVar[dict[str, str]] = {
         "primary": "primary",
         "secondary": "surface",
         "danger": "danger",
         "selected": "primary",
         "bar_button": "surface",
     }
-    _FG = {
+    _FG: ClassVar[dict[str, str]] = {
         "primary": "on_primary",
         "secondary": "primary",
         "danger": "on_danger",

@@ -59,7 +59,7 @@ class HomeScreen(KioskScreen):
                         "home.waiting.item",
                         name=name,
                         waiting=item.get("waiting", 0),
-                        minutes=int(round(item.get("wait_minutes") or 0)),
+                        minutes=round(item.get("wait_minutes") or 0),
                     )
                 )
             else:

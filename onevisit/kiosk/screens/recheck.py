@@ -69,7 +69,6 @@ class RecheckScreen(KioskScreen):
         self.update()
 
     def update(self) -> None:
-        app = self.app
         self.display.text = self.number or "—"
         self.message.clear_widgets()
         if self.error is not None:

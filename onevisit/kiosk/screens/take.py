@@ -84,7 +84,7 @@ class TakeScreen(KioskScreen):
                         app.t(
                             "take.wait",
                             waiting=info.get("waiting", 0),
-                            minutes=int(round(info.get("wait_minutes") or 0)),
+                            minutes=round(info.get("wait_minutes") or 0),
                         ),
                         tone="muted",
                     )

@@ -82,7 +82,7 @@ class TicketScreen(KioskScreen):
             )
             card.add_widget(
                 self.label(
-                    app.t("ticket.wait", minutes=int(round(position.get("wait_minutes") or 0))),
+                    app.t("ticket.wait", minutes=round(position.get("wait_minutes") or 0)),
                     role="title",
                     align="center",
                 )
