@@ -147,7 +147,6 @@ class CertificateScreen(KioskScreen):
 
     def print_certificate(self) -> None:
         app = self.app
-        from onevisit.records.printing import PrinterMissing, print_pages
         from onevisit.records.register import CertificateRegister
 
         config = app.config_
@@ -157,19 +156,11 @@ class CertificateScreen(KioskScreen):
 
         def work():
             register = CertificateRegister(config.path(config.records.certificates_db))
-            try:
-                print_pages(config, app.devices.printer.url or config.printer.url, issued.pages)
-            except PrinterMissing as exc:
-                register.set_status(issued.certificate.serial, "print_failed")
-                return (
-                    "failed",
-                    "本机打印暂不可用" if app.lang == "zh" else f"printing not available ({exc})",
-                )
-            except OneVisitError as exc:
-                register.set_status(issued.certificate.serial, "print_failed")
-                return ("failed", exc.zh if app.lang == "zh" else exc.en)
-            register.set_status(issued.certificate.serial, "printed")
-            return ("printed", "")
+            outcome = app.devices.printer.print_pages(issued.pages, ref=issued.certificate.serial)
+            register.set_status(issued.certificate.serial, "printed" if outcome.ok else "print_failed")
+            return (
+                ("printed", "") if outcome.ok else ("failed", outcome.zh if app.lang == "zh" else outcome.en)
+            )
 
         def done(result):
             self.print_state, self.print_error = result
