@@ -100,7 +100,9 @@ class SamEmulator:
                 self._faults_done += 1
                 frame[-1] ^= 0x5A
             self.reads += 1
-            if not self.always:
+            # a read that reached the host intact takes the card "away"; a faulty one leaves it
+            # on the reader, so the next attempt can succeed as with a real module
+            if not self.always and fault is None:
                 self.present = False
             return bytes(frame)
         return response(SW_BAD_COMMAND)
