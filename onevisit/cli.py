@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "onevisit.devices.boards.cli",
     "onevisit.records.cli",
     "onevisit.verification.cli",
+    "onevisit.kiosk.cli",
 ]
 
 #: Exit status for "nothing to do" answers a script may want to branch on (e.g. nothing waiting).
