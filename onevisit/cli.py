@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 #: The modules whose `register()` adds subcommands, in the order `--help` lists them.
 COMMAND_MODULES = [
     "onevisit.queue.cli",
+    "onevisit.devices.printer.cli",
+    "onevisit.devices.boards.cli",
+    "onevisit.records.cli",
+    "onevisit.verification.cli",
+    "onevisit.kiosk.cli",
     "onevisit.stats.cli",
 ]
 
