@@ -48,7 +48,8 @@ def _suggest(
     windows: Sequence[dict[str, Any]],
     taken: set[int],
 ) -> dict[str, Any] | None:
-    name = config.matter(matter.code).name_zh
+    spec = config.matter(matter.code)
+    name, name_en = spec.name_zh, spec.name_en
     candidates = [w for w in windows if w["comprehensive"] and w["number"] not in taken]
     if not candidates:
         # No comprehensive window free: a closed or paused window that serves this matter.
@@ -69,12 +70,12 @@ def _suggest(
         after = round(matter.wait_minutes * open_now / (open_now + 1), 1) if open_now else None
         verb_zh = "开放" if action == "open" else "恢复"
         zh = f"建议{verb_zh} {n} 号综合窗口并优先办理“{name}”"
-        en = f"{'Open' if action == 'open' else 'Resume'} window {n} and give it to {matter.code} first"
+        en = f"{'Open' if action == 'open' else 'Resume'} window {n} and give it to “{name_en}” first"
     else:
         action = "focus"
         after = None
         zh = f"建议 {n} 号综合窗口转办“{name}”（叫指定号优先呼叫该业务）"
-        en = f"Switch window {n} to {matter.code}: call its numbers first (call a specific number)"
+        en = f"Switch window {n} to “{name_en}”: call its numbers first (call a specific number)"
     return {"window": n, "action": action, "text_zh": zh, "text_en": en, "wait_after_minutes": after}
 
 
