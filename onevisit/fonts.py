@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 # Single-face files first: Kivy (through SDL_ttf) opens only the first face of a .ttc.
@@ -20,7 +20,7 @@ class FontMissing(RuntimeError):
     pass
 
 
-@lru_cache(maxsize=None)
+@cache
 def cjk_font_path(configured: str | None = None) -> Path:
     """The font file to use; raises FontMissing with the fix when none is installed."""
     if configured:

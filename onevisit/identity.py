@@ -79,12 +79,16 @@ def parse_id(raw: str, today: dt.date | None = None) -> IdNumber:
         born = dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
         raise InvalidIdNumber(
-            "id_birth_date", "身份证号中的出生日期无效", "The birth date inside the ID number is not a real date"
+            "id_birth_date",
+            "身份证号中的出生日期无效",
+            "The birth date inside the ID number is not a real date",
         ) from None
     today = today or dt.date.today()
     if born > today or born.year < 1900:
         raise InvalidIdNumber(
-            "id_birth_date", "身份证号中的出生日期不合理", "The birth date inside the ID number is out of range"
+            "id_birth_date",
+            "身份证号中的出生日期不合理",
+            "The birth date inside the ID number is out of range",
         )
     expected = check_digit(text[:17])
     if text[17] != expected:

@@ -17,7 +17,13 @@ class StepState(StrEnum):
     CANCELLED = "cancelled"
 
 
-OPEN_STEP_STATES = (StepState.PENDING, StepState.WAITING, StepState.CALLED, StepState.SERVING, StepState.SKIPPED)
+OPEN_STEP_STATES = (
+    StepState.PENDING,
+    StepState.WAITING,
+    StepState.CALLED,
+    StepState.SERVING,
+    StepState.SKIPPED,
+)
 
 
 class TicketState(StrEnum):

@@ -24,7 +24,9 @@ class PersonNotFound(RecordsError):
     status = 404
 
     def __init__(self) -> None:
-        super().__init__("person_not_found", "未查询到您的参保信息", "No social-insurance record for this ID number")
+        super().__init__(
+            "person_not_found", "未查询到您的参保信息", "No social-insurance record for this ID number"
+        )
 
 
 class BackendUnavailable(RecordsError):

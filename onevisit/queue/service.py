@@ -1,0 +1,896 @@
+"""The queue's rules: one ticket for the whole visit, moving from matter to matter.
+
+Every method that changes something runs in one BEGIN IMMEDIATE transaction that also appends the
+event saying who did what; a refusal raises a QueueError before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import fmean
+from typing import Any
+
+from onevisit.clock import Clock, SystemClock
+from onevisit.config import Config, parse_hhmm
+from onevisit.identity import IdNumber, parse_id, redact_ids
+from onevisit.queue import errors as e
+from onevisit.queue import policy
+from onevisit.queue.models import (
+    CLOSED_TICKET_STATES,
+    Event,
+    EventKind,
+    Placement,
+    Step,
+    StepState,
+    Ticket,
+    TicketState,
+    WindowState,
+    WindowStatus,
+)
+from onevisit.queue.store import SQLiteStore, Tx
+from onevisit.secrets import load_or_create_key
+
+log = logging.getLogger(__name__)
+
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud or typed from paper
+MAX_MATTERS = 5
+MAX_REASON = 100
+MAX_NOTE = 500
+MAX_TAG = 300
+MAX_KEY = 100
+SERVICE_SAMPLE = 20  # finished steps in the rolling mean of service time
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    ticket: Ticket
+    created: bool
+
+
+@dataclass(frozen=True)
+class Position:
+    matter: str | None
+    ahead: int
+    position: int
+    wait_minutes: float
+    windows: list[int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "matter": self.matter,
+            "ahead": self.ahead,
+            "position": self.position,
+            "wait_minutes": self.wait_minutes,
+            "windows": self.windows,
+        }
+
+
+@dataclass(frozen=True)
+class MatterAvailability:
+    code: str
+    open: bool
+    remaining: int
+    reason_code: str | None
+    waiting: int
+    wait_minutes: float
+    windows: list[int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _iso(when: dt.datetime) -> str:
+    return when.isoformat(timespec="milliseconds")
+
+
+def _step(row: dict[str, Any]) -> Step:
+    return Step(
+        id=row["id"],
+        ticket_id=row["ticket_id"],
+        seq=row["seq"],
+        matter=row["matter"],
+        state=StepState(row["state"]),
+        window=row["window"],
+        queued_at=row["queued_at"],
+        sort_key=row["sort_key"],
+        call_count=row["call_count"],
+        called_at=row["called_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        from_window=row["from_window"],
+        transfer_reason=row["transfer_reason"],
+        transfer_note=row["transfer_note"],
+        outcome=row["outcome"],
+    )
+
+
+def _ticket(row: dict[str, Any], steps: Iterable[dict[str, Any]]) -> Ticket:
+    return Ticket(
+        id=row["id"],
+        day=row["day"],
+        number=row["number"],
+        short_code=row["short_code"],
+        state=TicketState(row["state"]),
+        priority=row["priority"],
+        priority_reason=row["priority_reason"],
+        person_masked=row["person_masked"],
+        created_at=row["created_at"],
+        source=row["source"],
+        tag=row["tag"],
+        appointment_at=row["appointment_at"],
+        steps=tuple(_step(s) for s in steps),
+    )
+
+
+def derive_ticket_state(steps: Iterable[dict[str, Any]]) -> TicketState:
+    """A ticket's state follows from its steps; kept in a column so lists need no join."""
+    states = [s["state"] for s in steps]
+    for step_state, ticket_state in (
+        (StepState.SERVING, TicketState.SERVING),
+        (StepState.CALLED, TicketState.CALLED),
+        (StepState.SKIPPED, TicketState.MISSED),
+        (StepState.WAITING, TicketState.WAITING),
+        (StepState.PENDING, TicketState.WAITING),
+    ):
+        if step_state in states:
+            return ticket_state
+    return TicketState.DONE if StepState.DONE in states else TicketState.CANCELLED
+
+
+class QueueService:
+    def __init__(self, config: Config, store: SQLiteStore, clock: Clock, id_key: bytes) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self._id_key = id_key
+        self._ensure_windows()
+
+    @classmethod
+    def open(
+        cls, config: Config, db_path: str | Path | None = None, clock: Clock | None = None
+    ) -> QueueService:
+        path = Path(db_path) if db_path else config.path(config.hall.database)
+        key = load_or_create_key(config.path(config.security.secrets_dir), "id-hash.key")
+        return cls(config, SQLiteStore(path), clock or SystemClock(config.hall.timezone), key)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _now(self) -> dt.datetime:
+        return self.clock.now()
+
+    def _today(self) -> str:
+        return self._now().date().isoformat()
+
+    def _ensure_windows(self) -> None:
+        with self.store.transaction() as tx:
+            for window in self.config.windows:
+                if tx.window(window.number) is None:
+                    tx.conn.execute(
+                        "INSERT INTO windows (number, state, priority_streak) VALUES (?, 'open', 0)",
+                        (window.number,),
+                    )
+
+    def _matter(self, code: str):
+        try:
+            return self.config.matter(code)
+        except KeyError:
+            raise e.UnknownMatter(code, [m.code for m in self.config.matters]) from None
+
+    def _window_config(self, number: int):
+        try:
+            return self.config.window(number)
+        except KeyError:
+            raise e.UnknownWindow(number) from None
+
+    def _load(self, tx: Tx, row: dict[str, Any]) -> Ticket:
+        return _ticket(tx.ticket(row["id"]) or row, tx.steps(row["id"]))
+
+    def _sync_ticket(self, tx: Tx, ticket_id: int) -> Ticket:
+        row = tx.ticket(ticket_id)
+        assert row is not None
+        steps = tx.steps(ticket_id)
+        state = derive_ticket_state(steps)
+        if row["state"] != state:
+            tx.update("tickets", ticket_id, {"state": str(state)})
+            row["state"] = str(state)
+        return _ticket(row, steps)
+
+    def _event(
+        self,
+        tx: Tx,
+        kind: EventKind,
+        actor: str,
+        *,
+        number: str | None = None,
+        window: int | None = None,
+        matter: str | None = None,
+        **data: Any,
+    ) -> None:
+        now = self._now()
+        tx.append_event(
+            at=_iso(now),
+            actor=actor,
+            kind=str(kind),
+            day=now.date().isoformat(),
+            number=number,
+            window=window,
+            matter=matter,
+            data=data,
+        )
+
+    def _check_can_issue(self, tx: Tx, matters: list[str], now: dt.datetime) -> None:
+        hours = self.config.hall.hours
+        if hours.enforce and not (parse_hhmm(hours.open) <= now.time() < parse_hhmm(hours.close)):
+            raise e.HallClosed(hours.open, hours.close)
+        day = now.date().isoformat()
+        for code in matters:
+            matter = self._matter(code)
+            if hours.enforce and now.time() >= parse_hhmm(matter.cutoff):
+                raise e.MatterClosed(code, matter.name_zh, matter.cutoff)
+            if tx.steps_issued(day, code) >= matter.daily_cap:
+                raise e.MatterFull(code, matter.name_zh)
+
+    def _priority(
+        self, person: IdNumber | None, declared: str | None, today: dt.date
+    ) -> tuple[int, str | None]:
+        rules = self.config.priority
+        if declared:
+            return 1, declared
+        if person is not None and person.age_on(today) >= rules.age_at_least:
+            return 1, f"age{rules.age_at_least}"
+        return 0, None
+
+    def _at_window(self, tx: Tx, window: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """The window's row, its current step and that step's ticket; refuses when it has none."""
+        self._window_config(window)
+        w = tx.window(window)
+        assert w is not None
+        step = tx.step(w["current_step_id"]) if w["current_step_id"] else None
+        if step is None or step["state"] not in (StepState.CALLED, StepState.SERVING):
+            raise e.NothingAtWindow(window)
+        ticket = tx.ticket(step["ticket_id"])
+        assert ticket is not None
+        return w, step, ticket
+
+    # -- issuing ---------------------------------------------------------------------------
+    def issue(
+        self,
+        matters: Iterable[str],
+        *,
+        id_number: str | None = None,
+        declared: str | None = None,
+        idempotency_key: str | None = None,
+        source: str | None = None,
+        tag: str | None = None,
+        appointment_at: dt.datetime | None = None,
+        actor: str = "kiosk",
+    ) -> IssueResult:
+        """A ticket for a visit with an ordered itinerary. Returns the existing ticket (created=False)
+        for a retried idempotency key or a person who already has an open ticket today."""
+        matters = [m.strip() for m in matters if m and m.strip()]
+        if not matters:
+            raise e.BadRequest("no_matters", "请至少选择一项业务", "Choose at least one matter")
+        if len(matters) > MAX_MATTERS:
+            raise e.BadRequest(
+                "too_many_matters",
+                f"一次最多选择{MAX_MATTERS}项业务",
+                f"At most {MAX_MATTERS} matters per visit",
+            )
+        if len(set(matters)) != len(matters):
+            raise e.BadRequest("duplicate_matter", "同一业务只需选择一次", "Each matter only once")
+        for code in matters:
+            self._matter(code)
+        if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_KEY):
+            raise e.BadRequest(
+                "bad_idempotency_key", "请求标识无效", f"idempotency_key must be 1–{MAX_KEY} characters"
+            )
+        if declared is not None and declared not in self.config.priority.declared:
+            raise e.BadRequest(
+                "bad_priority_declaration",
+                "优先类别无效",
+                f"declared must be one of {self.config.priority.declared}",
+            )
+        if tag is not None and len(tag) > MAX_TAG:
+            raise e.BadRequest("tag_too_long", "备注过长", f"tag is limited to {MAX_TAG} characters")
+        now = self._now()
+        person = parse_id(id_number, now.date()) if id_number else None
+        person_hash = person.keyed_hash(self._id_key) if person else None
+        day = now.date().isoformat()
+        with self.store.transaction() as tx:
+            if idempotency_key:
+                existing = tx.ticket_by_key(idempotency_key)
+                if existing:
+                    return IssueResult(self._load(tx, existing), False)
+            if person_hash:
+                existing = tx.open_ticket_of_person(day, person_hash)
+                if existing:
+                    return IssueResult(self._load(tx, existing), False)
+            self._check_can_issue(tx, matters, now)
+            prefix = self._matter(matters[0]).prefix
+            seq = tx.next_seq(day, prefix)
+            number = f"{prefix}{seq:03d}"
+            priority, reason = self._priority(person, declared, now.date())
+            arrival = appointment_at if appointment_at else now
+            ticket_id = tx.insert(
+                "tickets",
+                {
+                    "day": day,
+                    "seq": seq,
+                    "number": number,
+                    "short_code": "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6)),
+                    "state": str(TicketState.WAITING),
+                    "priority": priority,
+                    "priority_reason": reason,
+                    "person_hash": person_hash,
+                    "person_masked": person.masked if person else None,
+                    "created_at": _iso(now),
+                    "arrival_key": arrival.timestamp(),
+                    "idempotency_key": idempotency_key,
+                    "source": source,
+                    "tag": redact_ids(tag) if tag else None,
+                    "appointment_at": _iso(appointment_at) if appointment_at else None,
+                },
+            )
+            for i, code in enumerate(matters):
+                first = i == 0
+                tx.insert(
+                    "steps",
+                    {
+                        "ticket_id": ticket_id,
+                        "seq": i,
+                        "matter": code,
+                        "state": str(StepState.WAITING if first else StepState.PENDING),
+                        "queued_at": _iso(arrival) if first else None,
+                        "sort_key": arrival.timestamp() if first else None,
+                        "call_count": 0,
+                    },
+                )
+            self._event(
+                tx,
+                EventKind.TICKET_ISSUED,
+                actor,
+                number=number,
+                matter=matters[0],
+                matters=matters,
+                priority=priority,
+                source=source,
+            )
+            return IssueResult(self._load(tx, {"id": ticket_id}), True)
+
+    # -- windows calling -------------------------------------------------------------------
+    def call_next(self, window: int, actor: str) -> Ticket:
+        spec = self._window_config(window)
+        self.expire_calls()
+        now = self._now()
+        with self.store.transaction() as tx:
+            w = tx.window(window)
+            assert w is not None
+            if w["state"] != WindowState.OPEN:
+                raise e.WindowUnavailable(window, w["state"])
+            if w["current_step_id"]:
+                current = tx.step(w["current_step_id"])
+                if current and current["state"] in (StepState.CALLED, StepState.SERVING):
+                    ticket = tx.ticket(current["ticket_id"])
+                    raise e.WindowBusy(window, ticket["number"] if ticket else "?", current["state"])
+            candidates = tx.waiting(now.date().isoformat(), list(spec.matters))
+            chosen, streak = policy.choose_next(
+                candidates, w["priority_streak"], self.config.priority.interleave
+            )
+            if chosen is None:
+                raise e.NothingWaiting(window)
+            tx.update(
+                "steps",
+                chosen["id"],
+                {
+                    "state": str(StepState.CALLED),
+                    "window": window,
+                    "call_count": chosen["call_count"] + 1,
+                    "called_at": _iso(now),
+                },
+            )
+            tx.update("windows", window, {"current_step_id": chosen["id"], "priority_streak": streak})
+            ticket = self._sync_ticket(tx, chosen["ticket_id"])
+            self._event(
+                tx, EventKind.STEP_CALLED, actor, number=ticket.number, window=window, matter=chosen["matter"]
+            )
+            return ticket
+
+    def recall(self, window: int, actor: str) -> Ticket:
+        rules = self.config.recall
+        now = self._now()
+        with self.store.transaction() as tx:
+            _, step, ticket_row = self._at_window(tx, window)
+            if step["state"] != StepState.CALLED:
+                raise e.NothingCalled(window)
+            if step["call_count"] - 1 >= rules.max_recalls:
+                raise e.RecallLimit(rules.max_recalls)
+            since = (now - dt.datetime.fromisoformat(step["called_at"])).total_seconds()
+            if since < rules.min_seconds:
+                raise e.RecallTooSoon(int(rules.min_seconds - since + 0.999))
+            tx.update("steps", step["id"], {"call_count": step["call_count"] + 1, "called_at": _iso(now)})
+            self._event(
+                tx,
+                EventKind.STEP_RECALLED,
+                actor,
+                number=ticket_row["number"],
+                window=window,
+                matter=step["matter"],
+                call_count=step["call_count"] + 1,
+            )
+            return self._sync_ticket(tx, ticket_row["id"])
+
+    def skip(self, window: int, actor: str) -> Ticket:
+        """过号: the called citizen did not come. They may re-check-in at a kiosk or window."""
+        with self.store.transaction() as tx:
+            _, step, ticket_row = self._at_window(tx, window)
+            if step["state"] != StepState.CALLED:
+                raise e.NothingCalled(window)
+            return self._skip(tx, window, step, ticket_row, actor, "no_show")
+
+    def _skip(self, tx: Tx, window: int, step: dict, ticket_row: dict, actor: str, outcome: str) -> Ticket:
+        tx.update("steps", step["id"], {"state": str(StepState.SKIPPED), "outcome": outcome})
+        tx.update("windows", window, {"current_step_id": None})
+        ticket = self._sync_ticket(tx, ticket_row["id"])
+        self._event(
+            tx,
+            EventKind.STEP_SKIPPED,
+            actor,
+            number=ticket.number,
+            window=window,
+            matter=step["matter"],
+            outcome=outcome,
+        )
+        return ticket
+
+    def start(self, window: int, actor: str) -> Ticket:
+        now = self._now()
+        with self.store.transaction() as tx:
+            _, step, ticket_row = self._at_window(tx, window)
+            if step["state"] != StepState.CALLED:
+                raise e.NothingCalled(window)
+            tx.update("steps", step["id"], {"state": str(StepState.SERVING), "started_at": _iso(now)})
+            ticket = self._sync_ticket(tx, ticket_row["id"])
+            self._event(
+                tx, EventKind.STEP_STARTED, actor, number=ticket.number, window=window, matter=step["matter"]
+            )
+            return ticket
+
+    def finish(self, window: int, actor: str, outcome: str | None = None) -> Ticket:
+        """Ends this matter and moves the same ticket on to its next matter, keeping its arrival time."""
+        if outcome is not None and len(outcome) > MAX_REASON:
+            raise e.BadRequest(
+                "outcome_too_long", "办理结果过长", f"outcome is limited to {MAX_REASON} characters"
+            )
+        now = self._now()
+        with self.store.transaction() as tx:
+            _, step, ticket_row = self._at_window(tx, window)
+            if step["state"] != StepState.SERVING:
+                raise e.NothingServing(window)
+            tx.update(
+                "steps",
+                step["id"],
+                {"state": str(StepState.DONE), "finished_at": _iso(now), "outcome": outcome or "completed"},
+            )
+            tx.update("windows", window, {"current_step_id": None})
+            next_step = self._advance(tx, ticket_row)
+            ticket = self._sync_ticket(tx, ticket_row["id"])
+            self._event(
+                tx,
+                EventKind.STEP_FINISHED,
+                actor,
+                number=ticket.number,
+                window=window,
+                matter=step["matter"],
+                step_id=step["id"],
+                next_matter=next_step["matter"] if next_step else None,
+            )
+            return ticket
+
+    def _advance(self, tx: Tx, ticket_row: dict[str, Any]) -> dict[str, Any] | None:
+        """Queue the itinerary's next pending matter by the visit's original arrival time."""
+        pending = [s for s in tx.steps(ticket_row["id"]) if s["state"] == StepState.PENDING]
+        if not pending:
+            return None
+        nxt = pending[0]
+        arrival = dt.datetime.fromtimestamp(ticket_row["arrival_key"], self._now().tzinfo)
+        tx.update(
+            "steps",
+            nxt["id"],
+            {
+                "state": str(StepState.WAITING),
+                "sort_key": ticket_row["arrival_key"],
+                "queued_at": _iso(arrival),
+            },
+        )
+        return nxt
+
+    def transfer(
+        self, window: int, to_matter: str, placement: str, reason: str, note: str | None, actor: str
+    ) -> Ticket:
+        """Send the citizen at this window on to another matter; the receiving window sees reason and note."""
+        self._matter(to_matter)
+        try:
+            placement = Placement(placement)
+        except ValueError:
+            raise e.BadRequest(
+                "bad_placement",
+                "排队位置无效",
+                "placement must be original, front or end",
+                placement=placement,
+            ) from None
+        reason = (reason or "").strip()
+        if not reason:
+            raise e.BadRequest("transfer_reason_required", "请填写转移原因", "A transfer needs a reason")
+        if len(reason) > MAX_REASON or (note and len(note) > MAX_NOTE):
+            raise e.BadRequest(
+                "transfer_text_too_long",
+                "原因或备注过长",
+                f"reason is limited to {MAX_REASON} and note to {MAX_NOTE} characters",
+            )
+        now = self._now()
+        with self.store.transaction() as tx:
+            _, step, ticket_row = self._at_window(tx, window)
+            tx.update(
+                "steps",
+                step["id"],
+                {"state": str(StepState.DONE), "finished_at": _iso(now), "outcome": "transferred"},
+            )
+            tx.update("windows", window, {"current_step_id": None})
+            # Later steps move down one place; highest first so (ticket_id, seq) stays unique.
+            for later in sorted(
+                (s for s in tx.steps(ticket_row["id"]) if s["seq"] > step["seq"]), key=lambda s: -s["seq"]
+            ):
+                tx.update("steps", later["id"], {"seq": later["seq"] + 1})
+            waiting = tx.waiting(now.date().isoformat(), [to_matter])
+            key = policy.key_for_placement(placement, waiting, ticket_row["arrival_key"], now.timestamp())
+            tx.insert(
+                "steps",
+                {
+                    "ticket_id": ticket_row["id"],
+                    "seq": step["seq"] + 1,
+                    "matter": to_matter,
+                    "state": str(StepState.WAITING),
+                    "queued_at": _iso(dt.datetime.fromtimestamp(key, now.tzinfo)),
+                    "sort_key": key,
+                    "call_count": 0,
+                    "from_window": window,
+                    "transfer_reason": redact_ids(reason),
+                    "transfer_note": redact_ids(note.strip()) if note and note.strip() else None,
+                },
+            )
+            ticket = self._sync_ticket(tx, ticket_row["id"])
+            self._event(
+                tx,
+                EventKind.STEP_TRANSFERRED,
+                actor,
+                number=ticket.number,
+                window=window,
+                matter=step["matter"],
+                to_matter=to_matter,
+                placement=str(placement),
+                reason=redact_ids(reason),
+            )
+            return ticket
+
+    # -- the visit -------------------------------------------------------------------------
+    def _open_ticket(self, tx: Tx, number: str) -> dict[str, Any]:
+        row = tx.ticket_by_number(self._today(), number.strip().upper())
+        if row is None:
+            raise e.TicketNotFound(number)
+        if row["state"] in CLOSED_TICKET_STATES:
+            raise e.TicketClosed(row["number"], row["state"])
+        return row
+
+    def add_matter(self, number: str, matter: str, actor: str) -> Ticket:
+        spec = self._matter(matter)
+        with self.store.transaction() as tx:
+            row = self._open_ticket(tx, number)
+            steps = tx.steps(row["id"])
+            if any(
+                s["matter"] == matter and s["state"] in (StepState.PENDING, StepState.WAITING) for s in steps
+            ):
+                raise e.BadRequest(
+                    "matter_already_in_visit",
+                    f"该号码已包含“{spec.name_zh}”",
+                    f"{matter} is already on this visit",
+                )
+            if tx.steps_issued(row["day"], matter) >= spec.daily_cap:
+                raise e.MatterFull(matter, spec.name_zh)
+            tx.insert(
+                "steps",
+                {
+                    "ticket_id": row["id"],
+                    "seq": max(s["seq"] for s in steps) + 1,
+                    "matter": matter,
+                    "state": str(StepState.PENDING),
+                    "call_count": 0,
+                },
+            )
+            ticket = self._sync_ticket(tx, row["id"])
+            self._event(tx, EventKind.STEP_ADDED, actor, number=ticket.number, matter=matter)
+            return ticket
+
+    def checkin(self, number: str, actor: str) -> Ticket:
+        """A late citizen (过号) re-enters their matter's queue `reentry_offset` places back."""
+        now = self._now()
+        with self.store.transaction() as tx:
+            row = self._open_ticket(tx, number)
+            step = next((s for s in tx.steps(row["id"]) if s["state"] == StepState.SKIPPED), None)
+            if step is None:
+                raise e.NotMissed(row["number"])
+            waiting = tx.waiting(row["day"], [step["matter"]])
+            key = policy.key_after(
+                waiting, row["priority"], self.config.recall.reentry_offset, now.timestamp()
+            )
+            tx.update(
+                "steps",
+                step["id"],
+                {
+                    "state": str(StepState.WAITING),
+                    "window": None,
+                    "call_count": 0,
+                    "called_at": None,
+                    "sort_key": key,
+                    "queued_at": _iso(dt.datetime.fromtimestamp(key, now.tzinfo)),
+                    "outcome": None,
+                },
+            )
+            ticket = self._sync_ticket(tx, row["id"])
+            self._event(tx, EventKind.TICKET_CHECKED_IN, actor, number=ticket.number, matter=step["matter"])
+            return ticket
+
+    def cancel(self, number: str, actor: str) -> Ticket:
+        with self.store.transaction() as tx:
+            row = self._open_ticket(tx, number)
+            self._close_ticket(tx, row, "cancelled")
+            ticket = self._sync_ticket(tx, row["id"])
+            self._event(tx, EventKind.TICKET_CANCELLED, actor, number=ticket.number)
+            return ticket
+
+    def _close_ticket(self, tx: Tx, row: dict[str, Any], outcome: str) -> None:
+        for step in tx.steps(row["id"]):
+            if step["state"] in (StepState.DONE, StepState.CANCELLED):
+                continue
+            tx.update("steps", step["id"], {"state": str(StepState.CANCELLED), "outcome": outcome})
+            if step["window"] is not None:
+                w = tx.window(step["window"])
+                if w and w["current_step_id"] == step["id"]:
+                    tx.update("windows", step["window"], {"current_step_id": None})
+
+    # -- windows ---------------------------------------------------------------------------
+    def _set_window(self, window: int, state: WindowState, kind: EventKind, actor: str) -> WindowStatus:
+        self._window_config(window)
+        with self.store.transaction() as tx:
+            w = tx.window(window)
+            assert w is not None
+            if w["state"] != state:
+                if state == WindowState.CLOSED and w["current_step_id"]:
+                    current = tx.step(w["current_step_id"])
+                    if current and current["state"] in (StepState.CALLED, StepState.SERVING):
+                        ticket = tx.ticket(current["ticket_id"])
+                        raise e.WindowBusy(window, ticket["number"] if ticket else "?", current["state"])
+                tx.update("windows", window, {"state": str(state)})
+                self._event(tx, kind, actor, window=window)
+            return self._window_status(tx, window)
+
+    def pause(self, window: int, actor: str) -> WindowStatus:
+        return self._set_window(window, WindowState.PAUSED, EventKind.WINDOW_PAUSED, actor)
+
+    def resume(self, window: int, actor: str) -> WindowStatus:
+        return self._set_window(window, WindowState.OPEN, EventKind.WINDOW_RESUMED, actor)
+
+    def open_window(self, window: int, actor: str) -> WindowStatus:
+        return self._set_window(window, WindowState.OPEN, EventKind.WINDOW_OPENED, actor)
+
+    def close_window(self, window: int, actor: str) -> WindowStatus:
+        return self._set_window(window, WindowState.CLOSED, EventKind.WINDOW_CLOSED, actor)
+
+    # -- housekeeping ----------------------------------------------------------------------
+    def expire_calls(self) -> list[Ticket]:
+        """Auto-skip calls nobody answered within the timeout, and close yesterday's open tickets."""
+        now = self._now()
+        limit = now - dt.timedelta(seconds=self.config.recall.auto_skip_seconds)
+        skipped: list[Ticket] = []
+        with self.store.transaction() as tx:
+            self._rollover(tx, now.date().isoformat())
+            stale = tx.all("SELECT * FROM steps WHERE state = 'called'")
+            for step in stale:
+                if dt.datetime.fromisoformat(step["called_at"]) > limit:
+                    continue
+                ticket_row = tx.ticket(step["ticket_id"])
+                assert ticket_row is not None
+                skipped.append(
+                    self._skip(tx, step["window"], step, ticket_row, "system:auto-skip", "no_show_timeout")
+                )
+        return skipped
+
+    def _rollover(self, tx: Tx, today: str) -> None:
+        for row in tx.all(
+            "SELECT * FROM tickets WHERE day < ? AND state NOT IN ('done', 'cancelled')", today
+        ):
+            self._close_ticket(tx, row, "day_closed")
+            self._sync_ticket(tx, row["id"])
+            self._event(
+                tx, EventKind.TICKET_CLOSED, "system:rollover", number=row["number"], day_of=row["day"]
+            )
+
+    # -- reads -----------------------------------------------------------------------------
+    def ticket(self, number: str, day: str | None = None) -> Ticket:
+        with self.store.reading() as tx:
+            row = tx.ticket_by_number(day or self._today(), number.strip().upper())
+            if row is None:
+                raise e.TicketNotFound(number)
+            return _ticket(row, tx.steps(row["id"]))
+
+    def ticket_by_code(self, number: str, short_code: str) -> Ticket:
+        ticket = self.ticket(number)
+        if not secrets.compare_digest(ticket.short_code, (short_code or "").strip().upper()):
+            raise e.TicketNotFound(number)
+        return ticket
+
+    def _mean_service_minutes(self, tx: Tx, matter: str, day: str) -> float:
+        rows = tx.all(
+            """SELECT s.started_at, s.finished_at FROM steps s JOIN tickets t ON t.id = s.ticket_id
+               WHERE t.day = ? AND s.matter = ? AND s.state = 'done' AND s.started_at IS NOT NULL
+               ORDER BY s.finished_at DESC LIMIT ?""",
+            day,
+            matter,
+            SERVICE_SAMPLE,
+        )
+        durations = [
+            (
+                dt.datetime.fromisoformat(r["finished_at"]) - dt.datetime.fromisoformat(r["started_at"])
+            ).total_seconds()
+            / 60
+            for r in rows
+        ]
+        return fmean(durations) if durations else self._matter(matter).minutes
+
+    def _open_windows_for(self, tx: Tx, matter: str) -> list[int]:
+        states = {r["number"]: r["state"] for r in tx.all("SELECT number, state FROM windows")}
+        return [
+            w.number for w in self.config.windows if matter in w.matters and states.get(w.number) == "open"
+        ]
+
+    def position(self, ticket: Ticket) -> Position:
+        step = ticket.current_step
+        if step is None:
+            return Position(None, 0, 0, 0.0, [])
+        if step.state in (StepState.CALLED, StepState.SERVING):
+            return Position(step.matter, 0, 0, 0.0, [step.window] if step.window else [])
+        with self.store.reading() as tx:
+            windows = self._open_windows_for(tx, step.matter)
+            if step.state != StepState.WAITING:
+                return Position(step.matter, 0, 0, 0.0, windows)
+            waiting = tx.waiting(ticket.day, [step.matter])
+            me = next((r for r in waiting if r["id"] == step.id), None)
+            ahead = policy.ahead_of(me, waiting) if me else 0
+            mean = self._mean_service_minutes(tx, step.matter, ticket.day)
+            return Position(
+                step.matter, ahead, ahead + 1, policy.estimate_minutes(ahead + 1, mean, len(windows)), windows
+            )
+
+    def availability(self) -> dict[str, MatterAvailability]:
+        """Per matter: can a ticket be issued now, how many remain, and the wait a newcomer faces."""
+        now = self._now()
+        day = now.date().isoformat()
+        hours = self.config.hall.hours
+        out: dict[str, MatterAvailability] = {}
+        with self.store.reading() as tx:
+            for matter in self.config.matters:
+                issued = tx.steps_issued(day, matter.code)
+                reason = None
+                if hours.enforce and not (parse_hhmm(hours.open) <= now.time() < parse_hhmm(hours.close)):
+                    reason = "hall_closed"
+                elif hours.enforce and now.time() >= parse_hhmm(matter.cutoff):
+                    reason = "matter_closed"
+                elif issued >= matter.daily_cap:
+                    reason = "matter_full"
+                waiting = len(tx.waiting(day, [matter.code]))
+                windows = self._open_windows_for(tx, matter.code)
+                mean = self._mean_service_minutes(tx, matter.code, day)
+                out[matter.code] = MatterAvailability(
+                    code=matter.code,
+                    open=reason is None,
+                    remaining=max(matter.daily_cap - issued, 0),
+                    reason_code=reason,
+                    waiting=waiting,
+                    wait_minutes=policy.estimate_minutes(waiting + 1, mean, len(windows)),
+                    windows=windows,
+                )
+        return out
+
+    def _window_status(self, tx: Tx, number: int) -> WindowStatus:
+        w = tx.window(number)
+        assert w is not None
+        current = None
+        if w["current_step_id"]:
+            step = tx.step(w["current_step_id"])
+            if step and step["state"] in (StepState.CALLED, StepState.SERVING):
+                t = tx.ticket(step["ticket_id"])
+                current = t["number"] if t else None
+        return WindowStatus(
+            number=number,
+            state=WindowState(w["state"]),
+            matters=tuple(self._window_config(number).matters),
+            current_step_id=w["current_step_id"] if current else None,
+            current_number=current,
+            staff=w["staff"],
+        )
+
+    def window_status(self, window: int) -> WindowStatus:
+        self._window_config(window)
+        with self.store.reading() as tx:
+            return self._window_status(tx, window)
+
+    def windows(self) -> list[WindowStatus]:
+        with self.store.reading() as tx:
+            return [self._window_status(tx, w.number) for w in self.config.windows]
+
+    def current_ticket(self, window: int) -> Ticket | None:
+        status = self.window_status(window)
+        return self.ticket(status.current_number) if status.current_number else None
+
+    def status(self) -> dict[str, Any]:
+        """The hall at a glance, with no personal data: what displays and the kiosk home show."""
+        day = self._today()
+        avail = self.availability()
+        with self.store.reading() as tx:
+            calls = tx.all(
+                "SELECT number, window, matter, at FROM events WHERE day = ? AND kind IN (?, ?) "
+                "ORDER BY id DESC LIMIT 10",
+                day,
+                str(EventKind.STEP_CALLED),
+                str(EventKind.STEP_RECALLED),
+            )
+            missed = [
+                r["number"]
+                for r in tx.all(
+                    "SELECT number FROM tickets WHERE day = ? AND state = 'missed' ORDER BY id", day
+                )
+            ]
+            windows = [self._window_status(tx, w.number).to_dict() for w in self.config.windows]
+        return {
+            "day": day,
+            "matters": [
+                {
+                    "code": m.code,
+                    "name_zh": m.name_zh,
+                    "name_en": m.name_en,
+                    "waiting": avail[m.code].waiting,
+                    "wait_minutes": avail[m.code].wait_minutes,
+                    "open": avail[m.code].open,
+                }
+                for m in self.config.matters
+            ],
+            "windows": windows,
+            "recent_calls": calls,
+            "missed": missed,
+        }
+
+    def events_since(self, after_id: int = 0, limit: int = 500) -> list[Event]:
+        import json
+
+        with self.store.reading() as tx:
+            rows = tx.all("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", after_id, limit)
+        return [
+            Event(
+                id=r["id"],
+                at=r["at"],
+                actor=r["actor"],
+                kind=EventKind(r["kind"]),
+                day=r["day"],
+                number=r["number"],
+                window=r["window"],
+                matter=r["matter"],
+                data=json.loads(r["data"]),
+            )
+            for r in rows
+        ]
