@@ -120,39 +120,38 @@ class AccountStore:
         self._create_tables()
 
     def _create_tables(self) -> None:
-        with self.db.transaction() as conn:
-            conn.executescript(
-                """
-                CREATE TABLE IF NOT EXISTS hall_users (
-                    name TEXT PRIMARY KEY COLLATE NOCASE,
-                    role TEXT NOT NULL CHECK (role IN ('staff', 'supervisor', 'technician')),
-                    window INTEGER,
-                    password_hash TEXT NOT NULL,
-                    created_at TEXT NOT NULL,
-                    disabled INTEGER NOT NULL DEFAULT 0
-                );
-                CREATE TABLE IF NOT EXISTS hall_kiosks (
-                    name TEXT PRIMARY KEY COLLATE NOCASE,
-                    token_hash TEXT NOT NULL UNIQUE,
-                    created_at TEXT NOT NULL,
-                    expires_ts REAL NOT NULL,
-                    disabled INTEGER NOT NULL DEFAULT 0
-                );
-                CREATE TABLE IF NOT EXISTS hall_tokens (
-                    token_hash TEXT PRIMARY KEY,
-                    user_name TEXT NOT NULL,
-                    created_ts REAL NOT NULL,
-                    expires_ts REAL NOT NULL
-                );
-                CREATE INDEX IF NOT EXISTS hall_tokens_expiry ON hall_tokens (expires_ts);
-                CREATE TABLE IF NOT EXISTS hall_login_failures (
-                    key TEXT PRIMARY KEY,
-                    failures INTEGER NOT NULL,
-                    last_ts REAL NOT NULL,
-                    locked_until_ts REAL NOT NULL DEFAULT 0
-                );
-                """
-            )
+        self.db.script(
+            """
+            CREATE TABLE IF NOT EXISTS hall_users (
+                name TEXT PRIMARY KEY COLLATE NOCASE,
+                role TEXT NOT NULL CHECK (role IN ('staff', 'supervisor', 'technician')),
+                window INTEGER,
+                password_hash TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                disabled INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE TABLE IF NOT EXISTS hall_kiosks (
+                name TEXT PRIMARY KEY COLLATE NOCASE,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL,
+                expires_ts REAL NOT NULL,
+                disabled INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE TABLE IF NOT EXISTS hall_tokens (
+                token_hash TEXT PRIMARY KEY,
+                user_name TEXT NOT NULL,
+                created_ts REAL NOT NULL,
+                expires_ts REAL NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS hall_tokens_expiry ON hall_tokens (expires_ts);
+            CREATE TABLE IF NOT EXISTS hall_login_failures (
+                key TEXT PRIMARY KEY,
+                failures INTEGER NOT NULL,
+                last_ts REAL NOT NULL,
+                locked_until_ts REAL NOT NULL DEFAULT 0
+            );
+            """
+        )
 
     # -- accounts -----------------------------------------------------------------------------
 
@@ -211,8 +210,12 @@ class AccountStore:
             conn.execute("DELETE FROM hall_tokens WHERE user_name = ?", (name,))
 
     def users(self) -> list[UserRecord]:
-        rows = self.db.query("SELECT name, role, window, created_at, disabled FROM hall_users ORDER BY role, name")
-        return [UserRecord(r["name"], r["role"], r["window"], r["created_at"], bool(r["disabled"])) for r in rows]
+        rows = self.db.query(
+            "SELECT name, role, window, created_at, disabled FROM hall_users ORDER BY role, name"
+        )
+        return [
+            UserRecord(r["name"], r["role"], r["window"], r["created_at"], bool(r["disabled"])) for r in rows
+        ]
 
     def add_kiosk(self, name: str) -> str:
         """Register a kiosk and return its device token; only its hash is kept, so show it once."""
@@ -271,7 +274,8 @@ class AccountStore:
                 retry_after=wait,
             )
         user = self.db.query(
-            "SELECT name, role, window, password_hash, disabled FROM hall_users WHERE name = ?", (name.strip(),)
+            "SELECT name, role, window, password_hash, disabled FROM hall_users WHERE name = ?",
+            (name.strip(),),
         )
         ok = check_password(password, user[0]["password_hash"] if user else _DUMMY_HASH)
         if not user or not ok or user[0]["disabled"]:
@@ -282,7 +286,9 @@ class AccountStore:
                 # Failures older than a lockout period are forgotten: a typo a day ago doesn't count.
                 recent = prior and ts - prior["last_ts"] < max(security.login_lockout_seconds, 900)
                 failures = (prior["failures"] if recent else 0) + 1
-                locked_until = ts + security.login_lockout_seconds if failures >= security.login_max_failures else 0
+                locked_until = (
+                    ts + security.login_lockout_seconds if failures >= security.login_max_failures else 0
+                )
                 conn.execute(
                     "INSERT INTO hall_login_failures (key, failures, last_ts, locked_until_ts) VALUES (?, ?, ?, ?)"
                     " ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, last_ts = excluded.last_ts,"
@@ -321,7 +327,9 @@ class AccountStore:
         ts = self.clock.now().timestamp()
         digest = token_hash(token)
         if token.startswith(KIOSK_PREFIX):
-            rows = self.db.query("SELECT name, expires_ts, disabled FROM hall_kiosks WHERE token_hash = ?", (digest,))
+            rows = self.db.query(
+                "SELECT name, expires_ts, disabled FROM hall_kiosks WHERE token_hash = ?", (digest,)
+            )
             if not rows or rows[0]["disabled"]:
                 raise AuthError("token_invalid", "终端凭证无效", "This kiosk token is not valid")
             if rows[0]["expires_ts"] <= ts:
@@ -333,7 +341,9 @@ class AccountStore:
             (digest,),
         )
         if not rows or rows[0]["disabled"]:
-            raise AuthError("token_invalid", "登录凭证无效，请重新登录", "This login is not valid; log in again")
+            raise AuthError(
+                "token_invalid", "登录凭证无效，请重新登录", "This login is not valid; log in again"
+            )
         if rows[0]["expires_ts"] <= ts:
             raise AuthError("token_expired", "登录已过期，请重新登录", "Your login has expired; log in again")
         row = rows[0]

@@ -42,7 +42,9 @@ class ServiceGate:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: self._write(fn, args, kwargs))
 
-    async def write_once(self, scope: str, key: str | None, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def write_once(
+        self, scope: str, key: str | None, fn: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> T:
         """Run a write unless the same (scope, key) ran recently; then return that run's result.
 
         A staff console sends one key per button press, so a double tap, or a retry after a timeout,
@@ -51,7 +53,9 @@ class ServiceGate:
         if not key:
             return await self.write(fn, *args, **kwargs)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: self._write_once((scope, key), fn, args, kwargs))
+        return await loop.run_in_executor(
+            self._executor, lambda: self._write_once((scope, key), fn, args, kwargs)
+        )
 
     def _write(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
         try:

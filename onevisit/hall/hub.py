@@ -64,8 +64,7 @@ class EventHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener_cursor = 0
         self._cursor_saved = 0.0
-        with db.transaction() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS hall_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.script("CREATE TABLE IF NOT EXISTS hall_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     # -- life cycle ---------------------------------------------------------------------------
 

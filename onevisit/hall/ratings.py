@@ -42,31 +42,30 @@ class RatingStore:
     def __init__(self, db: HallDatabase, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        with db.transaction() as conn:
-            conn.executescript(
-                """
-                CREATE TABLE IF NOT EXISTS hall_rating_prompts (
-                    window INTEGER PRIMARY KEY,
-                    step_id INTEGER NOT NULL,
-                    day TEXT NOT NULL,
-                    number TEXT NOT NULL,
-                    matter TEXT,
-                    finished_at TEXT NOT NULL,
-                    finished_ts REAL NOT NULL
-                );
-                CREATE TABLE IF NOT EXISTS hall_ratings (
-                    id INTEGER PRIMARY KEY,
-                    step_id INTEGER NOT NULL UNIQUE,
-                    day TEXT NOT NULL,
-                    number TEXT NOT NULL,
-                    window INTEGER NOT NULL,
-                    matter TEXT,
-                    score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
-                    at TEXT NOT NULL
-                );
-                CREATE INDEX IF NOT EXISTS hall_ratings_day ON hall_ratings (day, window);
-                """
-            )
+        db.script(
+            """
+            CREATE TABLE IF NOT EXISTS hall_rating_prompts (
+                window INTEGER PRIMARY KEY,
+                step_id INTEGER NOT NULL,
+                day TEXT NOT NULL,
+                number TEXT NOT NULL,
+                matter TEXT,
+                finished_at TEXT NOT NULL,
+                finished_ts REAL NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS hall_ratings (
+                id INTEGER PRIMARY KEY,
+                step_id INTEGER NOT NULL UNIQUE,
+                day TEXT NOT NULL,
+                number TEXT NOT NULL,
+                window INTEGER NOT NULL,
+                matter TEXT,
+                score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+                at TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS hall_ratings_day ON hall_ratings (day, window);
+            """
+        )
 
     def prompt_finished(self, window: int, step_id: int, day: str, number: str, matter: str | None) -> None:
         now = self.clock.now()
@@ -85,13 +84,17 @@ class RatingStore:
         row = rows[0]
         if self.clock.now().timestamp() - row["finished_ts"] > PROMPT_MINUTES * 60:
             return None
-        return RatingPrompt(row["window"], row["step_id"], row["day"], row["number"], row["matter"], row["finished_at"])
+        return RatingPrompt(
+            row["window"], row["step_id"], row["day"], row["number"], row["matter"], row["finished_at"]
+        )
 
     def rate(self, window: int, score: int, step_id: int | None = None) -> dict[str, object]:
         """Record a score for the window's pending step; refuses a second rating of the same step."""
         prompt = self.pending(window)
         if prompt is None:
-            if step_id is not None and self.db.query("SELECT 1 FROM hall_ratings WHERE step_id = ?", (step_id,)):
+            if step_id is not None and self.db.query(
+                "SELECT 1 FROM hall_ratings WHERE step_id = ?", (step_id,)
+            ):
                 raise _already_rated(step_id)
             raise RatingError(
                 "nothing_to_rate",
@@ -119,7 +122,13 @@ class RatingStore:
         except sqlite3.IntegrityError:
             raise _already_rated(prompt.step_id) from None
         log.info("window %s step %s rated %s", window, prompt.step_id, score)
-        return {"window": window, "step_id": prompt.step_id, "number": prompt.number, "score": score, "at": at}
+        return {
+            "window": window,
+            "step_id": prompt.step_id,
+            "number": prompt.number,
+            "score": score,
+            "at": at,
+        }
 
     def summary(self, day: str | None = None) -> dict[str, object]:
         day = day or self.clock.now().date().isoformat()
@@ -138,5 +147,9 @@ class RatingStore:
 
 
 def _already_rated(step_id: int) -> RatingError:
-    return RatingError("already_rated", "该业务已评价，谢谢", "This service has already been rated, thank you", step_id=step_id)
-
+    return RatingError(
+        "already_rated",
+        "该业务已评价，谢谢",
+        "This service has already been rated, thank you",
+        step_id=step_id,
+    )

@@ -45,6 +45,11 @@ class HallDatabase:
                 raise
             self.conn.execute("COMMIT")
 
+    def script(self, sql: str) -> None:
+        """Schema statements (CREATE … IF NOT EXISTS): idempotent, so no surrounding transaction."""
+        with self._lock:
+            self.conn.executescript(sql)
+
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self.conn.execute(sql, params).fetchall()
