@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 #: The modules whose `register()` adds subcommands, in the order `--help` lists them.
 COMMAND_MODULES = [
     "onevisit.queue.cli",
+    "onevisit.hall.cli",
 ]
 
 #: Exit status for "nothing to do" answers a script may want to branch on (e.g. nothing waiting).
