@@ -150,6 +150,17 @@ class TicketClosed(QueueError):
         )
 
 
+class TicketNotWaiting(QueueError):
+    def __init__(self, number: str, state: str) -> None:
+        super().__init__(
+            "ticket_not_waiting",
+            f"{number} 号当前不在等候中",
+            f"Ticket {number} is not waiting ({state})",
+            number=number,
+            state=state,
+        )
+
+
 class NotMissed(QueueError):
     def __init__(self, number: str) -> None:
         super().__init__(

@@ -366,9 +366,18 @@ class QueueService:
 
     # -- windows calling -------------------------------------------------------------------
     def call_next(self, window: int, actor: str) -> Ticket:
+        """Call whoever the policy says is next for this window's matters."""
+        return self._call(window, actor, number=None)
+
+    def call_number(self, window: int, number: str, actor: str) -> Ticket:
+        """叫指定号: call one particular waiting ticket (an appointment, a citizen staff can see)."""
+        return self._call(window, actor, number=number)
+
+    def _call(self, window: int, actor: str, number: str | None) -> Ticket:
         spec = self._window_config(window)
         self.expire_calls()
         now = self._now()
+        day = now.date().isoformat()
         with self.store.transaction() as tx:
             w = tx.window(window)
             assert w is not None
@@ -379,12 +388,19 @@ class QueueService:
                 if current and current["state"] in (StepState.CALLED, StepState.SERVING):
                     ticket = tx.ticket(current["ticket_id"])
                     raise e.WindowBusy(window, ticket["number"] if ticket else "?", current["state"])
-            candidates = tx.waiting(now.date().isoformat(), list(spec.matters))
-            chosen, streak = policy.choose_next(
-                candidates, w["priority_streak"], self.config.priority.interleave
-            )
-            if chosen is None:
-                raise e.NothingWaiting(window)
+            streak = w["priority_streak"]
+            if number is None:
+                candidates = tx.waiting(day, list(spec.matters))
+                chosen, streak = policy.choose_next(candidates, streak, self.config.priority.interleave)
+                if chosen is None:
+                    raise e.NothingWaiting(window)
+            else:
+                row = self._open_ticket(tx, number)
+                chosen = next((s for s in tx.steps(row["id"]) if s["state"] == StepState.WAITING), None)
+                if chosen is None:
+                    raise e.TicketNotWaiting(row["number"], row["state"])
+                if chosen["matter"] not in spec.matters:
+                    raise e.WindowNotServing(window, chosen["matter"])
             tx.update(
                 "steps",
                 chosen["id"],
@@ -398,7 +414,13 @@ class QueueService:
             tx.update("windows", window, {"current_step_id": chosen["id"], "priority_streak": streak})
             ticket = self._sync_ticket(tx, chosen["ticket_id"])
             self._event(
-                tx, EventKind.STEP_CALLED, actor, number=ticket.number, window=window, matter=chosen["matter"]
+                tx,
+                EventKind.STEP_CALLED,
+                actor,
+                number=ticket.number,
+                window=window,
+                matter=chosen["matter"],
+                chosen_by="staff" if number else "policy",
             )
             return ticket
 

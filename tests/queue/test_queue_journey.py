@@ -1,0 +1,282 @@
+"""One ticket for the whole visit: the number follows the citizen from window to window."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from onevisit.queue import EventKind, StepState, TicketState
+from onevisit.queue import errors as e
+
+# Synthetic, valid GB 11643 numbers: born 1950 (75 on the test day) and 1990.
+ELDER = "11010519491231002X"
+ADULT = "110105199003078879"
+
+
+def test_two_matter_visit_keeps_its_number_across_windows(service, clock):
+    issued = service.issue(["enroll", "benefit"], actor="kiosk:k1").ticket
+    assert issued.number == "A001"
+    assert [s.state for s in issued.steps] == [StepState.WAITING, StepState.PENDING]
+
+    called = service.call_next(3, "staff:wang")
+    assert called.number == "A001" and called.state == TicketState.CALLED
+    clock.advance(30)
+    service.start(3, "staff:wang")
+    clock.advance(420)
+    after = service.finish(3, "staff:wang")
+    assert after.number == "A001" and after.state == TicketState.WAITING
+    assert after.current_step.matter == "benefit"
+    # Auto-advance keeps the visit's arrival time, so it is not sent to the back of the benefit queue.
+    assert after.current_step.queued_at == issued.created_at
+
+    clock.advance(60)
+    at_five = service.call_next(5, "staff:li")
+    assert at_five.number == "A001"
+    service.start(5, "staff:li")
+    clock.advance(600)
+    done = service.finish(5, "staff:li")
+    assert done.state == TicketState.DONE
+
+    shown = service.ticket("A001")
+    assert [(s.matter, s.window, s.state) for s in shown.steps] == [
+        ("enroll", 3, StepState.DONE),
+        ("benefit", 5, StepState.DONE),
+    ]
+    first, second = shown.steps
+    assert first.called_at < first.started_at < first.finished_at <= second.called_at
+    assert second.started_at < second.finished_at
+    kinds = [ev.kind for ev in service.events_since(0)]
+    assert kinds.count(EventKind.TICKET_ISSUED) == 1  # never a second ticket
+
+
+def test_auto_advance_keeps_arrival_order_in_the_next_queue(service, clock):
+    early = service.issue(["enroll", "benefit"]).ticket
+    clock.advance(60)
+    later = service.issue(["benefit"]).ticket
+    service.call_next(3, "staff")
+    service.start(3, "staff")
+    clock.advance(300)
+    service.finish(3, "staff")
+    # `early` arrived first, so it is called for benefit before `later`, though it joined that queue after.
+    assert service.call_next(6, "staff").number == early.number
+    assert service.position(service.ticket(later.number)).ahead == 0
+
+
+def test_numbers_use_the_first_matters_prefix_and_a_daily_sequence(service, clock):
+    numbers = [service.issue([m]).ticket.number for m in ("enroll", "contrib", "enroll", "benefit")]
+    assert numbers == ["A001", "B001", "A002", "C001"]
+    clock.advance(days=1)
+    assert service.issue(["enroll"]).ticket.number == "A001"
+
+
+def test_idempotency_key_returns_the_same_ticket(service):
+    first = service.issue(["card"], idempotency_key="kiosk-1:abc")
+    again = service.issue(["card"], idempotency_key="kiosk-1:abc")
+    assert first.created and not again.created
+    assert again.ticket.number == first.ticket.number
+    assert len(service.events_since(0)) == 1
+
+
+def test_one_open_ticket_per_person_per_day(service, clock):
+    first = service.issue(["enroll"], id_number=ADULT)
+    again = service.issue(["contrib"], id_number=ADULT)
+    assert not again.created and again.ticket.number == first.ticket.number
+    assert again.ticket.person_masked == "110105********8879"
+    service.cancel(first.ticket.number, "staff")
+    assert service.issue(["contrib"], id_number=ADULT).created
+
+
+def test_full_id_number_is_never_stored(service):
+    service.issue(["enroll"], id_number=ADULT, tag=f"tried certificate for {ADULT}")
+    with service.store.reading() as tx:
+        dump = "\n".join(str(r) for t in ("tickets", "steps", "events") for r in tx.all(f"SELECT * FROM {t}"))
+    assert ADULT not in dump
+    assert "110105********8879" in dump
+
+
+def test_age_priority_is_called_first_but_never_starves_others(service, clock):
+    regulars = [service.issue(["contrib"]).ticket.number for _ in range(2)]
+    clock.advance(10)
+    elders = []
+    for i in range(5):
+        elders.append(service.issue(["contrib"], declared="veteran", idempotency_key=f"e{i}").ticket.number)
+    order = []
+    for _ in range(7):
+        ticket = service.call_next(4, "staff")
+        order.append(ticket.number)
+        service.start(4, "staff")
+        service.finish(4, "staff")
+    interleave = service.config.priority.interleave
+    assert order[:interleave] == elders[:interleave]
+    assert order[interleave] == regulars[0]  # the streak is broken for the longest-waiting regular
+    assert sorted(order) == sorted(regulars + elders)
+
+
+def test_seventy_year_old_gets_priority_from_the_id_number(service):
+    elder = service.issue(["card"], id_number=ELDER).ticket
+    adult = service.issue(["card"], id_number=ADULT).ticket
+    assert (elder.priority, elder.priority_reason) == (1, "age70")
+    assert adult.priority == 0
+
+
+@pytest.mark.parametrize(
+    ("placement", "expected_order"),
+    [("front", ["X", "P", "Q"]), ("end", ["P", "Q", "X"]), ("original", ["X", "P", "Q"])],
+)
+def test_transfer_placement(service, clock, placement, expected_order):
+    x = service.issue(["enroll"]).ticket.number
+    clock.advance(60)
+    p = service.issue(["contrib"]).ticket.number
+    clock.advance(60)
+    q = service.issue(["contrib"]).ticket.number
+    names = {x: "X", p: "P", q: "Q"}
+    service.call_next(3, "staff:wang")
+    service.start(3, "staff:wang")
+    moved = service.transfer(3, "contrib", placement, "需补缴", "请核对2019年欠费", "staff:wang")
+    assert moved.number == x
+    new_step = moved.current_step
+    assert (new_step.matter, new_step.from_window, new_step.transfer_reason) == ("contrib", 3, "需补缴")
+    assert new_step.transfer_note == "请核对2019年欠费"
+    order = []
+    for _ in range(3):
+        order.append(names[service.call_next(4, "staff").number])
+        service.start(4, "staff")
+        service.finish(4, "staff")
+    assert order == expected_order
+
+
+def test_transfer_keeps_the_rest_of_the_itinerary(service):
+    service.issue(["enroll", "card"])
+    service.call_next(3, "staff")
+    moved = service.transfer(3, "contrib", "original", "先缴费", None, "staff")
+    assert [(s.matter, s.state) for s in moved.steps] == [
+        ("enroll", StepState.DONE),
+        ("contrib", StepState.WAITING),
+        ("card", StepState.PENDING),
+    ]
+    service.call_next(4, "staff")
+    service.start(4, "staff")
+    after = service.finish(4, "staff")
+    assert after.current_step.matter == "card"
+
+
+def test_skip_then_recheckin_reenters_offset_places_back(service, clock):
+    late = service.issue(["card"]).ticket.number
+    others = []
+    for _ in range(5):
+        clock.advance(30)
+        others.append(service.issue(["card"]).ticket.number)
+    service.call_next(3, "staff")
+    missed = service.skip(3, "staff")
+    assert missed.state == TicketState.MISSED
+    assert late in service.status()["missed"]
+    clock.advance(120)
+    back = service.checkin(late, "kiosk:k1")
+    assert back.state == TicketState.WAITING
+    offset = service.config.recall.reentry_offset
+    assert service.position(back).ahead == offset
+    with pytest.raises(e.NotMissed):
+        service.checkin(others[0], "kiosk:k1")
+
+
+def test_recall_policy(service, clock):
+    service.issue(["card"])
+    service.call_next(3, "staff")
+    rules = service.config.recall
+    with pytest.raises(e.RecallTooSoon) as too_soon:
+        service.recall(3, "staff")
+    assert too_soon.value.details["seconds_left"] == rules.min_seconds
+    for _ in range(rules.max_recalls):
+        clock.advance(rules.min_seconds)
+        service.recall(3, "staff")
+    clock.advance(rules.min_seconds)
+    with pytest.raises(e.RecallLimit):
+        service.recall(3, "staff")
+
+
+def test_unanswered_call_is_skipped_automatically(service, clock):
+    number = service.issue(["card"]).ticket.number
+    service.call_next(3, "staff")
+    clock.advance(service.config.recall.auto_skip_seconds - 1)
+    assert service.expire_calls() == []
+    clock.advance(1)
+    skipped = service.expire_calls()
+    assert [t.number for t in skipped] == [number]
+    assert service.window_status(3).current_number is None
+    assert service.events_since(0)[-1].actor == "system:auto-skip"
+
+
+def test_cutoff_and_opening_hours_say_so_before_issuing(service, clock):
+    assert service.availability()["card"].open
+    clock.set(clock.now().replace(hour=16, minute=30))
+    assert service.availability()["card"].reason_code == "matter_closed"
+    with pytest.raises(e.MatterClosed):
+        service.issue(["card"])
+    clock.set(clock.now().replace(hour=7, minute=0))
+    assert service.availability()["card"].reason_code == "hall_closed"
+    with pytest.raises(e.HallClosed):
+        service.issue(["card"])
+
+
+def test_daily_cap(service, clock, hall_config):
+    small = hall_config.model_copy(
+        update={
+            "matters": [
+                m.model_copy(update={"daily_cap": 2}) if m.code == "card" else m for m in hall_config.matters
+            ]
+        }
+    )
+    service.config = small
+    service.issue(["card"])
+    service.issue(["enroll", "card"])
+    assert service.availability()["card"].reason_code == "matter_full"
+    with pytest.raises(e.MatterFull):
+        service.issue(["card"])
+    assert service.issue(["enroll"]).created  # other matters are unaffected
+
+
+def test_rollover_closes_yesterdays_open_tickets(service, clock):
+    number = service.issue(["benefit"]).ticket.number
+    yesterday = clock.now().date().isoformat()
+    clock.advance(days=1)
+    service.expire_calls()
+    old = service.ticket(number, day=yesterday)
+    assert old.state == TicketState.CANCELLED
+    assert old.steps[0].outcome == "day_closed"
+    with pytest.raises(e.NothingWaiting):
+        service.call_next(5, "staff")
+
+
+def test_pause_blocks_calls_and_resume_restores(service):
+    service.issue(["contrib"])
+    service.pause(4, "staff")
+    with pytest.raises(e.WindowUnavailable) as paused:
+        service.call_next(4, "staff")
+    assert paused.value.code == "window_paused"
+    service.resume(4, "staff")
+    assert service.call_next(4, "staff").number == "B001"
+
+
+def test_wait_estimate_uses_rolling_service_time_and_open_windows(service, clock):
+    for _ in range(4):
+        service.issue(["contrib"])
+    minutes = service.config.matter("contrib").minutes
+    last = service.ticket("B004")
+    assert service.position(last).wait_minutes == pytest.approx(4 * minutes / 3)  # windows 1, 2 and 4
+    service.call_next(4, "staff")
+    service.start(4, "staff")
+    clock.advance(minutes=12)
+    service.finish(4, "staff")
+    assert service.position(service.ticket("B004")).wait_minutes == pytest.approx(3 * 12 / 3)
+    service.pause(1, "staff")
+    assert service.position(service.ticket("B004")).wait_minutes == pytest.approx(3 * 12 / 2)
+
+
+def test_appointment_ranks_by_slot_time(service, clock):
+    walk_in = service.issue(["benefit"]).ticket.number
+    clock.advance(minutes=20)
+    slot = clock.now() - dt.timedelta(minutes=30)  # booked for 08:50, checked in at 09:20
+    booked = service.issue(["benefit"], appointment_at=slot).ticket.number
+    assert service.call_next(6, "staff").number == booked
+    assert walk_in != booked
