@@ -80,6 +80,9 @@ def create_app(
         description="一号到底 — the hall's queue API, event stream and pages.",
         version="1",
         lifespan=lifespan,
+        # FastAPI's /docs pages load from a CDN; the hall runs offline, so only /openapi.json is served.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.hall = hall
     http_errors.install(app)

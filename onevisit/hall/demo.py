@@ -113,7 +113,7 @@ class HallComponent:
             f"  窗口工作台 Staff console   {url}/staff",
             f"  大厅显示屏 Hall display    {url}/display",
             f"  评价器 Rating tablet       {url}/rate?window=1",
-            f"  API (OpenAPI)              {url}/docs",
+            f"  API (OpenAPI)              {url}/openapi.json",
         ]
         if self.accounts:
             out.append("  演示账号 Demo accounts (shown once; the demo database is fresh each run):")
