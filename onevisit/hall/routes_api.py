@@ -335,6 +335,12 @@ def rating_pending(hall: HallDep, window: Annotated[int, Query(ge=1, le=999)]) -
     return {"prompt": prompt.to_dict() if prompt else None}
 
 
+@router.get("/ratings/summary", tags=["ratings"])
+def rating_summary(hall: HallDep, principal: Supervisor) -> dict:
+    """Today's ratings per window: count, mean, and how many were 1 or 2."""
+    return hall.ratings.summary()
+
+
 @router.post("/ratings", status_code=201, tags=["ratings"])
 def rate(body: RatingIn, hall: HallDep) -> dict:
     """好差评: 1–5 for the step just finished at this window; one rating per step."""
