@@ -257,6 +257,21 @@ for _name, _doc in (
     _window_action(_name, _doc)
 
 
+@router.post("/windows/{window}/call/{number}", tags=["windows"])
+async def window_call_number(
+    window: WindowNumber,
+    number: TicketNumber,
+    hall: HallDep,
+    principal: Staffish,
+    idempotency_key: IdempotencyKey = None,
+) -> dict:
+    """叫指定号: call one particular waiting ticket (an appointment, a citizen standing at the window)."""
+    check_window(principal, window)
+    return await _window_write(
+        hall, window, "call", idempotency_key, hall.service.call_number, window, number, principal.actor
+    )
+
+
 @router.post("/windows/{window}/finish", tags=["windows"])
 async def window_finish(
     window: WindowNumber,

@@ -22,6 +22,7 @@ OPERATIONS = [
     ("POST", "/api/tickets/A001/cancel", None, ANY_STAFF),
     ("GET", "/api/windows/1", None, WINDOW_1),
     ("POST", "/api/windows/1/call", None, WINDOW_1),
+    ("POST", "/api/windows/1/call/A001", None, WINDOW_1),
     ("POST", "/api/windows/1/recall", None, WINDOW_1),
     ("POST", "/api/windows/1/skip", None, WINDOW_1),
     ("POST", "/api/windows/1/start", None, WINDOW_1),
