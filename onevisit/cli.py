@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES = [
     "onevisit.queue.cli",
     "onevisit.hall.cli",
+    "onevisit.devices.boards.cli",
+    "onevisit.records.cli",
 ]
 
 #: Exit status for "nothing to do" answers a script may want to branch on (e.g. nothing waiting).

@@ -123,11 +123,22 @@ class BoardConfig(Strict):
     kind: Literal["window", "main"]
     window: int | None = None
     idle_text: str = "欢迎光临"
+    #: Display cells (a Chinese character takes two); longer text is sent with the scroll flag.
+    #: Default: 16 for a window board, 48 for a main board.
+    columns: int | None = Field(None, ge=4, le=1024)
 
     @model_validator(mode="after")
     def _window_board_has_window(self) -> BoardConfig:
         if self.kind == "window" and self.window is None:
             raise ValueError("a window board needs `window`")
+        if self.kind == "main" and self.window is not None:
+            raise ValueError("a main board shows every window; remove `window`")
+        try:
+            self.idle_text.encode("gb2312")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"idle_text {self.idle_text!r} is not GB2312; the board cannot show it"
+            ) from None
         return self
 
 
@@ -141,7 +152,22 @@ class BoardsConfig(Strict):
     write_timeout: float = Field(0.5, gt=0, le=10)
     retries: int = Field(2, ge=0, le=10)
     queue_size: int = Field(256, ge=8, le=10000)
+    #: An offline board is tried again this often (one attempt, so it never stalls the others).
+    probe_seconds: float = Field(5.0, gt=0, le=600)
+    #: Each online board gets its text again this often: the ping, and a repair after a reboot.
+    keepalive_seconds: float = Field(10.0, gt=0, le=3600)
+    #: Reconnect backoff after the port vanished doubles up to this.
+    reconnect_max_seconds: float = Field(5.0, gt=0, le=300)
+    #: How many of the latest calls the main board lists.
+    main_recent: int = Field(3, ge=1, le=10)
     boards: list[BoardConfig] = []
+
+    @model_validator(mode="after")
+    def _unique_addresses(self) -> BoardsConfig:
+        addresses = [b.address for b in self.boards]
+        if len(set(addresses)) != len(addresses):
+            raise ValueError(f"boards: duplicate address among {addresses}")
+        return self
 
 
 class VoiceConfig(Strict):
@@ -152,6 +178,28 @@ class VoiceConfig(Strict):
     chime: bool = True
     #: Write each announcement as a WAV file here instead of playing it (demo, tests).
     out_dir: str | None = None
+    #: espeak-ng words per minute; slower than its default 175 for elderly listeners.
+    speed: int = Field(140, ge=80, le=300)
+    #: With out_dir: take as long as playing would, so file output keeps a loudspeaker's pace.
+    realtime: bool = True
+    #: engine "clips": folder of phrase WAVs (e.g. 请.wav, A.wav, 零.wav); missing ones are
+    #: rendered once with espeak-ng and kept there, so a recorded voice can replace them one by one.
+    clips_dir: str = "var/voice-clips"
+
+    @field_validator("template")
+    @classmethod
+    def _known_fields(cls, value: str) -> str:
+        import string
+
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        if "number" not in names:
+            raise ValueError("template must contain {number}")
+        unknown = names - {"number", "window"}
+        if unknown:
+            raise ValueError(
+                f"template: unknown placeholder(s) {sorted(unknown)}; use {{number}} and {{window}}"
+            )
+        return value
 
 
 class CameraConfig(Strict):
@@ -176,6 +224,14 @@ class VerificationConfig(Strict):
 class RecordsConfig(Strict):
     type: Literal["demo"] = "demo"
     database: str = "var/records.db"
+    #: Seconds to wait for the business system (the demo's SQLite lock) before "unavailable".
+    timeout: float = Field(2.0, gt=0, le=60)
+    #: The hall's own register of issued certificates (serial, verification code, digest).
+    certificates_db: str = "var/certificates.db"
+    #: Hall code at the front of certificate serial numbers: SFQ + date + daily sequence.
+    serial_prefix: str = Field("SFQ", pattern=r"^[A-Z0-9]{2,8}$")
+    #: Longest page of a printed certificate before it continues on the next (mm of paper).
+    page_max_mm: int = Field(297, ge=120, le=2000)
 
 
 class CardReaderConfig(Strict):

@@ -13,7 +13,16 @@ from onevisit.clock import FixedClock
 from onevisit.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_FACES = REPO.parent / "shared" / "faces"
+def _find_shared_faces() -> Path:
+    """../shared/faces beside the repo (CI, a clone); from a git worktree deeper down, the nearest one up."""
+    for parent in REPO.parents:
+        candidate = parent / "shared" / "faces"
+        if candidate.is_dir():
+            return candidate
+    return REPO.parent / "shared" / "faces"
+
+
+SHARED_FACES = _find_shared_faces()
 TZ = ZoneInfo("Asia/Shanghai")
 
 # Kivy reads these at import; tests never open a real window or write to the user's ~/.kivy.

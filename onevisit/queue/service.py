@@ -718,30 +718,35 @@ class QueueService:
     def expire_calls(self) -> list[Ticket]:
         """Auto-skip calls nobody answered within the timeout, and close yesterday's open tickets."""
         now = self._now()
+        today = now.date().isoformat()
         limit = now - dt.timedelta(seconds=self.config.recall.auto_skip_seconds)
+
+        def stale(tx: Tx) -> list[dict[str, Any]]:
+            called = tx.all("SELECT * FROM steps WHERE state = 'called'")
+            return [s for s in called if dt.datetime.fromisoformat(s["called_at"]) <= limit]
+
+        def old_open(tx: Tx) -> list[dict[str, Any]]:
+            return tx.all("SELECT * FROM tickets WHERE day < ? AND state NOT IN ('done', 'cancelled')", today)
+
+        # Called before every call: a cheap read first, so the common case writes nothing.
+        with self.store.reading() as tx:
+            if not stale(tx) and not old_open(tx):
+                return []
         skipped: list[Ticket] = []
         with self.store.transaction() as tx:
-            self._rollover(tx, now.date().isoformat())
-            stale = tx.all("SELECT * FROM steps WHERE state = 'called'")
-            for step in stale:
-                if dt.datetime.fromisoformat(step["called_at"]) > limit:
-                    continue
+            for row in old_open(tx):
+                self._close_ticket(tx, row, "day_closed")
+                self._sync_ticket(tx, row["id"])
+                self._event(
+                    tx, EventKind.TICKET_CLOSED, "system:rollover", number=row["number"], day_of=row["day"]
+                )
+            for step in stale(tx):
                 ticket_row = tx.ticket(step["ticket_id"])
                 assert ticket_row is not None
                 skipped.append(
                     self._skip(tx, step["window"], step, ticket_row, "system:auto-skip", "no_show_timeout")
                 )
         return skipped
-
-    def _rollover(self, tx: Tx, today: str) -> None:
-        for row in tx.all(
-            "SELECT * FROM tickets WHERE day < ? AND state NOT IN ('done', 'cancelled')", today
-        ):
-            self._close_ticket(tx, row, "day_closed")
-            self._sync_ticket(tx, row["id"])
-            self._event(
-                tx, EventKind.TICKET_CLOSED, "system:rollover", number=row["number"], day_of=row["day"]
-            )
 
     # -- reads -----------------------------------------------------------------------------
     def ticket(self, number: str, day: str | None = None) -> Ticket:

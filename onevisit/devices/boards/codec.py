@@ -1,0 +1,196 @@
+"""What every board protocol offers: encode commands, parse a byte stream into messages.
+
+A hall may mix vendors, so the bus and the emulator speak to a `BoardCodec` and never to a frame
+layout. Both directions (commands to a board, replies from it) go through the same streaming
+parser: serial bytes arrive in arbitrary pieces, may be garbled, and must never crash the reader.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+
+from onevisit.errors import OneVisitError
+
+#: Board addresses 1..254 are boards; 0 and 255 are reserved (broadcast, vendor tools).
+MIN_ADDRESS = 1
+MAX_ADDRESS = 254
+#: The most text bytes a board keeps; longer text is refused before it reaches the wire.
+MAX_TEXT_BYTES = 1024
+MAX_BRIGHTNESS = 15
+
+
+class BoardTextError(OneVisitError):
+    """Text a board cannot show (not GB2312, too long, control characters)."""
+
+
+class CommandKind(StrEnum):
+    TEXT = "text"
+    CLEAR = "clear"
+    BRIGHTNESS = "brightness"
+    PING = "ping"
+
+
+class NakReason(StrEnum):
+    CHECKSUM = "checksum"
+    UNKNOWN_COMMAND = "unknown_command"
+    BAD_PAYLOAD = "bad_payload"
+    BUSY = "busy"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command as a board receives it."""
+
+    address: int
+    kind: CommandKind
+    text: str = ""
+    scroll: bool = False
+    level: int = 0
+
+
+@dataclass(frozen=True)
+class Ack:
+    address: int
+
+
+@dataclass(frozen=True)
+class Nak:
+    address: int
+    reason: NakReason
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """Bytes the parser threw away, and why; `address` is set when the frame named one we could
+    trust enough to answer with a NAK."""
+
+    raw: bytes
+    why: str
+    address: int | None = None
+    reason: NakReason = NakReason.OTHER
+
+
+Message = Command | Ack | Nak | Rejected
+
+
+def encode_gb2312(text: str, address: int | None = None) -> bytes:
+    """Text as the GB2312 bytes a board renders, or a bilingual error naming the first bad character."""
+    for ch in text:
+        if ord(ch) < 0x20 or ord(ch) == 0x7F:
+            raise BoardTextError(
+                "board_text_control",
+                f"显示内容含控制字符 U+{ord(ch):04X}",
+                f"board text contains control character U+{ord(ch):04X}",
+                address=address,
+            )
+    try:
+        data = text.encode("gb2312")
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start : exc.end]
+        raise BoardTextError(
+            "board_text_not_gb2312",
+            f"显示屏无法显示字符“{bad}”（不在GB2312字符集中）",
+            f"the board cannot show {bad!r} (U+{ord(bad[0]):04X}): not in GB2312",
+            address=address,
+            character=bad,
+        ) from None
+    if len(data) > MAX_TEXT_BYTES:
+        raise BoardTextError(
+            "board_text_too_long",
+            f"显示内容过长（{len(data)}字节，最多{MAX_TEXT_BYTES}）",
+            f"board text too long ({len(data)} bytes, at most {MAX_TEXT_BYTES})",
+            address=address,
+        )
+    return data
+
+
+def check_address(address: int) -> int:
+    if not MIN_ADDRESS <= address <= MAX_ADDRESS:
+        raise BoardTextError(
+            "board_address_invalid",
+            f"显示屏地址{address}无效（1–254）",
+            f"board address {address} is out of range 1-254",
+        )
+    return address
+
+
+def check_level(level: int) -> int:
+    if not 0 <= level <= MAX_BRIGHTNESS:
+        raise BoardTextError(
+            "board_brightness_invalid",
+            f"亮度{level}无效（0–{MAX_BRIGHTNESS}）",
+            f"brightness {level} is out of range 0-{MAX_BRIGHTNESS}",
+        )
+    return level
+
+
+class FrameParser(ABC):
+    """Streaming parser: feed whatever bytes arrived, get whole messages and rejected garbage."""
+
+    @abstractmethod
+    def feed(self, data: bytes) -> list[Message]: ...
+
+    @abstractmethod
+    def pending(self) -> int:
+        """Bytes held back waiting for the rest of a frame."""
+
+    @abstractmethod
+    def flush_partial(self) -> list[Message]:
+        """Give up on a half-received frame (the line went quiet mid-frame)."""
+
+
+class BoardCodec(ABC):
+    """One vendor protocol. Encoders raise BoardTextError before anything is written."""
+
+    name: str
+
+    @abstractmethod
+    def encode_text(self, address: int, text: str, scroll: bool = False) -> bytes: ...
+
+    @abstractmethod
+    def encode_clear(self, address: int) -> bytes: ...
+
+    @abstractmethod
+    def encode_brightness(self, address: int, level: int) -> bytes: ...
+
+    @abstractmethod
+    def encode_ping(self, address: int) -> bytes: ...
+
+    @abstractmethod
+    def encode_ack(self, address: int) -> bytes:
+        """What a board answers (used by the emulator)."""
+
+    @abstractmethod
+    def encode_nak(self, address: int, reason: NakReason) -> bytes: ...
+
+    @abstractmethod
+    def parser(self) -> FrameParser: ...
+
+    def decode(self, data: bytes) -> list[Message]:
+        """Every message in a complete buffer (fixtures, tests, one-shot reads)."""
+        return self.parser().feed(data)
+
+    def decode_reply(self, data: bytes) -> Ack | Nak | Rejected:
+        """The first reply in `data`; a Rejected when there is none."""
+        messages = self.decode(data)
+        for message in messages:
+            if isinstance(message, Ack | Nak):
+                return message
+        rejected = [m for m in messages if isinstance(m, Rejected)]
+        if rejected:
+            return rejected[0]
+        return Rejected(bytes(data), "no reply frame in the bytes")
+
+
+def codec_for(name: str) -> BoardCodec:
+    from onevisit.devices.boards.codec_default import DefaultCodec
+    from onevisit.devices.boards.codec_line import LineCodec
+
+    codecs: dict[str, type[BoardCodec]] = {"default": DefaultCodec, "line": LineCodec}
+    try:
+        return codecs[name]()
+    except KeyError:
+        raise ValueError(f"unknown board codec {name!r} (known: {sorted(codecs)})") from None
