@@ -38,8 +38,13 @@ def create_app(
     clock: Clock | None = None,
     poll_seconds: float = 0.5,
     expire_seconds: float = 5.0,
+    callout: Any = "config",
 ) -> FastAPI:
-    """The hall server app. `db_path` overrides config.hall.database; `clock` is injected in tests."""
+    """The hall server app. `db_path` overrides config.hall.database; `clock` is injected in tests.
+
+    `callout` drives the boards and the voice: "config" builds them from config.toml, None runs
+    without them (API tests), or pass an object with handle(event_dict), start() and stop().
+    """
     clock = clock or SystemClock(config.hall.timezone)
     path = Path(db_path) if db_path else config.path(config.hall.database)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,22 +61,25 @@ def create_app(
         hub=hub,
     )
     hub.listeners.append(_rating_prompter(hall))
-    callout = _optional_callout(config, clock)
+    if isinstance(callout, str):
+        callout = _optional_callout(config, clock)
     if callout is not None:
-        hub.listeners.append(callout.handle)
+        # The call-out takes Event.to_dict(), the same message every /ws client gets.
+        hub.listeners.append(lambda event: callout.handle(event.to_dict()))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        await hub.start()
+        # Devices first: the hub's start feeds listeners what happened while the server was down.
         if callout is not None and hasattr(callout, "start"):
             await _maybe_await(callout.start())
+        await hub.start()
         log.info("hall server up: database %s", path)
         try:
             yield
         finally:
+            await hub.stop()
             if callout is not None and hasattr(callout, "stop"):
                 await _maybe_await(callout.stop())
-            await hub.stop()
             gate.close()
             db.close()
 
@@ -85,9 +93,10 @@ def create_app(
         redoc_url=None,
     )
     app.state.hall = hall
+    app.state.callout = callout
     http_errors.install(app)
     app.include_router(api_router)
-    _include_optional_routers(app)
+    _include_optional_routers(app, config)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 
     @app.get("/healthz", tags=["public"])
@@ -156,11 +165,16 @@ def _optional_callout(config: Config, clock: Clock):
     return build(config, clock=clock) if build else factory(config)
 
 
-def _include_optional_routers(app: FastAPI) -> None:
-    """Routes other parts add to the hall server (e.g. the certificate /verify page) once landed."""
-    for name in ("onevisit.hall.routes_verify", "onevisit.hall.routes_maintenance"):
+def _include_optional_routers(app: FastAPI, config: Config) -> None:
+    """Routes other parts add to the hall server (the certificate /verify page, maintenance)."""
+    for name, factory in (
+        ("onevisit.hall.routes_verify", "verify_router"),
+        ("onevisit.hall.routes_maintenance", "maintenance_router"),
+    ):
         if importlib.util.find_spec(name) is None:
             continue
-        router = getattr(importlib.import_module(name), "router", None)
-        if router is not None:
-            app.include_router(router)
+        module = importlib.import_module(name)
+        if hasattr(module, factory):
+            app.include_router(getattr(module, factory)(config))
+        elif hasattr(module, "router"):
+            app.include_router(module.router)

@@ -73,6 +73,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        if isinstance(detail, dict) and {"code", "message_zh", "message_en"} <= detail.keys():
+            # A route that raised HTTPException with our error shape (e.g. /api/verify-cert).
+            return JSONResponse({"error": detail}, status_code=exc.status_code, headers=exc.headers)
         code, zh, en = _HTTP_WORDS.get(
             exc.status_code, (f"http_{exc.status_code}", "请求无法处理", str(exc.detail or "Request refused"))
         )

@@ -32,7 +32,10 @@ def db_path(tmp_path):
 
 @pytest.fixture
 def app(hall_config, clock, db_path):
-    return create_app(hall_config, db_path=db_path, clock=clock, poll_seconds=0.05, expire_seconds=0.05)
+    # No boards or voice here (test_hall_callout.py covers them): API tests stay fast and quiet.
+    return create_app(
+        hall_config, db_path=db_path, clock=clock, poll_seconds=0.05, expire_seconds=0.05, callout=None
+    )
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def browser():
 
 
 def _start(hall_config, db_path, clock, port=0) -> ServerThread:
-    app = create_app(hall_config, db_path=db_path, clock=clock, poll_seconds=0.2)
+    app = create_app(hall_config, db_path=db_path, clock=clock, poll_seconds=0.2, callout=None)
     return ServerThread(app, port=port).start()
 
 

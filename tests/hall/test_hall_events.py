@@ -74,7 +74,7 @@ def test_rating_prompt_survives_a_restart(hall_config, clock, db_path, tokens, c
     for action in ("call", "start", "finish"):
         client.post(f"/api/windows/1/{action}", headers=tokens.staff1)
     client.__exit__(None, None, None)  # the first server stops
-    again = create_app(hall_config, db_path=db_path, clock=clock, poll_seconds=0.05)
+    again = create_app(hall_config, db_path=db_path, clock=clock, poll_seconds=0.05, callout=None)
     with TestClient(again) as c2:
         prompt = c2.get("/api/ratings/pending?window=1").json()["prompt"]
         assert prompt["number"] == "A001"

@@ -56,7 +56,7 @@ def hall_once(tmp_path_factory):
     base = tmp_path_factory.mktemp("roles")
     config = load_config(Path(__file__).resolve().parents[2] / "config.toml").model_copy(update={"base_dir": base})
     clock = FixedClock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
-    app = create_app(config, db_path=base / "hall.db", clock=clock)
+    app = create_app(config, db_path=base / "hall.db", clock=clock, callout=None)
     store = app.state.hall.accounts
     with TestClient(app) as client:
         store.add_user("wang", "staff", "pw-wang-1", window=1)
