@@ -132,6 +132,14 @@ def _demo(args: argparse.Namespace) -> int:
     root = config.path("var/demo")
     ctx = demo_context(config, root, port=args.port or config.hall.port, host=config.hall.host, keep=args.keep)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def on_signal(signum: int, _frame: object) -> None:
+        print("\n正在停止… stopping", flush=True)
+        stop.set()
+
+    # Handlers rather than KeyboardInterrupt: Ctrl-C and a service manager's SIGTERM both end the
+    # demo the same clean way, even when started from a script that ignored SIGINT.
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     Demo(ctx).run(stop)
     return 0

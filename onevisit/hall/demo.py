@@ -8,6 +8,7 @@ on every run (pass --keep to continue yesterday's demo), so the printed accounts
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import logging
 import secrets
 import threading
@@ -127,6 +128,46 @@ class HallComponent:
         return out
 
 
+class BoardsComponent:
+    """The call-display boards as an emulator on a pseudo-terminal at boards.port, started before
+    the hall so its board bus finds the link; what each board shows is written to boards.json."""
+
+    name = "boards"
+
+    def __init__(self, ctx: DemoContext) -> None:
+        self.ctx = ctx
+        self.emulator = None
+        self.state_file = ctx.root / "boards.json"
+
+    def start(self) -> None:
+        from onevisit.devices.boards.emulator import BoardEmulator
+
+        boards = self.ctx.config.boards
+        link = self.ctx.config.path(boards.port)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        self.emulator = BoardEmulator(link, boards.codec, state_file=self.state_file).start()
+
+    def stop(self) -> None:
+        if self.emulator is not None:
+            self.emulator.stop()
+
+    def lines(self) -> list[str]:
+        link = self.ctx.config.path(self.ctx.config.boards.port)
+        voice = self.ctx.config.voice
+        out = [f"叫号屏 Boards (emulated)   {link} -> {self.emulator.device}; texts in {self.state_file}"]
+        if voice.out_dir:
+            out.append(f"语音 Voice ({voice.engine})     announcements as WAV files in {self.ctx.config.path(voice.out_dir)}")
+        return out
+
+
+def default_components(ctx: DemoContext) -> list[Component]:
+    components: list[Component] = []
+    if ctx.config.boards.enabled and importlib.util.find_spec("onevisit.devices.boards.emulator"):
+        components.append(BoardsComponent(ctx))
+    components.append(HallComponent(ctx))
+    return components
+
+
 #: Components later parts add to the demo: each is built from the context after the hall is up.
 EXTRA_COMPONENTS: list[Callable[[DemoContext], Component]] = []
 
@@ -134,7 +175,7 @@ EXTRA_COMPONENTS: list[Callable[[DemoContext], Component]] = []
 class Demo:
     def __init__(self, ctx: DemoContext, components: list[Component] | None = None) -> None:
         self.ctx = ctx
-        self.components: list[Component] = components if components is not None else [HallComponent(ctx)]
+        self.components: list[Component] = components if components is not None else default_components(ctx)
         self.started: list[Component] = []
 
     def start(self) -> None:
