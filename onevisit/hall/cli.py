@@ -14,14 +14,18 @@ from onevisit.config import Config
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    hall = subparsers.add_parser("hall", parents=[common], help="run the hall server (API, event stream, pages)")
+    hall = subparsers.add_parser(
+        "hall", parents=[common], help="run the hall server (API, event stream, pages)"
+    )
     hall.add_argument("--host", help="address to listen on (default: hall.host, localhost)")
     hall.add_argument("--port", type=int, help="port (default: hall.port)")
     hall.set_defaults(handler=_hall)
 
     users = subparsers.add_parser("users", parents=[common], help="staff, supervisor and technician accounts")
     users_sub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
-    add = users_sub.add_parser("add", parents=[common], help="add an account (password from stdin or a prompt)")
+    add = users_sub.add_parser(
+        "add", parents=[common], help="add an account (password from stdin or a prompt)"
+    )
     add.add_argument("--role", required=True, choices=["staff", "supervisor", "technician"])
     add.add_argument("--name", required=True, help="login name")
     add.add_argument("--window", type=int, help="the staff member's window")
@@ -40,7 +44,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     klist = kiosks_sub.add_parser("list", parents=[common], help="list kiosks")
     klist.set_defaults(handler=_kiosks_list)
 
-    demo = subparsers.add_parser("demo", parents=[common], help="run the whole hall on this machine, simulated")
+    demo = subparsers.add_parser(
+        "demo", parents=[common], help="run the whole hall on this machine, simulated"
+    )
     demo.add_argument("--port", type=int, default=None, help="hall server port (default: hall.port)")
     demo.add_argument("--keep", action="store_true", help="keep var/demo's database from the last run")
     demo.set_defaults(handler=_demo)
@@ -109,7 +115,10 @@ def _users_passwd(args: argparse.Namespace) -> int:
 def _kiosks_add(args: argparse.Namespace) -> int:
     token = _accounts(args).add_kiosk(args.name)
     print(token)
-    print(f"kiosk {args.name} registered; this token is shown only once — put it in the kiosk's token_file", file=sys.stderr)
+    print(
+        f"kiosk {args.name} registered; this token is shown only once — put it in the kiosk's token_file",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -130,7 +139,9 @@ def _demo(args: argparse.Namespace) -> int:
         logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     config = _config(args)
     root = config.path("var/demo")
-    ctx = demo_context(config, root, port=args.port or config.hall.port, host=config.hall.host, keep=args.keep)
+    ctx = demo_context(
+        config, root, port=args.port or config.hall.port, host=config.hall.host, keep=args.keep
+    )
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:

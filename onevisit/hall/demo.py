@@ -58,7 +58,9 @@ def demo_clock(config: Config) -> OffsetClock:
     return OffsetClock(dt.datetime.combine(today, dt.time(9, 0), tz))
 
 
-def demo_context(config: Config, root: Path, *, port: int, host: str = "127.0.0.1", keep: bool = False) -> DemoContext:
+def demo_context(
+    config: Config, root: Path, *, port: int, host: str = "127.0.0.1", keep: bool = False
+) -> DemoContext:
     root.mkdir(parents=True, exist_ok=True)
     db = root / "hall.db"
     if not keep:
@@ -156,7 +158,9 @@ class BoardsComponent:
         voice = self.ctx.config.voice
         out = [f"叫号屏 Boards (emulated)   {link} -> {self.emulator.device}; texts in {self.state_file}"]
         if voice.out_dir:
-            out.append(f"语音 Voice ({voice.engine})     announcements as WAV files in {self.ctx.config.path(voice.out_dir)}")
+            out.append(
+                f"语音 Voice ({voice.engine})     announcements as WAV files in {self.ctx.config.path(voice.out_dir)}"
+            )
         return out
 
 
@@ -197,7 +201,10 @@ class Demo:
                 log.exception("stopping demo component %s failed", component.name)
 
     def banner(self) -> str:
-        lines = [f"OneVisit 演示大厅 demo — {self.ctx.config.hall.name}", f"演示时钟 Demo clock: {self.ctx.clock.now():%H:%M} (starts at 09:00)"]
+        lines = [
+            f"OneVisit 演示大厅 demo — {self.ctx.config.hall.name}",
+            f"演示时钟 Demo clock: {self.ctx.clock.now():%H:%M} (starts at 09:00)",
+        ]
         for component in self.started:
             lines += component.lines()
         lines.append("按 Ctrl-C 退出 / Ctrl-C to stop")

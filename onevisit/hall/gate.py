@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,7 +28,6 @@ class ServiceGate:
     def __init__(self, factory: Callable[[], Any]) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="queue-service")
         self.service = self._executor.submit(factory).result()
-        self._thread_local = threading.local()
         self._replies: OrderedDict[tuple[str, str], tuple[float, Any]] = OrderedDict()
         #: Called (from the service thread) after each write, so the event hub wakes at once.
         self.on_write: Callable[[], None] | None = None

@@ -61,6 +61,7 @@ class EventHub:
         self.last_id = 0
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
+        self._dropping: set[asyncio.Task] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener_cursor = 0
         self._cursor_saved = 0.0
@@ -142,7 +143,9 @@ class EventHub:
                 client.queue.put_nowait(text)
             except asyncio.QueueFull:
                 log.warning("dropping a /ws client that fell %d messages behind", CLIENT_BACKLOG)
-                asyncio.create_task(self._drop(client, code=1013))
+                task = asyncio.create_task(self._drop(client, code=1013))
+                self._dropping.add(task)
+                task.add_done_callback(self._dropping.discard)
 
     # -- loops --------------------------------------------------------------------------------
 

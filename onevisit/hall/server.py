@@ -46,7 +46,9 @@ def serve_forever(app: FastAPI, host: str, port: int, log_level: str = "info") -
 class ServerThread:
     """The hall server on a background thread, on a socket bound before it starts (port 0 = any)."""
 
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+    def __init__(
+        self, app: FastAPI, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"
+    ) -> None:
         self.app = app
         self.sock = bind(host, port)
         self.host = host

@@ -112,7 +112,19 @@ def _cli(*args: str, stdin: str = "", tmp_path=None) -> subprocess.CompletedProc
 
 def test_cli_users_and_kiosks(tmp_path, hall_config, clock):
     db = str(tmp_path / "cli.db")
-    added = _cli("users", "add", "--db", db, "--role", "staff", "--name", "wang", "--window", "3", stdin=PASSWORD + "\n")
+    added = _cli(
+        "users",
+        "add",
+        "--db",
+        db,
+        "--role",
+        "staff",
+        "--name",
+        "wang",
+        "--window",
+        "3",
+        stdin=PASSWORD + "\n",
+    )
     assert added.returncode == 0, added.stderr
     refused = _cli("users", "add", "--db", db, "--role", "staff", "--name", "li", stdin=PASSWORD + "\n")
     assert refused.returncode != 0 and "window_required" in refused.stderr

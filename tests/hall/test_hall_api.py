@@ -40,11 +40,23 @@ def test_issue_is_idempotent_and_hides_the_id_number(client, tokens):
         ({"matters": "enroll", "idempotency_key": "a"}, 422, "invalid_request", "matters"),
         ({"matters": ["nope"], "idempotency_key": "a"}, 422, "unknown_matter", None),
         ({"matters": ["enroll", "enroll"], "idempotency_key": "a"}, 422, "duplicate_matter", None),
-        ({"matters": ["enroll"], "idempotency_key": "a", "id_number": "110105194912310021"}, 400, "id_check_digit", None),
-        ({"matters": ["enroll"], "idempotency_key": "a", "declared": "vip"}, 422, "bad_priority_declaration", None),
+        (
+            {"matters": ["enroll"], "idempotency_key": "a", "id_number": "110105194912310021"},
+            400,
+            "id_check_digit",
+            None,
+        ),
+        (
+            {"matters": ["enroll"], "idempotency_key": "a", "declared": "vip"},
+            422,
+            "bad_priority_declaration",
+            None,
+        ),
     ],
 )
-def test_bad_issue_requests_are_refused_with_a_named_reason_and_write_nothing(client, tokens, body, status, code, field):
+def test_bad_issue_requests_are_refused_with_a_named_reason_and_write_nothing(
+    client, tokens, body, status, code, field
+):
     r = client.post("/api/tickets", json=body, headers=tokens.kiosk)
     assert r.status_code == status, r.text
     error = r.json()["error"]
@@ -203,7 +215,9 @@ def test_pause_resume_and_supervisor_open_close(client, tokens, issue):
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "window_paused"
     assert client.post("/api/windows/1/resume", headers=tokens.staff1).json()["window"]["state"] == "open"
-    assert client.post("/api/windows/4/close", headers=tokens.supervisor).json()["window"]["state"] == "closed"
+    assert (
+        client.post("/api/windows/4/close", headers=tokens.supervisor).json()["window"]["state"] == "closed"
+    )
     avail = {m["code"]: m for m in client.get("/api/availability").json()["matters"]}
     assert 4 not in avail["contrib"]["windows"]
     assert avail["contrib"]["materials_zh"] and avail["contrib"]["name_en"]
@@ -286,7 +300,10 @@ def test_one_rating_per_finished_step(client, tokens, issue):
     issue("enroll")
     client.post("/api/windows/1/call", headers=tokens.staff1)
     client.post("/api/windows/1/start", headers=tokens.staff1)
-    assert client.post("/api/ratings", json={"window": 1, "score": 5}).json()["error"]["code"] == "nothing_to_rate"
+    assert (
+        client.post("/api/ratings", json={"window": 1, "score": 5}).json()["error"]["code"]
+        == "nothing_to_rate"
+    )
     client.post("/api/windows/1/finish", headers=tokens.staff1)
     prompt = client.get("/api/ratings/pending?window=1").json()["prompt"]
     assert prompt["number"] == "A001" and prompt["matter"] == "enroll"

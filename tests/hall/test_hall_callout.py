@@ -25,7 +25,9 @@ def test_calls_reach_the_boards_content_even_with_the_board_link_down(hall_confi
     store.add_user("wang", "staff", "pw-wang-1", window=3)
     kiosk = store.add_kiosk("k")
     with TestClient(app) as client:
-        token = client.post("/api/auth/login", json={"username": "wang", "password": "pw-wang-1"}).json()["token"]
+        token = client.post("/api/auth/login", json={"username": "wang", "password": "pw-wang-1"}).json()[
+            "token"
+        ]
         client.post(
             "/api/tickets",
             json={"matters": ["card"], "idempotency_key": "1"},

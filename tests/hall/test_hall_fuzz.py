@@ -55,7 +55,9 @@ def fuzz_server(tmp_path_factory):
                 json={"matters": matters, "idempotency_key": f"seed-{i}"},
                 headers={"Authorization": f"Bearer {kiosk}"},
             )
-        httpx.post(f"{server.url}/api/windows/1/call", headers={"Authorization": f"Bearer {headers['staff']}"})
+        httpx.post(
+            f"{server.url}/api/windows/1/call", headers={"Authorization": f"Bearer {headers['staff']}"}
+        )
         STATE.update(server=server, app=app, config=config, tokens=headers)
         yield server
 
@@ -81,7 +83,7 @@ def test_no_server_errors(fuzz_server, mode):
             database=None,
         )
         def run(case):
-            for headers in callers:
+            for headers in callers:  # noqa: B023 (run() is called in this same iteration)
                 case.call_and_validate(base_url=fuzz_server.url, headers=headers, checks=[not_a_server_error])
 
         try:

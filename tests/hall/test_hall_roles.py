@@ -53,8 +53,11 @@ def hall_once(tmp_path_factory):
     from onevisit.clock import FixedClock
     from onevisit.config import load_config
     from onevisit.hall.app import create_app
+
     base = tmp_path_factory.mktemp("roles")
-    config = load_config(Path(__file__).resolve().parents[2] / "config.toml").model_copy(update={"base_dir": base})
+    config = load_config(Path(__file__).resolve().parents[2] / "config.toml").model_copy(
+        update={"base_dir": base}
+    )
     clock = FixedClock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
     app = create_app(config, db_path=base / "hall.db", clock=clock, callout=None)
     store = app.state.hall.accounts
@@ -72,7 +75,9 @@ def hall_once(tmp_path_factory):
         }.items():
             token = client.post("/api/auth/login", json={"username": name, "password": pw}).json()["token"]
             headers[role] = {"Authorization": f"Bearer {token}"}
-        r = client.post("/api/tickets", json={"matters": ["enroll"], "idempotency_key": "a1"}, headers=headers["kiosk"])
+        r = client.post(
+            "/api/tickets", json={"matters": ["enroll"], "idempotency_key": "a1"}, headers=headers["kiosk"]
+        )
         assert r.status_code == 201
         yield client, headers
 
@@ -95,7 +100,9 @@ def test_role_boundary(hall_once, op, role):
         assert error["code"] == expected
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/api/status", "/api/availability", "/api/ratings/pending?window=1"])
+@pytest.mark.parametrize(
+    "path", ["/healthz", "/api/status", "/api/availability", "/api/ratings/pending?window=1"]
+)
 def test_public_reads_need_no_token(client, path):
     assert client.get(path).status_code == 200
 
@@ -148,7 +155,9 @@ def test_expired_login_token_is_401(client, tokens, clock, hall_config):
 
 def test_expired_kiosk_token_is_401(client, tokens, clock, hall_config):
     clock.advance(days=hall_config.security.kiosk_token_days, seconds=1)
-    r = client.post("/api/tickets", json={"matters": ["enroll"], "idempotency_key": "x"}, headers=tokens.kiosk)
+    r = client.post(
+        "/api/tickets", json={"matters": ["enroll"], "idempotency_key": "x"}, headers=tokens.kiosk
+    )
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "token_expired"
 
