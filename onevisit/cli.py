@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 #: The modules whose `register()` adds subcommands, in the order `--help` lists them.
 COMMAND_MODULES = [
     "onevisit.queue.cli",
+    "onevisit.hall.cli",
     "onevisit.devices.printer.cli",
     "onevisit.devices.boards.cli",
     "onevisit.records.cli",

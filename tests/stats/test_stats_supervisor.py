@@ -6,14 +6,11 @@ from __future__ import annotations
 import io
 
 import pytest
-
-pytest.importorskip("onevisit.hall.app", reason="the hall server has not landed on this branch")
-
 from fastapi.testclient import TestClient
-from onevisit.hall.app import create_app
 from PIL import Image
 
 from onevisit.hall import accounts
+from onevisit.hall.app import create_app
 
 PASSWORD = "correct-horse"
 

@@ -1,0 +1,227 @@
+// Shared by the hall's pages: language switch, API calls with bilingual errors, the live event stream.
+// Plain JS, no build step and nothing from the internet: the hall may run with no outside network.
+"use strict";
+
+const OV = (() => {
+  const params = new URLSearchParams(location.search);
+  let lang = params.get("lang") || localStorage.getItem("ov.lang") || "zh";
+  const dict = {};
+
+  function addWords(words) {
+    for (const [key, pair] of Object.entries(words)) dict[key] = pair;
+  }
+
+  function t(key, vars) {
+    const pair = dict[key];
+    let text = pair ? pair[lang === "en" ? 1 : 0] : key;
+    if (vars) for (const [k, v] of Object.entries(vars)) text = text.replaceAll("{" + k + "}", v);
+    return text;
+  }
+
+  function applyWords(root) {
+    document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
+    (root || document).querySelectorAll("[data-t]").forEach((el) => {
+      el.textContent = t(el.dataset.t);
+    });
+    (root || document).querySelectorAll("[data-t-placeholder]").forEach((el) => {
+      el.placeholder = t(el.dataset.tPlaceholder);
+    });
+  }
+
+  const langListeners = [];
+  function setLang(next) {
+    lang = next;
+    localStorage.setItem("ov.lang", lang);
+    applyWords();
+    langListeners.forEach((fn) => fn(lang));
+  }
+
+  function onLang(fn) {
+    langListeners.push(fn);
+  }
+
+  function bindLangButton(button) {
+    const label = () => (button.textContent = lang === "en" ? "中文" : "English");
+    label();
+    button.addEventListener("click", () => {
+      setLang(lang === "en" ? "zh" : "en");
+      label();
+    });
+  }
+
+  // Matter names from the server, so a hall's own matters show without editing the pages.
+  const matters = {};
+  function matterName(code) {
+    const m = matters[code];
+    if (!m) return code || "";
+    return lang === "en" ? m.name_en : m.name_zh;
+  }
+  function rememberMatters(list) {
+    for (const m of list || []) matters[m.code] = m;
+  }
+
+  class ApiError extends Error {
+    constructor(status, body) {
+      const e = (body && body.error) || {};
+      super(e.message_en || "HTTP " + status);
+      this.status = status;
+      this.code = e.code || "http_" + status;
+      this.zh = e.message_zh || "请求失败（" + status + "）";
+      this.en = e.message_en || "Request failed (" + status + ")";
+      this.details = e.details || {};
+    }
+    text() {
+      return lang === "en" ? this.en : this.zh;
+    }
+  }
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  async function api(method, path, body, opts) {
+    opts = opts || {};
+    const headers = { Accept: "application/json" };
+    if (body !== undefined && body !== null) headers["Content-Type"] = "application/json";
+    if (opts.token) headers.Authorization = "Bearer " + opts.token;
+    if (opts.idempotencyKey) headers["Idempotency-Key"] = opts.idempotencyKey;
+    let response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers,
+        body: body !== undefined && body !== null ? JSON.stringify(body) : undefined,
+        cache: "no-store",
+      });
+    } catch (err) {
+      throw new ApiError(0, {
+        error: {
+          code: "network",
+          message_zh: "无法连接大厅服务器，请稍候",
+          message_en: "Cannot reach the hall server; please wait",
+        },
+      });
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (err) {
+      data = null;
+    }
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  }
+
+  // The event stream: reconnects by itself with growing pauses (1 s … 15 s) after a server restart.
+  class EventStream {
+    constructor({ onEvent, onOpen, onState }) {
+      this.onEvent = onEvent || (() => {});
+      this.onOpen = onOpen || (() => {});
+      this.onState = onState || (() => {});
+      this.lastId = null;
+      this.delay = 1000;
+      this.ws = null;
+      this.connect();
+    }
+    connect() {
+      const proto = location.protocol === "https:" ? "wss:" : "ws:";
+      const since = this.lastId !== null ? "?since=" + this.lastId : "";
+      let ws;
+      try {
+        ws = new WebSocket(proto + "//" + location.host + "/ws" + since);
+      } catch (err) {
+        this.retry();
+        return;
+      }
+      this.ws = ws;
+      ws.onopen = () => {
+        this.delay = 1000;
+        this.onState(true);
+        this.onOpen();
+      };
+      ws.onmessage = (msg) => {
+        let event;
+        try {
+          event = JSON.parse(msg.data);
+        } catch (err) {
+          return;
+        }
+        if (this.lastId !== null && event.id <= this.lastId) return; // replayed after a reconnect
+        this.lastId = event.id;
+        this.onEvent(event);
+      };
+      ws.onclose = () => {
+        this.onState(false);
+        this.retry();
+      };
+      ws.onerror = () => ws.close();
+    }
+    retry() {
+      const wait = this.delay + Math.random() * 500;
+      this.delay = Math.min(this.delay * 2, 15000);
+      setTimeout(() => this.connect(), wait);
+    }
+  }
+
+  // Run fn at most once per `ms`, the last call winning: many events, one refresh.
+  function debounce(fn, ms) {
+    let timer = null;
+    return (...args) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fn(...args), ms);
+    };
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else if (k.startsWith("data-")) node.setAttribute(k, v);
+      else node[k] = v;
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  addWords({
+    "state.pending": ["待办", "Later"],
+    "state.waiting": ["等候中", "Waiting"],
+    "state.called": ["已叫号", "Called"],
+    "state.serving": ["办理中", "Serving"],
+    "state.done": ["已完成", "Done"],
+    "state.skipped": ["过号", "Missed"],
+    "state.cancelled": ["已取消", "Cancelled"],
+    "state.missed": ["过号", "Missed"],
+    "window.open": ["开放", "Open"],
+    "window.paused": ["暂停", "Paused"],
+    "window.closed": ["关闭", "Closed"],
+    "conn.lost": ["连接中断，正在重新连接…", "Connection lost, reconnecting…"],
+    "windowN": ["{n}号窗口", "Window {n}"],
+    "minutes": ["约 {n} 分钟", "about {n} min"],
+  });
+
+  return {
+    t,
+    addWords,
+    applyWords,
+    setLang,
+    onLang,
+    bindLangButton,
+    get lang() {
+      return lang;
+    },
+    params,
+    api,
+    ApiError,
+    newKey,
+    EventStream,
+    debounce,
+    el,
+    matterName,
+    rememberMatters,
+  };
+})();

@@ -1,0 +1,155 @@
+"""The hall server: one FastAPI app owning the hall database, its API, event stream and pages."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, WebSocket
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from onevisit.clock import Clock, SystemClock
+from onevisit.config import Config
+from onevisit.hall import http_errors
+from onevisit.hall.accounts import AccountStore
+from onevisit.hall.callout import CallOut
+from onevisit.hall.deps import Hall
+from onevisit.hall.gate import ServiceGate
+from onevisit.hall.hub import EventHub
+from onevisit.hall.ratings import RatingStore
+from onevisit.hall.routes_api import router as api_router
+from onevisit.hall.routes_supervisor import router as supervisor_router
+from onevisit.hall.routes_verify import verify_router
+from onevisit.hall.sqlite import HallDatabase
+from onevisit.queue import QueueService
+
+log = logging.getLogger(__name__)
+
+WEB = Path(__file__).resolve().parent.parent / "assets" / "web"
+PAGES = {"/staff": "staff.html", "/display": "display.html", "/rate": "rate.html"}
+
+
+def create_app(
+    config: Config,
+    *,
+    db_path: str | Path | None = None,
+    clock: Clock | None = None,
+    poll_seconds: float = 0.5,
+    expire_seconds: float = 5.0,
+    callout: Any = "config",
+) -> FastAPI:
+    """The hall server app. `db_path` overrides config.hall.database; `clock` is injected in tests.
+
+    `callout` drives the boards and the voice: "config" builds them from config.toml, None runs
+    without them (API tests), or pass an object with handle(event_dict), start() and stop().
+    """
+    clock = clock or SystemClock(config.hall.timezone)
+    path = Path(db_path) if db_path else config.path(config.hall.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gate = ServiceGate(lambda: QueueService.open(config, db_path=path, clock=clock))
+    db = HallDatabase(path)
+    hub = EventHub(gate, db, poll_seconds=poll_seconds, expire_seconds=expire_seconds)
+    hall = Hall(
+        config=config,
+        clock=clock,
+        db=db,
+        gate=gate,
+        accounts=AccountStore(db, config, clock),
+        ratings=RatingStore(db, clock),
+        hub=hub,
+    )
+    hub.listeners.append(_rating_prompter(hall))
+    if isinstance(callout, str):
+        callout = CallOut.from_config(config, clock=clock)
+    if callout is not None:
+        # The call-out takes Event.to_dict(), the same message every /ws client gets.
+        hub.listeners.append(lambda event: callout.handle(event.to_dict()))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # Devices first: the hub's start feeds listeners what happened while the server was down.
+        if callout is not None and hasattr(callout, "start"):
+            await _maybe_await(callout.start())
+        await hub.start()
+        log.info("hall server up: database %s", path)
+        try:
+            yield
+        finally:
+            await hub.stop()
+            if callout is not None and hasattr(callout, "stop"):
+                await _maybe_await(callout.stop())
+            gate.close()
+            db.close()
+
+    app = FastAPI(
+        title="OneVisit hall server",
+        description="一号到底 — the hall's queue API, event stream and pages.",
+        version="1",
+        lifespan=lifespan,
+        # FastAPI's /docs pages load from a CDN; the hall runs offline, so only /openapi.json is served.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.hall = hall
+    app.state.callout = callout
+    http_errors.install(app)
+    app.include_router(api_router)
+    app.include_router(verify_router(config))
+    app.include_router(supervisor_router)
+    app.mount("/static", StaticFiles(directory=WEB), name="static")
+
+    @app.get("/healthz", tags=["public"])
+    def healthz() -> dict:
+        return {"ok": True}
+
+    @app.websocket("/ws")
+    async def events(ws: WebSocket, since: Annotated[int | None, Query(ge=0)] = None) -> None:
+        """One JSON message per queue event (Event.to_dict(): no personal data)."""
+        await hub.serve(ws, since)
+
+    for route, filename in PAGES.items():
+        app.add_api_route(route, _page(filename), methods=["GET"], include_in_schema=False)
+
+    @app.get("/t/{number}", include_in_schema=False)
+    def ticket_page(number: str) -> FileResponse:
+        return FileResponse(WEB / "ticket.html", media_type="text/html")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(WEB / "index.html", media_type="text/html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        return RedirectResponse("/static/favicon.svg")
+
+    return app
+
+
+def _page(filename: str):
+    def page() -> FileResponse:
+        # no-cache: after an upgrade every TV and tablet loads the new page on its next reconnect.
+        return FileResponse(WEB / filename, media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+    return page
+
+
+def _rating_prompter(hall: Hall):
+    """Each finished step becomes its window's pending rating prompt."""
+
+    async def on_event(event: Any) -> None:
+        if str(event.kind) != "step.finished" or event.window is None:
+            return
+        step_id = event.data.get("step_id")
+        if step_id is None:
+            return
+        hall.ratings.prompt_finished(event.window, int(step_id), event.day, event.number or "", event.matter)
+
+    return on_event
+
+
+async def _maybe_await(value: Any) -> None:
+    if hasattr(value, "__await__"):
+        await value

@@ -1,0 +1,95 @@
+"""What every route needs: the hall's shared parts, and who is calling with which rights."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from onevisit.clock import Clock
+from onevisit.config import Config
+from onevisit.hall.accounts import AccountStore, Forbidden, Principal, not_authenticated
+from onevisit.hall.gate import ServiceGate
+from onevisit.hall.hub import EventHub
+from onevisit.hall.ratings import RatingStore
+from onevisit.hall.sqlite import HallDatabase
+
+
+@dataclass
+class Hall:
+    config: Config
+    clock: Clock
+    db: HallDatabase
+    gate: ServiceGate
+    accounts: AccountStore
+    ratings: RatingStore
+    hub: EventHub
+
+    @property
+    def service(self):
+        return self.gate.service
+
+
+def get_hall(request: Request) -> Hall:
+    return request.app.state.hall
+
+
+HallDep = Annotated[Hall, Depends(get_hall)]
+
+_bearer = HTTPBearer(
+    auto_error=False, description="A login token (staff, supervisor, technician) or a kiosk token"
+)
+
+
+def current_principal(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """The caller behind the bearer token; 401 when there is none or it is invalid or expired."""
+    if creds is None or not creds.credentials:
+        raise not_authenticated()
+    return get_hall(request).accounts.authenticate(creds.credentials)
+
+
+def require(*roles: str) -> Callable[..., Principal]:
+    """A dependency admitting only the given roles (403 for everyone else who is logged in)."""
+
+    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(
+                "forbidden_role",
+                "当前账号无权进行此操作",
+                f"A {principal.role} account may not do this",
+                role=principal.role,
+            )
+        return principal
+
+    return check
+
+
+def check_window(principal: Principal, window: int) -> None:
+    """Staff act only for their own window; supervisors for any."""
+    if principal.role == "supervisor":
+        return
+    if principal.role == "staff" and principal.window == window:
+        return
+    if principal.role == "staff":
+        raise Forbidden(
+            "wrong_window",
+            f"您的账号只能操作 {principal.window} 号窗口",
+            f"Your account acts for window {principal.window} only",
+            window=window,
+            own_window=principal.window,
+        )
+    raise Forbidden(
+        "forbidden_role",
+        "当前账号无权进行此操作",
+        f"A {principal.role} account may not do this",
+        role=principal.role,
+    )
+
+
+Staffish = Annotated[Principal, Depends(require("staff", "supervisor"))]
+Supervisor = Annotated[Principal, Depends(require("supervisor"))]

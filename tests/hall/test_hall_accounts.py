@@ -1,0 +1,144 @@
+"""Accounts: scrypt passwords, login tokens, the slowdown of repeated bad logins, and the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from onevisit.hall.accounts import AccountError, check_password, hash_password, token_hash
+
+PASSWORD = "correct-horse"
+
+
+def test_passwords_are_salted_scrypt(app):
+    a, b = hash_password("same password"), hash_password("same password")
+    assert a != b and a.startswith("scrypt$")
+    assert check_password("same password", a) and not check_password("same passworD", a)
+    store = app.state.hall.accounts
+    store.add_user("wang", "staff", PASSWORD, window=1)
+    row = store.db.query("SELECT password_hash FROM hall_users WHERE name = 'wang'")[0]
+    assert PASSWORD not in row["password_hash"]
+
+
+def test_tokens_are_stored_only_as_hashes(app, client):
+    store = app.state.hall.accounts
+    store.add_user("wang", "staff", PASSWORD, window=1)
+    kiosk = store.add_kiosk("kiosk-1")
+    token = client.post("/api/auth/login", json={"username": "wang", "password": PASSWORD}).json()["token"]
+    dump = "\n".join(app.state.hall.db.conn.iterdump())
+    assert token not in dump and kiosk not in dump
+    assert token_hash(token) in dump and token_hash(kiosk) in dump
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "window", "password", "code"),
+    [
+        ("wang", "staff", None, PASSWORD, "window_required"),
+        ("wang", "staff", 99, PASSWORD, "unknown_window"),
+        ("zhao", "supervisor", 1, PASSWORD, "window_not_allowed"),
+        ("wang", "staff", 1, "12345", "weak_password"),
+        ("wang li", "staff", 1, PASSWORD, "invalid_user_name"),
+        ("x", "janitor", None, PASSWORD, "invalid_role"),
+    ],
+)
+def test_bad_accounts_are_refused(app, name, role, window, password, code):
+    with pytest.raises(AccountError) as refused:
+        app.state.hall.accounts.add_user(name, role, password, window=window)
+    assert refused.value.code == code
+    assert app.state.hall.accounts.users() == []
+
+
+def test_duplicate_user_is_refused(app):
+    store = app.state.hall.accounts
+    store.add_user("wang", "staff", PASSWORD, window=1)
+    with pytest.raises(AccountError) as refused:
+        store.add_user("WANG", "staff", PASSWORD, window=2)
+    assert refused.value.code == "user_exists"
+
+
+def test_login_answers(client, app):
+    app.state.hall.accounts.add_user("wang", "staff", PASSWORD, window=1)
+    ok = client.post("/api/auth/login", json={"username": "wang", "password": PASSWORD})
+    assert ok.status_code == 200
+    assert ok.json()["role"] == "staff" and ok.json()["window"] == 1
+    assert ok.json()["expires_at"] == "2026-11-23T17:00:00+08:00"  # 09:00 + 480 minutes
+    for body in ({"username": "wang", "password": "wrong"}, {"username": "nobody", "password": PASSWORD}):
+        r = client.post("/api/auth/login", json=body)
+        assert r.status_code == 401
+        # The same answer for an unknown name and a wrong password: no probing for user names.
+        assert r.json()["error"]["code"] == "bad_credentials"
+
+
+def test_repeated_bad_logins_lock_out_that_name_for_a_while(client, app, clock, hall_config):
+    app.state.hall.accounts.add_user("wang", "staff", PASSWORD, window=1)
+    app.state.hall.accounts.add_user("li", "staff", PASSWORD, window=2)
+    limit = hall_config.security.login_max_failures
+    for _ in range(limit - 1):
+        r = client.post("/api/auth/login", json={"username": "wang", "password": "guess"})
+        assert r.status_code == 401
+    locked = client.post("/api/auth/login", json={"username": "wang", "password": "guess"})
+    assert locked.status_code == 429
+    assert locked.json()["error"]["code"] == "login_locked"
+    assert int(locked.headers["retry-after"]) == hall_config.security.login_lockout_seconds
+    # Even the right password waits out the lockout …
+    right = client.post("/api/auth/login", json={"username": "wang", "password": PASSWORD})
+    assert right.status_code == 429
+    # … while another account from the same place is not affected.
+    assert client.post("/api/auth/login", json={"username": "li", "password": PASSWORD}).status_code == 200
+    clock.advance(seconds=hall_config.security.login_lockout_seconds + 1)
+    assert client.post("/api/auth/login", json={"username": "wang", "password": PASSWORD}).status_code == 200
+
+
+def test_a_new_password_ends_old_sessions(client, app):
+    store = app.state.hall.accounts
+    store.add_user("wang", "staff", PASSWORD, window=1)
+    token = client.post("/api/auth/login", json={"username": "wang", "password": PASSWORD}).json()["token"]
+    store.set_password("wang", "another-password")
+    assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def _cli(*args: str, stdin: str = "", tmp_path=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "onevisit.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+
+
+def test_cli_users_and_kiosks(tmp_path, hall_config, clock):
+    db = str(tmp_path / "cli.db")
+    added = _cli(
+        "users",
+        "add",
+        "--db",
+        db,
+        "--role",
+        "staff",
+        "--name",
+        "wang",
+        "--window",
+        "3",
+        stdin=PASSWORD + "\n",
+    )
+    assert added.returncode == 0, added.stderr
+    refused = _cli("users", "add", "--db", db, "--role", "staff", "--name", "li", stdin=PASSWORD + "\n")
+    assert refused.returncode != 0 and "window_required" in refused.stderr
+    kiosk = _cli("kiosks", "add", "--db", db, "kiosk-7")
+    assert kiosk.returncode == 0, kiosk.stderr
+    token = kiosk.stdout.strip()
+    assert token.startswith("ovk_")
+    listed = _cli("users", "list", "--db", db)
+    assert '"wang"' in listed.stdout and PASSWORD not in listed.stdout
+
+    from onevisit.hall.accounts import AccountStore
+    from onevisit.hall.sqlite import HallDatabase
+
+    store = AccountStore(HallDatabase(db), hall_config, clock)
+    assert store.authenticate(token).actor == "kiosk:kiosk-7"
+    session = store.login("wang", PASSWORD, "127.0.0.1")
+    assert (session.principal.role, session.principal.window) == ("staff", 3)

@@ -1,0 +1,64 @@
+"""`onevisit demo` as a user runs it: starts, prints working accounts and URLs, stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_runs_and_stops_cleanly(tmp_path):
+    repo_config = __import__("onevisit.config", fromlist=["DEFAULT_CONFIG"]).DEFAULT_CONFIG
+    config = tmp_path / "config.toml"
+    shutil.copy(repo_config, config)
+    # Silent voice keeps the test quiet and quick; everything else is the demo as shipped.
+    config.write_text(config.read_text(encoding="utf-8").replace('engine = "espeak"', 'engine = "silent"'))
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "onevisit.cli", "demo", "--config", str(config), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if "Ctrl-C to stop" in line:
+                break
+        banner = "".join(lines)
+        assert f"http://127.0.0.1:{port}/display" in banner, banner
+        password = re.search(r"staff\s+staff3\s+(\S+)", banner).group(1)
+        token = re.search(r"Kiosk token \(demo-kiosk\): (\S+)", banner).group(1)
+        url = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{url}/healthz").json() == {"ok": True}
+        # Opening hours hold at any hour: the demo clock starts at 09:00.
+        issued = httpx.post(
+            f"{url}/api/tickets",
+            json={"matters": ["card"], "idempotency_key": "demo-1"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert issued.status_code == 201, issued.text
+        login = httpx.post(f"{url}/api/auth/login", json={"username": "staff3", "password": password})
+        staff = {"Authorization": f"Bearer {login.json()['token']}"}
+        assert httpx.post(f"{url}/api/windows/3/call", headers=staff).json()["ticket"]["number"] == "D001"
+        assert (tmp_path / "var" / "demo" / "hall.db").is_file()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, rest
+    assert "stopping" in rest
