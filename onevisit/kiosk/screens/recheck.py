@@ -30,7 +30,7 @@ class RecheckScreen(KioskScreen):
         self.display = self.label(self.number or "—", role="title", align="center", bold=True, tone="accent")
         self.display.font_size = app.fs("title") * 1.6
         card.add_widget(self.display)
-        self.message = BoxLayout(orientation="vertical", size_hint_y=None)
+        self.message = BoxLayout(orientation="vertical", size_hint_y=None, height=0)
         self.message.bind(minimum_height=self.message.setter("height"))
         card.add_widget(self.message)
         body.add_widget(card)

@@ -105,7 +105,8 @@ class TakeScreen(KioskScreen):
                 app.t("take.priority.age", age=app.config_.priority.age_at_least), role="small", tone="muted"
             )
         )
-        row = BoxLayout(spacing=dp(14), size_hint_y=None, height=app.bh())
+        row = GridLayout(cols=1 if self.landscape else 3, spacing=dp(14), size_hint_y=None)
+        row.bind(minimum_height=row.setter("height"))
         self.declared_buttons: dict[str, KButton] = {}
         for kind in app.config_.priority.declared:
             b = KButton(
@@ -116,9 +117,12 @@ class TakeScreen(KioskScreen):
             self.declared_buttons[kind] = b
             row.add_widget(b)
         prio.add_widget(row)
-        body.add_widget(prio)
+        # landscape: priority, what was chosen and the main button share the fixed right column
+        (self.footer if self.landscape else body).add_widget(prio)
 
-        self.status = BoxLayout(orientation="vertical", size_hint_y=None, spacing=dp(10))
+        self.chosen = self.label("", tone="primary", bold=True)
+        self.footer.add_widget(self.chosen)
+        self.status = BoxLayout(orientation="vertical", size_hint_y=None, height=0, spacing=dp(10))
         self.status.bind(minimum_height=self.status.setter("height"))
         self.footer.add_widget(self.status)
         self.confirm = KButton(text=app.t("take.confirm"), hfactor=1.3, role="title")
@@ -154,6 +158,8 @@ class TakeScreen(KioskScreen):
             else:
                 for lbl in self.error_labels(self.error):
                     self.status.add_widget(lbl)
+        names = "、".join(app.matter_name(c) for c in app.session.matters)
+        self.chosen.text = app.t("take.chosen", matters=names) if names else app.t("take.choose_hint")
         for code, card in self.cards.items():
             card.mark.text = app.t("take.selected") if code in app.session.matters else ""
         self.confirm.disabled = self.working or not app.session.matters
@@ -191,6 +197,7 @@ class TakeScreen(KioskScreen):
         session.status_url = result.get("status_url")
         session.created = result.get("created", True)
         log.info("ticket %s (%s)", session.ticket.get("number"), "new" if session.created else "existing")
+        self.app.ticket_issued(result)
         self.app.go("ticket")
 
     def _failed(self, error: OneVisitError) -> None:
