@@ -395,7 +395,8 @@ class KioskApp(App):
             return
 
         def done(matters):
-            self.availability = matters
+            if matters != self.availability:  # unchanged: no rebuild under the citizen's finger
+                self.availability = matters
             self.hall_online = True
             if self.outbox.pending:  # the hall is back: what waited goes now
                 self.outbox.hall = hall

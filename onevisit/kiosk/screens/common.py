@@ -191,7 +191,7 @@ class KioskScreen(Screen):
             main.unbind(width=self._side_width)
             side.size_hint = (1, None)
         target = side if side_mode else frame
-        if bottom.parent is not target:
+        if bottom not in target.children:
             bottom.parent.remove_widget(bottom)
             target.add_widget(bottom)
 

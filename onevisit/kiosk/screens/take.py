@@ -38,9 +38,20 @@ class TakeScreen(KioskScreen):
         self.working = False
         self.dirty = True
 
+    def on_kv_post(self, base_widget):
+        self.app.bind(availability=lambda *_: self._availability_changed())
+
     def on_pre_enter(self, *args):
         self.dirty = True
         super().on_pre_enter(*args)
+        # fresh "today full" and waits for the choice; the cards rebuild when the answer differs
+        self.app.refresh_availability()
+
+    def _availability_changed(self) -> None:
+        if self.manager and self.manager.current == self.name and not self.working:
+            self.refresh()
+        else:
+            self.dirty = True
 
     def build_body(self, body):
         app = self.app
