@@ -103,6 +103,8 @@ def kiosk(kiosk_session):
     app.devices.card_reader_error = None
     app.devices.printer = KioskPrinter(None, app.config_)
     app.devices.camera_url = None
+    app.devices.verification = None
+    app.devices.voice = None
     app.default_lang, app.default_elderly = "zh", False
     app.go_home()
     pump(2)
@@ -173,7 +175,8 @@ class HallServer:
 
         r = httpx.post(f"{self.url}/api/auth/login", json={"username": user, "password": password})
         r.raise_for_status()
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {r.json()['token']}"})
+        token = r.json()["token"]
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 
 @pytest.fixture

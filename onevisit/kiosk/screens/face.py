@@ -193,9 +193,9 @@ class FaceScreen(KioskScreen):
             done.bind(on_release=lambda *_: app.go_home())
             self.footer.add_widget(done)
         elif result.outcome == "failed":
-            self.to_window = KButton(text=app.t("face.to_window"), hfactor=1.3, role="title")
-            self.to_window.bind(on_release=lambda *_: self.route_to_window())
-            self.footer.add_widget(self.to_window)
+            self.window_button = KButton(text=app.t("face.to_window"), hfactor=1.3, role="title")
+            self.window_button.bind(on_release=lambda *_: self.route_to_window())
+            self.footer.add_widget(self.window_button)
         else:
             done = KButton(text=app.t("ticket.done"), hfactor=1.2)
             done.bind(on_release=lambda *_: app.go_home())
@@ -208,9 +208,9 @@ class FaceScreen(KioskScreen):
             lbl.align = "center"
             card.add_widget(lbl)
         body.add_widget(card)
-        self.to_window = KButton(text=app.t("unavailable.take_instead"), hfactor=1.3, role="title")
-        self.to_window.bind(on_release=lambda *_: self.route_to_window())
-        self.footer.add_widget(self.to_window)
+        self.window_button = KButton(text=app.t("unavailable.take_instead"), hfactor=1.3, role="title")
+        self.window_button.bind(on_release=lambda *_: self.route_to_window())
+        self.footer.add_widget(self.window_button)
 
     # ---- the live part -------------------------------------------------------------------------
     def _ensure_tick(self) -> None:
