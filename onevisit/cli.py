@@ -23,8 +23,12 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES = [
     "onevisit.queue.cli",
     "onevisit.hall.cli",
+    "onevisit.devices.printer.cli",
     "onevisit.devices.boards.cli",
     "onevisit.records.cli",
+    "onevisit.verification.cli",
+    "onevisit.kiosk.cli",
+    "onevisit.stats.cli",
 ]
 
 #: Exit status for "nothing to do" answers a script may want to branch on (e.g. nothing waiting).

@@ -218,7 +218,20 @@ class VerificationConfig(Strict):
     liveness: str = "onevisit.verification.liveness:LandmarkLiveness"
     audit_snapshots: bool = False
     audit_retention_days: int = Field(30, ge=1, le=365)
+    #: Encrypted audit snapshots go here (only when audit_snapshots is on).
+    audit_dir: str = "var/audit"
     certification_months: int = Field(12, ge=1, le=24)
+    # Quality gate: a frame is judged only when the face is near, lit, sharp and frontal enough.
+    min_face_px: int = Field(80, ge=40, le=1000)
+    min_face_fraction: float = Field(0.15, ge=0.05, le=0.9, description="face width / frame width")
+    min_brightness: float = Field(60, ge=0, le=255)
+    max_brightness: float = Field(225, ge=0, le=255)
+    min_sharpness: float = Field(25, ge=0, description="Laplacian variance of the face at 128 px")
+    max_frontal_degrees: float = Field(25, ge=5, le=45)
+    #: Frames whose encodings are averaged for the match (sharpest, most frontal first).
+    match_frames: int = Field(3, ge=1, le=10)
+    #: After the last challenge, at most this many seconds to collect frontal frames for the match.
+    settle_seconds: float = Field(3.0, gt=0, le=30)
 
 
 class RecordsConfig(Strict):
@@ -248,6 +261,13 @@ class KioskConfig(Strict):
     heartbeat_seconds: int = Field(15, ge=1, le=300)
 
 
+class SupervisorConfig(Strict):
+    #: A matter whose predicted wait for a newcomer passes this raises an alert on /supervisor.
+    wait_alert_minutes: float = Field(30, gt=0, le=600)
+    #: How often the /supervisor page refreshes its figures and charts (the queue itself is live).
+    refresh_seconds: int = Field(30, ge=5, le=3600)
+
+
 class Config(Strict):
     hall: HallConfig
     matters: list[Matter] = Field(min_length=1)
@@ -263,6 +283,7 @@ class Config(Strict):
     records: RecordsConfig = RecordsConfig()
     card_reader: CardReaderConfig = CardReaderConfig()
     kiosk: KioskConfig = KioskConfig()
+    supervisor: SupervisorConfig = SupervisorConfig()
 
     #: Folder relative paths in this config resolve against (the config file's folder).
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -13,6 +13,8 @@ from onevisit.clock import FixedClock
 from onevisit.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
+
+
 def _find_shared_faces() -> Path:
     """../shared/faces beside the repo (CI, a clone); from a git worktree deeper down, the nearest one up."""
     for parent in REPO.parents:

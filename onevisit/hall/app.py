@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,11 +15,14 @@ from onevisit.clock import Clock, SystemClock
 from onevisit.config import Config
 from onevisit.hall import http_errors
 from onevisit.hall.accounts import AccountStore
+from onevisit.hall.callout import CallOut
 from onevisit.hall.deps import Hall
 from onevisit.hall.gate import ServiceGate
 from onevisit.hall.hub import EventHub
 from onevisit.hall.ratings import RatingStore
 from onevisit.hall.routes_api import router as api_router
+from onevisit.hall.routes_supervisor import router as supervisor_router
+from onevisit.hall.routes_verify import verify_router
 from onevisit.hall.sqlite import HallDatabase
 from onevisit.queue import QueueService
 
@@ -62,7 +63,7 @@ def create_app(
     )
     hub.listeners.append(_rating_prompter(hall))
     if isinstance(callout, str):
-        callout = _optional_callout(config, clock)
+        callout = CallOut.from_config(config, clock=clock)
     if callout is not None:
         # The call-out takes Event.to_dict(), the same message every /ws client gets.
         hub.listeners.append(lambda event: callout.handle(event.to_dict()))
@@ -96,7 +97,8 @@ def create_app(
     app.state.callout = callout
     http_errors.install(app)
     app.include_router(api_router)
-    _include_optional_routers(app, config)
+    app.include_router(verify_router(config))
+    app.include_router(supervisor_router)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 
     @app.get("/healthz", tags=["public"])
@@ -151,30 +153,3 @@ def _rating_prompter(hall: Hall):
 async def _maybe_await(value: Any) -> None:
     if hasattr(value, "__await__"):
         await value
-
-
-def _optional_callout(config: Config, clock: Clock):
-    """Boards and voice (issue 5) hear every event once that part has landed."""
-    if importlib.util.find_spec("onevisit.hall.callout") is None:
-        return None
-    module = importlib.import_module("onevisit.hall.callout")
-    factory = getattr(module, "CallOut", None)
-    if factory is None:
-        return None
-    build = getattr(factory, "from_config", None)
-    return build(config, clock=clock) if build else factory(config)
-
-
-def _include_optional_routers(app: FastAPI, config: Config) -> None:
-    """Routes other parts add to the hall server (the certificate /verify page, maintenance)."""
-    for name, factory in (
-        ("onevisit.hall.routes_verify", "verify_router"),
-        ("onevisit.hall.routes_maintenance", "maintenance_router"),
-    ):
-        if importlib.util.find_spec(name) is None:
-            continue
-        module = importlib.import_module(name)
-        if hasattr(module, factory):
-            app.include_router(getattr(module, factory)(config))
-        elif hasattr(module, "router"):
-            app.include_router(module.router)

@@ -176,7 +176,7 @@ def cmd_fault(args: argparse.Namespace) -> int:
 
 def cmd_cert_print(args: argparse.Namespace) -> int:
     from onevisit.records.issue import issue_certificate, write_files
-    from onevisit.records.printing import PrinterMissing, print_pages
+    from onevisit.records.printing import print_pages
 
     config = _config(args)
     now = SystemClock(config.hall.timezone).now()
@@ -190,12 +190,7 @@ def cmd_cert_print(args: argparse.Namespace) -> int:
     else:
         url = args.printer or config.printer.url
         try:
-            result["printer"] = print_pages(config, url, issued.pages)
-        except PrinterMissing as exc:
-            register_.set_status(cert.serial, "print_failed")
-            raise OneVisitError(
-                "printer_driver_missing", "打印机驱动不可用", f"{exc}; use --out DIR to write PNG/PDF"
-            ) from None
+            result["printer"] = print_pages(config, url, issued.pages, cert.serial)
         except OneVisitError:
             register_.set_status(cert.serial, "print_failed")
             raise

@@ -1,26 +1,34 @@
-"""Handing certificate pages to the printing driver (onevisit.devices.printer)."""
+"""Handing certificate pages to the printer driver as one job, a cut after each page."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from PIL import Image
 
+from onevisit.config import Config
+from onevisit.devices.printer import JobState, Printer
+from onevisit.errors import OneVisitError
+
 log = logging.getLogger(__name__)
 
 
-class PrinterMissing(RuntimeError):
-    """The printer driver is not part of this installation."""
+class CertificatePrintFailed(OneVisitError):
+    status = 503
 
 
-def print_pages(config, url: str, pages: list[Image.Image]) -> dict:
-    """Print raster pages (one cut after each) and report what was sent."""
+def print_pages(config: Config, url: str, pages: list[Image.Image], serial: str) -> dict:
+    """Print the pages; a printer fault raises with the citizen's message and nothing is half-printed."""
+    printer = Printer(config.printer, url=url)
     try:
-        driver = importlib.import_module("onevisit.devices.printer")
-    except ImportError:
-        raise PrinterMissing("the printer driver onevisit.devices.printer is not installed") from None
-    printer_fn = getattr(driver, "print_raster_pages", None)
-    if printer_fn is None:
-        raise PrinterMissing("onevisit.devices.printer has no print_raster_pages()")
-    return printer_fn(url, pages, config=config.printer)
+        job = printer.print_images(pages, ref=serial, cut_each=True)
+    finally:
+        printer.close()
+    if job.state != JobState.DONE:
+        raise CertificatePrintFailed(
+            job.reason or "print_failed",
+            job.message_zh or "打印失败",
+            job.message_en or "Printing failed",
+            hint=job.hint,
+        )
+    return job.to_dict()

@@ -1,0 +1,411 @@
+"""The kiosk application: one controller the screens talk to (language, scale, session, devices,
+the hall), the idle watch, and navigation. Screens never build URLs or touch drivers themselves."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.metrics import dp
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from onevisit.config import Config
+from onevisit.devices.cardreader import CardReadError
+from onevisit.errors import OneVisitError
+from onevisit.identity import redact_ids
+from onevisit.kiosk import theme
+from onevisit.kiosk.hall_client import HallClient
+from onevisit.kiosk.i18n import other, tr
+from onevisit.kiosk.printing import KioskPrinter
+from onevisit.kiosk.session import IdleWatch, Session
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+
+
+class RecentLog(logging.Handler):
+    """The last lines of the kiosk's log for the maintenance screen, with ID numbers masked."""
+
+    def __init__(self, size: int = 200) -> None:
+        super().__init__(logging.INFO)
+        self.lines: collections.deque[str] = collections.deque(maxlen=size)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):  # a log line must never break the kiosk
+            self.lines.append(redact_ids(self.format(record)))
+
+
+@dataclass
+class KioskDevices:
+    hall: HallClient | None
+    printer: KioskPrinter
+    card_reader: Any = None
+    card_reader_error: OneVisitError | None = None
+    camera_url: str | None = None
+    records: Any = None  # a records backend when onevisit.records provides one
+    verification: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+SCREENS = (
+    "home",
+    "identify",
+    "take",
+    "ticket",
+    "certificate",
+    "records",
+    "guide",
+    "face",
+    "appointment",
+    "recheck",
+    "maintenance",
+)
+
+
+class KioskRoot(FloatLayout):
+    def on_touch_down(self, touch):
+        app = App.get_running_app()
+        if app.overlay is not None:
+            # while "need more time?" is asked, only its buttons answer; a touch must not both
+            # dismiss the question and press whatever lies underneath
+            return app.overlay.on_touch_down(touch)
+        app.activity()
+        return super().on_touch_down(touch)
+
+
+class KioskApp(App):
+    lang = StringProperty("zh")
+    scale = NumericProperty(1.0)
+    elderly = BooleanProperty(False)
+    landscape = BooleanProperty(False)
+    pal = ObjectProperty(theme.STANDARD)
+    idle_left = NumericProperty(0)
+    idle_warning = BooleanProperty(False)
+    availability = ListProperty([])
+    hall_online = BooleanProperty(True)
+    busy = NumericProperty(0)  # background calls in flight (tests wait for 0)
+
+    def __init__(
+        self,
+        config: Config,
+        devices: KioskDevices,
+        lang: str = "zh",
+        elderly: bool = False,
+        today: Callable[[], dt.date] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        background: bool = True,
+        realtime_idle: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.config_ = config
+        self.devices = devices
+        self.lang = lang
+        self.session = Session()
+        self.idle = IdleWatch(config.kiosk.idle_seconds, config.kiosk.idle_warning_seconds)
+        self.today = today or dt.date.today
+        self.monotonic = monotonic
+        self.background = background
+        self.realtime_idle = realtime_idle
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-io")
+        self._history: list[str] = []
+        self._card_polling = False
+        self.recent_log = RecentLog()
+        logging.getLogger("onevisit").addHandler(self.recent_log)
+        self.default_lang = lang
+        self.default_elderly = elderly
+        self.set_elderly(elderly)
+        self.title = "OneVisit 一号到底"
+
+    # ---- look ----------------------------------------------------------------------------------
+    def t(self, key: str, _lang: str | None = None, **values: Any) -> str:
+        return tr(key, self.lang, **values)
+
+    def t_other(self, key: str, _lang: str | None = None, **values: Any) -> str:
+        return tr(key, other(self.lang), **values)
+
+    def c(self, name: str, _pal: Any = None, alpha: float = 1.0) -> tuple[float, float, float, float]:
+        r, g, b, _ = self.pal.rgba(name)
+        return (r, g, b, alpha)
+
+    def fs(self, role: str, _scale: float | None = None) -> float:
+        return dp(theme.FONT[role]) * self.scale
+
+    def bh(self, factor: float = 1.0, _scale: float | None = None) -> float:
+        return dp(theme.BUTTON_HEIGHT) * factor * self.scale
+
+    def set_elderly(self, on: bool) -> None:
+        self.elderly = on
+        self.scale = theme.ELDERLY_SCALE if on else 1.0
+        self.pal = theme.HIGH_CONTRAST if on else theme.STANDARD
+        Window.clearcolor = self.pal.rgba("bg")
+
+    def toggle_elderly(self) -> None:
+        self.set_elderly(not self.elderly)
+
+    def toggle_lang(self) -> None:
+        self.lang = other(self.lang)
+
+    def matter_name(self, code: str) -> str:
+        try:
+            m = self.config_.matter(code)
+        except KeyError:
+            return code
+        return m.name_zh if self.lang == "zh" else m.name_en
+
+    # ---- build -------------------------------------------------------------------------------
+    def build(self):
+        from onevisit.kiosk.screens import common, load_screens  # noqa: F401  (kv rules name its classes)
+
+        Builder.load_file(str(HERE / "kiosk.kv"))
+        classes = load_screens()
+        self.sm = ScreenManager(transition=NoTransition())
+        for name in SCREENS:
+            self.sm.add_widget(classes[name](name=name))
+        self.root_widget = KioskRoot()
+        self.root_widget.add_widget(self.sm)
+        self.overlay = None
+        Window.bind(size=self._on_size, on_key_down=self._on_key)
+        self.bind(lang=lambda *_: self.refresh_current(), scale=lambda *_: self.refresh_current())
+        self._on_size(Window, Window.size)
+        Clock.schedule_interval(self._tick, 1.0)
+        Clock.schedule_interval(self._poll_card, 0.5)
+        Clock.schedule_interval(lambda _dt: self.refresh_availability(), 15.0)
+        self.refresh_availability()
+        self.sm.current = "home"
+        return self.root_widget
+
+    def _on_size(self, _window, size) -> None:
+        self.landscape = size[0] > size[1]
+        self.refresh_current()
+
+    def _on_key(self, _window, key, scancode, codepoint, modifiers):
+        reader = self.devices.card_reader
+        if reader is not None and getattr(reader, "url", "").startswith("wedge"):
+            try:
+                card = reader.key("enter" if key == 13 else (codepoint or ""))
+            except CardReadError as exc:
+                self.screen("identify").show_error(exc)
+                return True
+            if card is not None and self.sm.current == "identify":
+                self.screen("identify").on_card(card)
+            return True
+        return False
+
+    def screen(self, name: str):
+        return self.sm.get_screen(name)
+
+    def refresh_current(self) -> None:
+        if getattr(self, "sm", None) is None:
+            return
+        for s in self.sm.screens:
+            s.dirty = True
+        current = self.sm.current_screen
+        if current is not None:
+            current.refresh()
+            current.dirty = False
+        self._update_overlay()
+
+    # ---- navigation ----------------------------------------------------------------------------
+    def go(self, name: str, remember: bool = True) -> None:
+        if remember and self.sm.current != name:
+            self._history.append(self.sm.current)
+        target = self.screen(name)
+        target.dirty = True
+        if self.sm.current == name:
+            target.refresh()
+            target.dirty = False
+        self.sm.current = name
+        self.idle.active = name != "home"
+        self.idle.touch()
+        self._update_idle()
+
+    def back(self) -> None:
+        while self._history:
+            name = self._history.pop()
+            if name != self.sm.current:
+                if name == "home":
+                    return self.go_home()
+                self.go(name, remember=False)
+                return
+        self.go_home()
+
+    def go_home(self) -> None:
+        """Everything the citizen entered is wiped: session, typed numbers, choices."""
+        self.session.clear()
+        for s in self.sm.screens:
+            s.wipe()
+        self._history.clear()
+        # the next citizen starts from the kiosk's own defaults, not the last person's choices
+        self.lang = self.default_lang
+        if self.elderly != self.default_elderly:
+            self.set_elderly(self.default_elderly)
+        self.go("home", remember=False)
+        self.refresh_availability()
+
+    def start(self, purpose: str) -> None:
+        """A home tile: who you are first (except the guide and re-check-in), then the matter."""
+        self.session.clear()
+        self.session.purpose = purpose
+        if purpose in ("guide", "recheck"):
+            self.go(purpose)
+        else:
+            self.go("identify")
+
+    def identified(self) -> None:
+        purpose = self.session.purpose or "take"
+        self.go(
+            {
+                "take": "take",
+                "certificate": "certificate",
+                "face": "face",
+                "records": "records",
+                "appointment": "appointment",
+            }.get(purpose, "take")
+        )
+
+    def take_number_for_window(self, tag: str) -> None:
+        """Self-service failed: a ticket for a window, tagged with what was tried."""
+        self.session.tag = tag
+        self.session.purpose = "take"
+        self.go("take")
+
+    # ---- idle ----------------------------------------------------------------------------------
+    def activity(self) -> None:
+        self.idle.touch()
+        self._update_idle()
+
+    def _tick(self, dt_: float) -> None:
+        if self.realtime_idle:  # tests drive the idle watch with advance_idle instead
+            self.advance_idle(dt_)
+
+    def advance_idle(self, seconds: float) -> None:
+        if self.idle.tick(seconds):
+            log.info("idle timeout: back to home")
+            self.go_home()
+        self._update_idle()
+
+    def _update_idle(self) -> None:
+        self.idle_left = self.idle.remaining if self.idle.active else 0
+        warning = self.idle.warning_shown
+        if warning != self.idle_warning:
+            self.idle_warning = warning
+            self._update_overlay()
+
+    def _update_overlay(self) -> None:
+        from onevisit.kiosk.screens.common import IdleOverlay
+
+        if getattr(self, "root_widget", None) is None:
+            return
+        if self.idle_warning and self.overlay is None:
+            self.overlay = IdleOverlay()
+            self.root_widget.add_widget(self.overlay)
+        elif not self.idle_warning and self.overlay is not None:
+            self.root_widget.remove_widget(self.overlay)
+            self.overlay = None
+
+    # ---- background work -----------------------------------------------------------------------
+    def run_bg(
+        self, work: Callable[[], Any], done: Callable[[Any], None], fail: Callable[[OneVisitError], None]
+    ):
+        """Network and device calls off the UI thread; results come back on the UI thread."""
+
+        def finish(result: Any, error: OneVisitError | None) -> None:
+            self.busy -= 1
+            if error is not None:
+                fail(error)
+            else:
+                done(result)
+
+        self.busy += 1
+        if not self.background:
+            try:
+                result = work()
+            except OneVisitError as exc:
+                finish(None, exc)
+            else:
+                finish(result, None)
+            return
+
+        def job() -> None:
+            try:
+                result = work()
+            except OneVisitError as exc:
+                Clock.schedule_once(lambda _dt, e=exc: finish(None, e))
+                return
+            except Exception as exc:  # a bug must not freeze the screen in "working…"
+                log.exception("background call failed")
+                err = OneVisitError(
+                    "internal", "系统故障，请到咨询台", "Something went wrong; please ask at the help desk"
+                )
+                err.__cause__ = exc
+                Clock.schedule_once(lambda _dt, e=err: finish(None, e))
+                return
+            Clock.schedule_once(lambda _dt: finish(result, None))
+
+        self._pool.submit(job)
+
+    def refresh_availability(self) -> None:
+        hall = self.devices.hall
+        if hall is None:
+            return
+
+        def done(matters):
+            self.availability = matters
+            self.hall_online = True
+
+        def fail(_error):
+            self.hall_online = False
+
+        self.run_bg(hall.availability, done, fail)
+
+    def availability_of(self, code: str) -> dict[str, Any] | None:
+        for item in self.availability:
+            if item.get("code") == code:
+                return item
+        return None
+
+    # ---- card reader ---------------------------------------------------------------------------
+    def _poll_card(self, _dt: float) -> None:
+        reader = self.devices.card_reader
+        if reader is None or self._card_polling or self.sm.current != "identify":
+            return
+        if getattr(reader, "url", "").startswith("wedge"):
+            return
+        self.poll_card()
+
+    def poll_card(self) -> None:
+        reader = self.devices.card_reader
+        self._card_polling = True
+
+        def done(card):
+            self._card_polling = False
+            if card is not None and self.sm.current == "identify":
+                self.screen("identify").on_card(card)
+
+        def fail(error):
+            self._card_polling = False
+            if self.sm.current == "identify":
+                self.screen("identify").show_error(error)
+
+        self.run_bg(lambda: reader.read(timeout=0.4), done, fail)
+
+    def on_stop(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.devices.hall:
+            self.devices.hall.close()

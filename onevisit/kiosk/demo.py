@@ -1,0 +1,53 @@
+"""Demo data for screenshot mode: what the hall would answer on a busy morning. Used only to render
+screens for docs and review, never by a running kiosk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from onevisit.config import Config
+
+DEMO_WAITING = {"enroll": 7, "contrib": 3, "benefit": 12, "card": 0, "medical": 5}
+
+
+def demo_availability(config: Config) -> list[dict[str, Any]]:
+    out = []
+    for m in config.matters:
+        full = m.code == "card"  # one matter full, so "today full" shows before choosing
+        waiting = DEMO_WAITING.get(m.code, 2)
+        out.append(
+            {
+                "code": m.code,
+                "name_zh": m.name_zh,
+                "name_en": m.name_en,
+                "open": not full,
+                "remaining": 0 if full else m.daily_cap - 40,
+                "reason_code": "full" if full else None,
+                "waiting": waiting,
+                "wait_minutes": waiting * m.minutes / 2,
+                "windows": [w.number for w in config.windows if m.code in w.matters],
+                "materials_zh": m.materials_zh,
+                "materials_en": m.materials_en,
+            }
+        )
+    return out
+
+
+def demo_ticket(config: Config) -> dict[str, Any]:
+    return {
+        "created": True,
+        "ticket": {
+            "number": "C012",
+            "day": "2026-11-23",
+            "short_code": "K7QF",
+            "state": "waiting",
+            "priority": 0,
+            "person_masked": "110105********002X",
+            "steps": [
+                {"matter": "benefit", "state": "waiting", "window": None},
+                {"matter": "medical", "state": "pending", "window": None},
+            ],
+        },
+        "position": {"ahead": 11, "position": 12, "wait_minutes": 28, "windows": [1, 2, 5, 6]},
+        "status_url": f"{config.hall.public_url}/t/C012?c=K7QF",
+    }

@@ -1,0 +1,123 @@
+"""The kiosk's only way to the hall server: every URL and header is built here, never in a screen.
+
+Network trouble becomes HallUnavailable (said plainly to the citizen); a refusal from the hall
+becomes HallRefused carrying the hall's own bilingual message and code.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from onevisit.errors import OneVisitError
+
+log = logging.getLogger(__name__)
+
+
+class HallUnavailable(OneVisitError):
+    status = 503
+
+    def __init__(self, why: str) -> None:
+        super().__init__(
+            "hall_unavailable",
+            "网络异常：暂时连不上大厅服务器，请稍后重试或到咨询台",
+            "Network problem: the hall server is not answering; try again or ask at the help desk",
+            why=why,
+        )
+
+
+class HallRefused(OneVisitError):
+    """The hall answered with an error body; its code and messages are passed through."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        error = body.get("error", {}) if isinstance(body, dict) else {}
+        super().__init__(
+            error.get("code", f"http_{status}"),
+            error.get("message_zh", "大厅服务器拒绝了请求"),
+            error.get("message_en", f"The hall server refused the request (HTTP {status})"),
+            **(error.get("details") or {}),
+        )
+        self.status = status
+
+
+def read_token(path: str | Path | None) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        log.warning("kiosk token file %s not found; ticket issue will be refused", path)
+        return None
+
+
+class HallClient:
+    def __init__(
+        self, base_url: str, token: str | None = None, timeout: float = 5.0, kiosk: str = "kiosk-1"
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.kiosk = kiosk
+        headers = {"User-Agent": f"onevisit-kiosk/{kiosk}"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            log.warning("hall %s %s failed: %s", method, path, type(exc).__name__)
+            raise HallUnavailable(f"{type(exc).__name__}: {exc}") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code >= 500 and not (isinstance(body, dict) and "error" in body):
+            raise HallUnavailable(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise HallRefused(response.status_code, body)
+        return body
+
+    def healthy(self) -> bool:
+        try:
+            return bool(self._call("GET", "/healthz").get("ok"))
+        except OneVisitError:
+            return False
+
+    def availability(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/api/availability")["matters"]
+
+    def take_ticket(
+        self,
+        matters: list[str] | tuple[str, ...],
+        idempotency_key: str,
+        id_number: str | None = None,
+        declared: str | None = None,
+        tag: str | None = None,
+    ) -> dict[str, Any]:
+        """{created, ticket, position, status_url}. The same key returns the same ticket."""
+        body: dict[str, Any] = {"matters": list(matters), "idempotency_key": idempotency_key}
+        if id_number:
+            body["id_number"] = id_number
+        if declared:
+            body["declared"] = declared
+        if tag:
+            body["tag"] = tag
+        return self._call("POST", "/api/tickets", json=body)
+
+    def ticket(self, number: str) -> dict[str, Any]:
+        return self._call("GET", f"/api/tickets/{number}")
+
+    def checkin(self, number: str) -> dict[str, Any]:
+        return self._call("POST", f"/api/tickets/{number}/checkin")
+
+    def status(self) -> dict[str, Any]:
+        return self._call("GET", "/api/status")
+
+    def heartbeat(self, devices: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/api/kiosks/heartbeat", json={"kiosk": self.kiosk, "devices": devices})

@@ -1,0 +1,51 @@
+"""Kivy reads its environment at import time, so this runs before the first `import kivy`.
+
+Tests and screenshot mode render offscreen (SDL_VIDEODRIVER=offscreen, Mesa's llvmpipe); a kiosk
+with a display uses the normal SDL window. KIVY_HOME points at a private folder so a kiosk (or a
+test) never reads or writes a user's ~/.kivy.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+
+def prepare(size: tuple[int, int], offscreen: bool = False, fullscreen: bool = False) -> None:
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    if "KIVY_HOME" not in os.environ:
+        os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="onevisit-kivy-")
+    if offscreen:
+        os.environ["SDL_VIDEODRIVER"] = "offscreen"
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "resizable", "1")
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("kivy", "exit_on_escape", "0")
+    register_font()
+
+
+def register_font() -> None:
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+
+    from onevisit.fonts import cjk_font_path
+
+    path = str(cjk_font_path())
+    # a .ttc opens its first face only; wqy-microhei's first face has all the glyphs we use
+    LabelBase.register(DEFAULT_FONT, path)
+    LabelBase.register("Roboto", path)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"size must look like 1080x1920, not {text!r}") from None
+    if not (320 <= width <= 7680 and 320 <= height <= 7680):
+        raise ValueError(f"size {text} is out of range")
+    return width, height

@@ -1,0 +1,213 @@
+"""Widgets every screen uses, and the base screen (top bar, scrolling body, back/home bar)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.metrics import dp
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.image import Image
+from kivy.uix.label import Label
+from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
+
+from onevisit.errors import OneVisitError
+from onevisit.kiosk.i18n import other
+
+
+class KLabel(Label):
+    role = StringProperty("body")
+    tone = StringProperty("text")
+    align = StringProperty("left")
+
+
+class KButton(ButtonBehavior, Label):
+    role = StringProperty("body")
+    kind = StringProperty("primary")  # primary | secondary | danger | selected | bar_button
+    hfactor = NumericProperty(1.0)
+
+    _BG: ClassVar[dict[str, str]] = {
+        "primary": "primary",
+        "secondary": "surface",
+        "danger": "danger",
+        "selected": "primary",
+        "bar_button": "surface",
+    }
+    _FG: ClassVar[dict[str, str]] = {
+        "primary": "on_primary",
+        "secondary": "primary",
+        "danger": "on_danger",
+        "selected": "on_primary",
+        "bar_button": "primary",
+    }
+
+    # kind/disabled are arguments so the kv rule re-evaluates when they change
+    def bg_name(self, kind: str, disabled: bool) -> str:
+        return "disabled_bg" if disabled else self._BG[kind]
+
+    def fg_name(self, kind: str) -> str:
+        return self._FG[kind]
+
+
+class BarButton(KButton):
+    """Language and text-size switches: fixed width so the hall name keeps its room."""
+
+
+class Card(BoxLayout):
+    selected = BooleanProperty(False)
+
+
+class Tile(ButtonBehavior, BoxLayout):
+    title = StringProperty("")
+    subtitle = StringProperty("")
+
+
+class TopBar(BoxLayout):
+    pass
+
+
+class BottomBar(BoxLayout):
+    pass
+
+
+class IdleOverlay(FloatLayout):
+    def on_touch_down(self, touch):
+        super().on_touch_down(touch)
+        return True  # the screen underneath is not touchable while the question is asked
+
+
+class HiddenCorner(FloatLayout):
+    """The technician's way in: hold the top-left corner for `hold` seconds, then the PIN pad."""
+
+    hold = NumericProperty(3.0)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._started: float | None = None
+        self._event = None
+
+    def on_touch_down(self, touch):
+        if not self.collide_point(*touch.pos):
+            return False
+        app = App.get_running_app()
+        self._started = app.monotonic()
+        self._event = Clock.schedule_once(lambda _dt: self._open(), self.hold)
+        touch.grab(self)
+        return True
+
+    def on_touch_up(self, touch):
+        if touch.grab_current is not self:
+            return False
+        touch.ungrab(self)
+        if self._event is not None:
+            self._event.cancel()
+        app = App.get_running_app()
+        if self._started is not None and app.monotonic() - self._started >= self.hold:
+            self._open()
+        self._started = None
+        return True
+
+    def _open(self) -> None:
+        self._started = None
+        app = App.get_running_app()
+        if app.sm.current != "maintenance":
+            app.go("maintenance")
+
+
+class QrImage(Image):
+    def __init__(self, data: str, size_dp: float, **kwargs):
+        from onevisit.kiosk.qr import qr_texture
+
+        super().__init__(**kwargs)
+        self.texture = qr_texture(data)
+        self.size_hint = (None, None)
+        self.size = (dp(size_dp), dp(size_dp))
+        self.fit_mode = "contain"
+
+
+class Spacer(Widget):
+    def __init__(self, height: float = 10, **kwargs):
+        super().__init__(size_hint_y=None, height=dp(height), **kwargs)
+
+
+class KioskScreen(Screen):
+    title_text = StringProperty("")
+    show_bottom = BooleanProperty(True)
+    dirty = BooleanProperty(True)
+    title_key = ""
+
+    @property
+    def app(self):
+        return App.get_running_app()
+
+    @property
+    def body(self) -> BoxLayout:
+        return self.ids.body
+
+    @property
+    def footer(self) -> BoxLayout:
+        """Fixed above the back/home bar: the screen's main action never scrolls out of reach."""
+        return self.ids.footer
+
+    def on_pre_enter(self, *args):
+        if self.dirty:
+            self.refresh()
+            self.dirty = False
+        self.ids.scroll.scroll_y = 1
+
+    def refresh(self) -> None:
+        """Rebuild the body for the current language, scale, orientation and session."""
+        self.title_text = self.app.t(self.title_key) if self.title_key else ""
+        self.body.clear_widgets()
+        self.footer.clear_widgets()
+        self.build_body(self.body)
+
+    def build_body(self, body: BoxLayout) -> None:
+        pass
+
+    def wipe(self) -> None:
+        """Forget whatever the last citizen entered here."""
+        self.dirty = True
+
+    # helpers the screens share
+    def label(
+        self, text: str, role: str = "body", tone: str = "text", align: str = "left", bold: bool = False
+    ):
+        return KLabel(text=text, role=role, tone=tone, align=align, bold=bold)
+
+    def button(self, text: str, on_release, kind: str = "primary", **kwargs):
+        b = KButton(text=text, kind=kind, **kwargs)
+        b.bind(on_release=lambda *_: on_release())
+        return b
+
+    def error_labels(self, error: OneVisitError) -> list[KLabel]:
+        """The refusal in the citizen's language, the other language under it."""
+        lang = self.app.lang
+        first = error.zh if lang == "zh" else error.en
+        second = error.en if other(lang) == "en" else error.zh
+        return [
+            self.label(first, role="title", tone="danger", bold=True),
+            self.label(second, role="small", tone="danger"),
+        ]
+
+    def unavailable(self, body: BoxLayout, key: str, offer_ticket: str | None = None) -> None:
+        card = Card()
+        card.add_widget(
+            self.label(self.app.t("unavailable"), role="title", tone="danger", align="center", bold=True)
+        )
+        card.add_widget(self.label(self.app.t(key), role="title", align="center"))
+        card.add_widget(self.label(self.app.t_other(key), role="small", tone="muted", align="center"))
+        body.add_widget(Spacer(40))
+        body.add_widget(card)
+        if offer_ticket:
+            body.add_widget(
+                self.button(
+                    self.app.t("unavailable.take_instead"),
+                    lambda: self.app.take_number_for_window(offer_ticket),
+                )
+            )

@@ -1,0 +1,73 @@
+"""Home: the big tiles and the live waiting count per matter."""
+
+from __future__ import annotations
+
+from kivy.metrics import dp
+from kivy.uix.gridlayout import GridLayout
+
+from onevisit.kiosk.screens.common import Card, KioskScreen, Tile
+
+TILES = ("take", "certificate", "face", "records", "guide", "appointment", "recheck")
+
+
+class HomeScreen(KioskScreen):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.show_bottom = False
+
+    def on_kv_post(self, base_widget):
+        self.app.bind(availability=lambda *_: self._refresh_if_current())
+        self.app.bind(hall_online=lambda *_: self._refresh_if_current())
+
+    def _refresh_if_current(self) -> None:
+        if self.manager and self.manager.current == self.name:
+            self.refresh()
+        else:
+            self.dirty = True
+
+    def tiles(self) -> list[str]:
+        # certification needs a camera; without one the tile is hidden, not a dead end
+        return [t for t in TILES if t != "face" or self.app.devices.camera_url]
+
+    def refresh(self) -> None:
+        self.title_text = self.app.t("home.welcome")
+        self.body.clear_widgets()
+        app = self.app
+        tiles = self.tiles()
+        cols = 4 if app.landscape else 2
+        grid = GridLayout(cols=cols, spacing=dp(24), size_hint_y=None)
+        rows = -(-len(tiles) // cols)
+        tile_h = dp(230 if app.landscape else 250) * app.scale
+        grid.height = rows * tile_h + (rows - 1) * dp(24)
+        for name in tiles:
+            tile = Tile(title=app.t(f"home.{name}"), subtitle=app.t(f"home.{name}.sub"))
+            tile.bind(on_release=lambda _w, n=name: app.start(n))
+            tile.tile_name = name
+            grid.add_widget(tile)
+        self.body.add_widget(grid)
+
+        card = Card()
+        card.add_widget(self.label(app.t("home.waiting"), role="title", bold=True))
+        if not app.hall_online:
+            card.add_widget(self.label(app.t("home.offline"), tone="danger", bold=True))
+        lines = []
+        for item in app.availability:
+            name = app.matter_name(item["code"])
+            if item.get("open", True):
+                lines.append(
+                    app.t(
+                        "home.waiting.item",
+                        name=name,
+                        waiting=item.get("waiting", 0),
+                        minutes=round(item.get("wait_minutes") or 0),
+                    )
+                )
+            else:
+                lines.append(app.t("home.waiting.full", name=name))
+        cols_w = 2 if app.landscape else 1
+        waits = GridLayout(cols=cols_w, spacing=dp(8), size_hint_y=None)
+        waits.bind(minimum_height=waits.setter("height"))
+        for line in lines:
+            waits.add_widget(self.label(line, tone="danger" if "已满" in line or "full" in line else "text"))
+        card.add_widget(waits)
+        self.body.add_widget(card)

@@ -1,0 +1,290 @@
+"""Self-service screens: the 参保证明 certificate, my records, face certification, appointments.
+
+Certificates and records come from onevisit.records (the records backend and certificate
+rendering). Where a part is missing on this kiosk (no backend, no verifier, no camera) the screen
+says plainly that the service is not available and offers a ticket for a window, tagged with the
+reason, instead of showing invented data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+
+from kivy.core.image import Image as CoreImage
+from kivy.metrics import dp
+from kivy.uix.anchorlayout import AnchorLayout
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.image import Image
+
+from onevisit.errors import OneVisitError
+from onevisit.identity import mask_name
+from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
+
+log = logging.getLogger(__name__)
+
+
+def pil_texture(image):
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="PNG")
+    buffer.seek(0)
+    return CoreImage(buffer, ext="png").texture
+
+
+class CertificateScreen(KioskScreen):
+    title_key = "cert.title"
+    RANGES = ("12", "36", "all")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.wipe_state()
+
+    def wipe_state(self) -> None:
+        self.choice = "12"
+        self.issued = None
+        self.error: OneVisitError | None = None
+        self.print_state: str | None = None  # None | printing | printed | failed
+        self.print_error: str = ""
+
+    def wipe(self) -> None:
+        self.wipe_state()
+        self.dirty = True
+
+    def build_body(self, body):
+        app = self.app
+        if app.devices.records is None:
+            self.unavailable(body, "unavailable.certificate", offer_ticket="certificate_unavailable")
+            return
+        if app.session.id_number is None:
+            body.add_widget(self.label(app.t("identify.title"), role="title", tone="danger"))
+            return
+        body.add_widget(self.label(app.t("cert.range"), role="title", bold=True))
+        row = BoxLayout(spacing=dp(14), size_hint_y=None, height=app.bh())
+        for choice in self.RANGES:
+            b = KButton(
+                text=app.t(f"cert.range.{choice}"), kind="selected" if choice == self.choice else "secondary"
+            )
+            b.bind(on_release=lambda _w, c=choice: self.choose(c))
+            row.add_widget(b)
+        body.add_widget(row)
+        if self.error is not None:
+            for lbl in self.error_labels(self.error):
+                body.add_widget(lbl)
+            body.add_widget(
+                self.button(
+                    app.t("cert.to_window"),
+                    lambda: app.take_number_for_window(f"certificate:{self.error.code}"),
+                )
+            )
+            return
+        if self.issued is None:
+            body.add_widget(self.button(app.t("cert.preview"), self.preview, kind="secondary"))
+            return
+        page = self.issued.pages[0]
+        card = Card()
+        card.add_widget(
+            self.label(
+                f"{app.t('cert.preview')} · {self.issued.certificate.serial}", tone="muted", align="center"
+            )
+        )
+        holder = AnchorLayout(size_hint_y=None, height=dp(900 if not app.landscape else 560))
+        img = Image(texture=pil_texture(page), fit_mode="contain")
+        holder.add_widget(img)
+        card.add_widget(holder)
+        if len(self.issued.pages) > 1:
+            card.add_widget(
+                self.label(f"1 / {len(self.issued.pages)}", role="small", tone="muted", align="center")
+            )
+        body.add_widget(card)
+        if self.print_state == "failed":
+            self.footer.add_widget(
+                self.label(app.t("cert.failed", reason=self.print_error), tone="danger", bold=True)
+            )
+            self.footer.add_widget(
+                self.button(
+                    app.t("cert.to_window"), lambda: app.take_number_for_window("certificate:print_failed")
+                )
+            )
+        elif self.print_state == "printed":
+            self.footer.add_widget(
+                self.label(app.t("ticket.print.done"), role="title", tone="ok", align="center")
+            )
+        else:
+            b = self.button(app.t("cert.print"), self.print_certificate)
+            b.disabled = self.print_state == "printing"
+            self.footer.add_widget(b)
+
+    def choose(self, choice: str) -> None:
+        if choice != self.choice:
+            self.choice = choice
+            self.issued, self.error, self.print_state = None, None, None
+        self.refresh()
+
+    def preview(self) -> None:
+        app = self.app
+        from onevisit.records.issue import issue_certificate
+        from onevisit.records.register import CertificateRegister
+
+        config = app.config_
+        number = app.session.id_number
+        choice = self.choice
+        now = dt.datetime.now(dt.UTC).astimezone()
+
+        def work():
+            register = CertificateRegister(config.path(config.records.certificates_db))
+            return issue_certificate(config, app.devices.records, number, choice, now, register=register)
+
+        def done(issued):
+            self.issued, self.error = issued, None
+            self.refresh()
+
+        def fail(error):
+            self.error = error
+            self.refresh()
+
+        app.run_bg(work, done, fail)
+
+    def print_certificate(self) -> None:
+        app = self.app
+        from onevisit.records.register import CertificateRegister
+
+        config = app.config_
+        issued = self.issued
+        self.print_state = "printing"
+        self.refresh()
+
+        def work():
+            register = CertificateRegister(config.path(config.records.certificates_db))
+            outcome = app.devices.printer.print_pages(issued.pages, ref=issued.certificate.serial)
+            register.set_status(issued.certificate.serial, "printed" if outcome.ok else "print_failed")
+            return (
+                ("printed", "") if outcome.ok else ("failed", outcome.zh if app.lang == "zh" else outcome.en)
+            )
+
+        def done(result):
+            self.print_state, self.print_error = result
+            log.info("certificate %s: %s", issued.certificate.serial, self.print_state)
+            self.refresh()
+
+        def fail(error):
+            done(("failed", error.zh if app.lang == "zh" else error.en))
+
+        app.run_bg(work, done, fail)
+
+
+class RecordsScreen(KioskScreen):
+    title_key = "records.title"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.data = None
+        self.error: OneVisitError | None = None
+
+    def wipe(self) -> None:
+        self.data, self.error = None, None
+        self.dirty = True
+
+    def on_pre_enter(self, *args):
+        app = self.app
+        if app.devices.records is not None and app.session.id_number is not None and self.data is None:
+            self.load()
+        super().on_pre_enter(*args)
+
+    def load(self) -> None:
+        app = self.app
+        backend = app.devices.records
+        number = app.session.id_number
+
+        def work():
+            person = backend.find_person(number)
+            enrollments = backend.enrollments(number)
+            contributions = backend.contributions(number)[-90:]  # rows are per insurance and month
+            return person, enrollments, contributions
+
+        def done(data):
+            self.data = data
+            self.refresh()
+
+        def fail(error):
+            self.error = error
+            self.refresh()
+
+        app.run_bg(work, done, fail)
+
+    def build_body(self, body):
+        app = self.app
+        if app.devices.records is None:
+            self.unavailable(body, "unavailable.records", offer_ticket="records_unavailable")
+            return
+        if self.error is not None:
+            for lbl in self.error_labels(self.error):
+                body.add_widget(lbl)
+            body.add_widget(
+                self.button(
+                    app.t("unavailable.take_instead"),
+                    lambda: app.take_number_for_window(f"records:{self.error.code}"),
+                )
+            )
+            return
+        if self.data is None:
+            body.add_widget(self.label(app.t("take.working"), role="title", align="center"))
+            return
+        from onevisit.records.backend import INSURANCE_TYPES
+
+        person, enrollments, contributions = self.data
+        who = Card()
+        who.add_widget(self.label(f"{mask_name(person.name)}  {person.gender}", role="title", bold=True))
+        who.add_widget(self.label(person.id_masked, tone="muted"))
+        body.add_widget(who)
+        card = Card()
+        card.add_widget(self.label(app.t("records.enrollment"), role="title", bold=True))
+        for e in enrollments:
+            zh, en = INSURANCE_TYPES.get(e.insurance, (e.insurance, e.insurance))
+            name = zh if app.lang == "zh" else en
+            months = f"{e.paid_months}个月" if app.lang == "zh" else f"{e.paid_months} months"
+            card.add_widget(
+                self.label(
+                    f"{name}：{e.status}，{months}" if app.lang == "zh" else f"{name}: {e.status}, {months}"
+                )
+            )
+        body.add_widget(card)
+        table = Card()
+        table.add_widget(self.label(app.t("records.contributions"), role="title", bold=True))
+        by_month: dict[str, list] = {}
+        for c in contributions:
+            by_month.setdefault(c.month, []).append(c)
+        for month in sorted(by_month)[-6:][::-1]:
+            rows = by_month[month]
+            personal = sum(r.personal_amount for r in rows)
+            employer = sum(r.employer_amount for r in rows)
+            unpaid = any(not r.paid for r in rows)
+            if app.lang == "zh":
+                text = f"{month}  个人 {personal:.2f} 元  单位 {employer:.2f} 元" + (
+                    "  欠缴" if unpaid else ""
+                )
+            else:
+                text = f"{month}  personal {personal:.2f}  employer {employer:.2f} yuan" + (
+                    "  UNPAID" if unpaid else ""
+                )
+            table.add_widget(self.label(text, tone="danger" if unpaid else "text"))
+        body.add_widget(table)
+
+
+class FaceScreen(KioskScreen):
+    title_key = "face.title"
+
+    def build_body(self, body):
+        app = self.app
+        if not app.devices.camera_url:
+            self.unavailable(body, "unavailable.camera", offer_ticket="face_no_camera")
+        elif app.devices.verification is None:
+            self.unavailable(body, "unavailable.face", offer_ticket="face_unavailable")
+
+
+class AppointmentScreen(KioskScreen):
+    title_key = "appointment.title"
+
+    def build_body(self, body):
+        self.unavailable(body, "unavailable.appointment")
+        body.add_widget(self.button(self.app.t("home.take"), lambda: self.app.go("take")))

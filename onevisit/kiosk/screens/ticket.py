@@ -1,0 +1,140 @@
+"""The ticket: the number very large, place and wait, windows, printing status, reprint, and the
+QR for the phone whenever there is no paper ticket."""
+
+from __future__ import annotations
+
+from kivy.metrics import dp
+from kivy.uix.anchorlayout import AnchorLayout
+from kivy.uix.boxlayout import BoxLayout
+
+from onevisit.kiosk.printing import PrintOutcome
+from onevisit.kiosk.screens.common import Card, KButton, KioskScreen, QrImage
+
+
+class TicketScreen(KioskScreen):
+    title_key = "ticket.title"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.outcome: PrintOutcome | None = None
+        self.printed_for: str | None = None
+
+    def wipe(self) -> None:
+        self.outcome = None
+        self.printed_for = None
+        self.dirty = True
+
+    def on_pre_enter(self, *args):
+        ticket = self.app.session.ticket
+        if ticket and self.printed_for != ticket["number"]:
+            self.printed_for = ticket["number"]
+            self.print_ticket()
+        self.dirty = True
+        super().on_pre_enter(*args)
+
+    def print_ticket(self) -> None:
+        app = self.app
+        session = app.session
+        printer = app.devices.printer
+        if not printer.url:
+            self.outcome = PrintOutcome("unavailable", "本机暂无打印机", "no printer at this kiosk")
+            return
+        self.outcome = PrintOutcome("printing")
+        ticket, position, url = session.ticket, session.position or {}, session.status_url
+
+        def done(outcome: PrintOutcome) -> None:
+            self.outcome = outcome
+            if self.manager and self.manager.current == self.name:
+                self.refresh()
+
+        def fail(error) -> None:
+            done(PrintOutcome("failed", error.zh, error.en))
+
+        app.run_bg(lambda: printer.print_ticket(ticket, position, url), done, fail)
+
+    def build_body(self, body):
+        app = self.app
+        session = app.session
+        ticket = session.ticket
+        if not ticket:
+            body.add_widget(self.label(app.t("unavailable"), role="title", tone="danger"))
+            return
+        position = session.position or {}
+        if session.created is False:
+            body.add_widget(
+                self.label(app.t("ticket.existing"), role="title", tone="danger", align="center", bold=True)
+            )
+        card = Card()
+        card.add_widget(self.label(app.t("ticket.number"), role="title", align="center", tone="muted"))
+        number = self.label(ticket["number"], role="huge", tone="accent", align="center", bold=True)
+        number.font_size = dp(260 if app.landscape else 300) * app.scale
+        card.add_widget(number)
+        matters = "、".join(app.matter_name(s["matter"]) for s in ticket.get("steps", []))
+        card.add_widget(self.label(app.t("ticket.matters", matters=matters), align="center"))
+        if position:
+            card.add_widget(
+                self.label(
+                    app.t("ticket.ahead", ahead=position.get("ahead", 0)),
+                    role="title",
+                    align="center",
+                    bold=True,
+                )
+            )
+            card.add_widget(
+                self.label(
+                    app.t("ticket.wait", minutes=round(position.get("wait_minutes") or 0)),
+                    role="title",
+                    align="center",
+                )
+            )
+            windows = position.get("windows") or []
+            if windows:
+                card.add_widget(
+                    self.label(
+                        app.t("ticket.windows", windows="、".join(str(w) for w in windows)),
+                        role="title",
+                        align="center",
+                    )
+                )
+        if ticket.get("person_masked"):
+            card.add_widget(self.label(ticket["person_masked"], role="small", tone="muted", align="center"))
+        body.add_widget(card)
+
+        outcome = self.outcome
+        status = Card()
+        if outcome is None or outcome.state == "printing":
+            status.add_widget(self.label(app.t("ticket.print.printing"), role="title", align="center"))
+        elif outcome.ok:
+            status.add_widget(
+                self.label(app.t("ticket.print.done"), role="title", tone="ok", align="center", bold=True)
+            )
+        else:
+            if outcome.state == "paper_out":
+                text = app.t("ticket.print.paper_out")
+            elif outcome.state == "unavailable":
+                text = app.t("ticket.print.failed", reason=outcome.zh if app.lang == "zh" else outcome.en)
+            else:
+                text = app.t("ticket.print.failed", reason=outcome.zh if app.lang == "zh" else outcome.en)
+            status.add_widget(self.label(text, role="title", tone="danger", align="center", bold=True))
+            if session.status_url:
+                status.add_widget(self.label(app.t("ticket.qr"), align="center"))
+                holder = AnchorLayout(size_hint_y=None, height=dp(300) * app.scale)
+                holder.add_widget(QrImage(session.status_url, 280 * app.scale))
+                status.add_widget(holder)
+        body.add_widget(status)
+
+        row = BoxLayout(spacing=dp(20), size_hint_y=None, height=app.bh(1.2))
+        reprint = KButton(text=app.t("ticket.reprint"), kind="secondary", hfactor=1.2)
+        reprint.disabled = not app.devices.printer.url or (
+            outcome is not None and outcome.state == "printing"
+        )
+        reprint.bind(on_release=lambda *_: self._reprint())
+        done = KButton(text=app.t("ticket.done"), hfactor=1.2)
+        done.bind(on_release=lambda *_: app.go_home())
+        row.add_widget(reprint)
+        row.add_widget(done)
+        self.footer.add_widget(row)
+
+    def _reprint(self) -> None:
+        self.print_ticket()
+        self.refresh()

@@ -1,0 +1,1 @@
+"""Statistics: a day's figures from the event and step tables, reports, and the hall-day simulator."""

@@ -1,0 +1,121 @@
+"""Kiosk visits that ended at the kiosk: 参保证明 printed, 资格认证 passed, records looked up.
+
+They never touch the queue, so they are not queue events (the queue's `EventKind` is closed: an
+unknown kind in its `events` table would break its replay and event stream). Kiosks report them to
+the hall (`POST /api/selfservice`, kiosk token) and the hall appends one row here, in the same
+database file; the statistics count them as visits that avoided a queue.
+
+Kinds (a kiosk sends one of these; anything else is refused):
+- ``selfservice.certificate_printed``  a 参保证明 came out of the kiosk printer
+- ``selfservice.certification_passed``  养老待遇资格认证 by face passed
+- ``selfservice.records_queried``       the citizen looked up their own records
+- ``selfservice.certification_failed``  one failed face attempt (three send the citizen to a window)
+- ``selfservice.routed_to_window``      self-service failed; a ticket tagged with the reason was issued
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from onevisit.errors import OneVisitError
+from onevisit.identity import redact_ids
+
+SELFSERVICE_TABLE = "selfservice_events"
+PREFIX = "selfservice."
+
+#: Completions: the citizen's business was done at the kiosk, no window needed.
+COMPLETIONS = {
+    "selfservice.certificate_printed": ("打印参保证明", "Certificates printed"),
+    "selfservice.certification_passed": ("资格认证通过", "Qualification certifications passed"),
+    "selfservice.records_queried": ("自助查询", "Records looked up"),
+}
+#: Attempts that did not finish at the kiosk.
+FAILURES = {
+    "selfservice.certification_failed": ("资格认证未通过", "Certification attempts failed"),
+    "selfservice.routed_to_window": ("转窗口办理", "Sent to a window"),
+}
+KINDS = {**COMPLETIONS, **FAILURES}
+MAX_DETAIL = 200
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {SELFSERVICE_TABLE} (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    day TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{{}}'
+);
+CREATE INDEX IF NOT EXISTS {SELFSERVICE_TABLE}_day ON {SELFSERVICE_TABLE} (day, kind);
+"""
+
+
+class BadSelfServiceKind(OneVisitError):
+    status = 422
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(
+            "bad_selfservice_kind",
+            "未知的自助业务类型",
+            f"Unknown self-service kind {kind!r}; expected one of {sorted(KINDS)}",
+            kind=kind,
+        )
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise BadSelfServiceKind(kind)
+    return kind
+
+
+def clean_detail(data: dict[str, Any] | None) -> dict[str, Any]:
+    """Short scalar details only (matter, reason, kiosk), with any ID number masked."""
+    out: dict[str, Any] = {}
+    for key, value in (data or {}).items():
+        if not isinstance(key, str) or len(key) > 40:
+            continue
+        if isinstance(value, str):
+            out[key] = redact_ids(value)[:MAX_DETAIL]
+        elif isinstance(value, int | float | bool) or value is None:
+            out[key] = value
+    return out
+
+
+class SelfServiceLog:
+    """Appends self-service rows to the hall database (its own connection; WAL, short writes)."""
+
+    def __init__(self, path: str | Path, durable: bool = True) -> None:
+        self._lock = threading.Lock()
+        self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL: in WAL a crash of the process loses nothing; a power cut may lose the last few
+        # counts, which is acceptable for statistics and spares the kiosk an fsync per visit.
+        self.conn.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
+        self.conn.execute("PRAGMA busy_timeout=30000")
+        self.conn.executescript(SCHEMA)
+
+    def record(self, kind: str, actor: str, at: dt.datetime, data: dict[str, Any] | None = None) -> int:
+        check_kind(kind)
+        if at.tzinfo is None:
+            raise ValueError("self-service times must be aware datetimes in the hall's zone")
+        with self._lock:
+            cursor = self.conn.execute(
+                f"INSERT INTO {SELFSERVICE_TABLE} (at, day, actor, kind, data) VALUES (?, ?, ?, ?, ?)",
+                (
+                    at.isoformat(timespec="milliseconds"),
+                    at.date().isoformat(),
+                    actor[:60],
+                    kind,
+                    json.dumps(clean_detail(data), ensure_ascii=False),
+                ),
+            )
+            return int(cursor.lastrowid)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()

@@ -1,0 +1,111 @@
+"""One offscreen Kivy window for the whole kiosk test session (Kivy allows one per process).
+
+The environment is set before anything imports kivy: offscreen SDL on Mesa, no argument parsing,
+a private KIVY_HOME. Never KIVY_GL_BACKEND=mock: graphics would silently stop being exercised.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+
+os.environ["SDL_VIDEODRIVER"] = "offscreen"
+os.environ["KIVY_NO_ARGS"] = "1"
+os.environ["KIVY_NO_CONSOLELOG"] = "1"
+os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="kivy-test-")
+
+import pytest
+
+from onevisit.kiosk.kivy_setup import prepare
+
+prepare((1080, 1920), offscreen=True)
+
+
+class FakeTime:
+    """The kiosk's monotonic clock for the hidden-corner hold, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def pump(frames: int = 2) -> None:
+    from kivy.base import EventLoop
+
+    for _ in range(frames):
+        EventLoop.idle()
+
+
+def wait_until(condition, timeout: float = 10.0) -> None:
+    """Pump frames until `condition()` holds (background calls report back through the Clock)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached within timeout")
+        pump(1)
+
+
+def tap(widget) -> None:
+    from kivy.tests.common import UnitTestTouch
+
+    pump(1)
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+    pump(2)
+
+
+def texts(widget) -> str:
+    """Every label's text under a widget, joined: what the citizen can read."""
+    out = []
+    for w in widget.walk():
+        t = getattr(w, "text", None)
+        if isinstance(t, str) and t:
+            out.append(t)
+    return "\n".join(out)
+
+
+@pytest.fixture(scope="session")
+def kiosk_session():
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+
+    from onevisit.config import load_config
+    from onevisit.kiosk.app import KioskApp, KioskDevices
+    from onevisit.kiosk.printing import KioskPrinter
+    from tests.conftest import REPO
+
+    config = load_config(REPO / "config.toml")
+    devices = KioskDevices(hall=None, printer=KioskPrinter(None, config))
+    fake_time = FakeTime()
+    app = KioskApp(config, devices, realtime_idle=False, monotonic=fake_time)
+    app.fake_time = fake_time
+    EventLoop.ensure_window()
+    Window.size = (1080, 1920)
+    Window.add_widget(app.build())
+    pump(3)
+    yield app
+    app.on_stop()
+
+
+@pytest.fixture
+def kiosk(kiosk_session):
+    """The app back at home with default devices; a test swaps in what it needs."""
+    from onevisit.kiosk.printing import KioskPrinter
+
+    app = kiosk_session
+    app.devices.hall = None
+    app.devices.card_reader = None
+    app.devices.card_reader_error = None
+    app.devices.printer = KioskPrinter(None, app.config_)
+    app.devices.camera_url = None
+    app.default_lang, app.default_elderly = "zh", False
+    app.go_home()
+    pump(2)
+    yield app
+    wait_until(lambda: app.busy == 0)
+    app.go_home()

@@ -1,0 +1,113 @@
+"""Tickets from the real queue service, printed by the kiosk on the virtual printer (a real TCP
+server rendering PNGs), including paper out; and the taking-a-number journey against a real hall
+server once `onevisit.hall.create_app` exists."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from onevisit.devices.printer.virtual import VirtualPrinter
+from onevisit.kiosk.printing import KioskPrinter
+from onevisit.queue import QueueService
+from tests.kiosk.conftest import pump, tap, texts, wait_until
+
+VALID = "11010519491231002X"
+
+
+@pytest.fixture
+def queue(config, clock, tmp_path):
+    return QueueService.open(config, db_path=tmp_path / "hall.db", clock=clock)
+
+
+def issue(queue, kiosk, config):
+    result = queue.issue(["benefit", "medical"], id_number=VALID, idempotency_key="k1", source="kiosk:test")
+    ticket = result.ticket
+    kiosk.session.ticket = ticket.to_dict()
+    kiosk.session.position = queue.position(ticket).to_dict()
+    kiosk.session.status_url = f"{config.hall.public_url}/t/{ticket.number}?c={ticket.short_code}"
+    kiosk.session.created = result.created
+    return ticket
+
+
+def test_ticket_screen_prints_a_png_at_the_virtual_printer(kiosk, queue, config, tmp_path):
+    with VirtualPrinter(tmp_path / "paper") as vp:
+        kiosk.devices.printer = KioskPrinter(vp.url, config)
+        ticket = issue(queue, kiosk, config)
+        kiosk.go("ticket")
+        screen = kiosk.screen("ticket")
+        wait_until(lambda: screen.outcome is not None and screen.outcome.state != "printing")
+        pump(2)
+        assert screen.outcome.ok, screen.outcome
+        assert vp.wait_for_jobs(1, timeout=5)
+        assert list((tmp_path / "paper").glob("job-*.png"))
+        shown = texts(screen)
+        assert ticket.number in shown and "号票已打印" in shown
+        assert VALID not in shown  # only the masked number is on screen
+
+
+def test_paper_out_shows_what_to_do_and_the_qr_then_reprint_works(kiosk, queue, config, tmp_path):
+    with VirtualPrinter(tmp_path / "paper") as vp:
+        vp.faults.paper = "out"
+        kiosk.devices.printer = KioskPrinter(vp.url, config)
+        issue(queue, kiosk, config)
+        kiosk.go("ticket")
+        screen = kiosk.screen("ticket")
+        wait_until(lambda: screen.outcome is not None and screen.outcome.state != "printing")
+        pump(2)
+        assert screen.outcome.state == "paper_out"
+        assert "打印纸已用完" in texts(screen)
+        assert any(type(w).__name__ == "QrImage" for w in screen.walk())
+        vp.faults.paper = "ok"
+        reprint = next(w for w in screen.footer.walk() if getattr(w, "text", "") == "重新打印")
+        tap(reprint)
+        wait_until(lambda: screen.outcome is not None and screen.outcome.state not in ("printing",))
+        assert screen.outcome.ok
+        assert vp.wait_for_jobs(1, timeout=5)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_taking_a_number_by_touches_ends_with_a_ticket_in_the_hall(kiosk, config, tmp_path):
+    hall = pytest.importorskip("onevisit.hall")
+    create_app = getattr(hall, "create_app", None)
+    if create_app is None:
+        pytest.skip("the hall server (onevisit.hall.create_app) has not landed yet")
+    import uvicorn
+
+    from onevisit.kiosk.hall_client import HallClient
+
+    app = create_app(config, db_path=tmp_path / "hall.db")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: server.started, timeout=10)
+        token = getattr(app.state, "kiosk_token", None)
+        with VirtualPrinter(tmp_path / "paper") as vp:
+            kiosk.devices.hall = HallClient(f"http://127.0.0.1:{port}", token)
+            kiosk.devices.printer = KioskPrinter(vp.url, config)
+            kiosk.refresh_availability()
+            wait_until(lambda: kiosk.busy == 0)
+            kiosk.start("take")
+            pump(2)
+            for ch in VALID:
+                tap(kiosk.screen("identify").keys[ch])
+            tap(kiosk.screen("identify").confirm)
+            take = kiosk.screen("take")
+            tap(take.cards["enroll"])
+            tap(take.confirm)
+            wait_until(lambda: kiosk.sm.current == "ticket")
+            number = kiosk.session.ticket["number"]
+            assert kiosk.devices.hall.ticket(number)["ticket"]["number"] == number
+            assert vp.wait_for_jobs(1, timeout=10)
+    finally:
+        server.should_exit = True
+        thread.join(5)
