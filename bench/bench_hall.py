@@ -64,7 +64,7 @@ def prepare_accounts(config_path: Path, db: Path) -> tuple[str, str]:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def describe(name: str, latencies: list[float], elapsed: float) -> dict:
@@ -215,7 +215,7 @@ def main() -> int:
                 )
 
             lat, elapsed = asyncio.run(load(url, args.clients, args.per_client * 2, lookup))
-            status_fig = describe("status", lat, elapsed)
+            describe("status", lat, elapsed)
 
             fan = asyncio.run(fan_out(url, args.displays, args.calls, kiosk, staff))
             fan_ms = [v * 1000 for v in fan]
