@@ -119,7 +119,8 @@ class FaceScreen(KioskScreen):
         card = Card()
         card.add_widget(self.label(app.t("face.how"), role="title", bold=True))
         for i in (1, 2, 3):
-            card.add_widget(self.label(f"{i}. " + app.t(f"face.how.{i}")))
+            # a full-width mark: a space after "1." lets Chinese text wrap away from its number
+            card.add_widget(self.label((f"{i}．" if app.lang == "zh" else f"{i}. ") + app.t(f"face.how.{i}")))
         target = self.footer if self.landscape else body
         target.add_widget(card)
         start = KButton(text=app.t("face.start"), hfactor=1.3, role="title")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -108,6 +109,8 @@ class TakeScreen(KioskScreen):
             self.cards[matter.code] = card
             grid.add_widget(card)
         body.add_widget(grid)
+        if grid.cols > 1:
+            self._equal_rows(list(self.cards.values()), grid.cols)
 
         prio = Card()
         prio.add_widget(self.label(app.t("take.priority"), bold=True))
@@ -140,6 +143,23 @@ class TakeScreen(KioskScreen):
         self.confirm.bind(on_release=lambda *_: self.submit())
         self.footer.add_widget(self.confirm)
         self.update()
+
+    @staticmethod
+    def _equal_rows(cards: list, cols: int) -> None:
+        """Cards side by side get the height of the tallest in their row, so rows line up instead
+        of leaving ragged gaps (a grid cell places a shorter card at its bottom)."""
+
+        def equalize(*_):
+            for i in range(0, len(cards), cols):
+                row = cards[i : i + cols]
+                tallest = max(c.minimum_height for c in row)
+                for c in row:
+                    c.height = tallest
+
+        trigger = Clock.create_trigger(equalize)
+        for card in cards:
+            card.bind(minimum_height=lambda *_: trigger(), height=lambda *_: trigger())
+        trigger()
 
     def toggle(self, code: str) -> None:
         matters = self.app.session.matters
