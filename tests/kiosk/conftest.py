@@ -39,7 +39,7 @@ def pump(frames: int = 2) -> None:
         EventLoop.idle()
 
 
-def wait_until(condition, timeout: float = 10.0) -> None:
+def wait_until(condition, timeout: float = 30.0) -> None:
     """Pump frames until `condition()` holds (background calls report back through the Clock)."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -105,6 +105,9 @@ def kiosk(kiosk_session):
     app.devices.camera_url = None
     app.devices.verification = None
     app.devices.voice = None
+    from onevisit.kiosk.selfservice_report import SelfServiceOutbox
+
+    app.outbox = SelfServiceOutbox(None)  # reports a previous test left waiting are not this test's
     app.default_lang, app.default_elderly = "zh", False
     app.go_home()
     pump(2)
