@@ -21,6 +21,7 @@ from onevisit.hall.gate import ServiceGate
 from onevisit.hall.hub import EventHub
 from onevisit.hall.ratings import RatingStore
 from onevisit.hall.routes_api import router as api_router
+from onevisit.hall.routes_guide import router as guide_router
 from onevisit.hall.routes_supervisor import router as supervisor_router
 from onevisit.hall.routes_verify import verify_router
 from onevisit.hall.sqlite import HallDatabase
@@ -99,6 +100,7 @@ def create_app(
     app.include_router(api_router)
     app.include_router(verify_router(config))
     app.include_router(supervisor_router)
+    app.include_router(guide_router)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 
     @app.get("/healthz", tags=["public"])

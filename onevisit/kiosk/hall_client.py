@@ -119,5 +119,12 @@ class HallClient:
     def status(self) -> dict[str, Any]:
         return self._call("GET", "/api/status")
 
+    def selfservice(self, kind: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Report a visit that ended (or failed) at the kiosk, for the hall's statistics."""
+        clean = {
+            k: v for k, v in (data or {}).items() if isinstance(v, str | int | float | bool) or v is None
+        }
+        return self._call("POST", "/api/selfservice", json={"kind": kind, "data": clean})
+
     def heartbeat(self, devices: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/api/kiosks/heartbeat", json={"kiosk": self.kiosk, "devices": devices})
