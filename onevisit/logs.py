@@ -268,8 +268,7 @@ def is_device_line(line: dict[str, Any], loggers: Iterable[str] = DEVICE_LOGGERS
 def device_log(folder: Path, process: str, day: dt.date) -> list[str]:
     """The day's device lines as JSON text lines, redacted again (a file written by an older
     version, or edited by hand, must not leak through the download either)."""
-    out = []
-    for line in read_lines(folder, process, day):
-        if is_device_line(line):
-            out.append(redact(json.dumps(line, ensure_ascii=False, default=str)))
-    return out
+    wanted = sorted(
+        (x for x in read_lines(folder, process, day) if is_device_line(x)), key=lambda x: str(x["ts"])
+    )
+    return [redact(json.dumps(line, ensure_ascii=False, default=str)) for line in wanted]

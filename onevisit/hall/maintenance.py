@@ -322,10 +322,14 @@ class Maintenance:
 
     # -- what /maintenance shows ----------------------------------------------------------------
     def alerts(self, states: list[DeviceState] | None = None) -> list[dict[str, Any]]:
+        states = states if states is not None else self.store.states()
+        link_down = any(s.device == "boards:link" and s.state in BAD_STATES for s in states)
         out = []
-        for s in states if states is not None else self.store.states():
+        for s in states:
             if s.state not in BAD_STATES:
                 continue
+            if link_down and s.kind == "board" and s.code == "board_link_down":
+                continue  # one alert for the adapter, not one per board behind it
             zh, en, hint = ALERTS.get(s.code or "", _GENERIC)
             out.append(
                 {
