@@ -104,12 +104,12 @@ class Doctor:
         try:
             self.config = load_config(path)
         except ConfigError as exc:
-            first = str(exc).splitlines()
+            head, *problems = str(exc).splitlines()
             return Check(
                 "config",
                 "fail",
-                " ".join(line.strip() for line in first[:3]),
-                fix=f"edit {path}: every problem above names its key (`onevisit doctor --json` lists all)",
+                head + " " + "; ".join(line.strip() for line in problems),
+                fix=f"edit {path}: each problem names its key path (compare with the repository's config.toml)",
                 detail={"error": str(exc)},
             )
         c = self.config

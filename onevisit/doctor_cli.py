@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 
 from onevisit.doctor import Doctor, Options, exit_code
@@ -45,7 +47,16 @@ def run(args: argparse.Namespace) -> int:
         token_file=args.token_file,
         timeout=args.timeout,
     )
-    checks = Doctor(options).run()
+    # The findings are the report: drivers' own warnings (and OpenCV's) would only repeat them.
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    quiet = logging.getLogger("onevisit")
+    level = quiet.level
+    if not args.verbose:
+        quiet.setLevel(logging.ERROR)
+    try:
+        checks = Doctor(options).run()
+    finally:
+        quiet.setLevel(level)
     code = exit_code(checks)
     if args.json:
         print(

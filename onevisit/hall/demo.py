@@ -180,6 +180,17 @@ class Demo:
             component.start()
             self.started.append(component)
         write_config(self.ctx.config, self.ctx.root / "config.toml")
+        self._settle()
+
+    def _settle(self) -> None:
+        """Before "ready": the boards have their first texts and /maintenance has read them."""
+        app = self.ctx.extras.get("app")
+        if app is None:
+            return
+        bus = getattr(app.state.callout, "bus", None)
+        if bus is not None and not bus.wait_settled(10):
+            log.warning("the boards did not all answer within 10 s; see /maintenance")
+        app.state.maintenance.check_once()
 
     def stop(self) -> None:
         while self.started:
