@@ -22,7 +22,9 @@ def kiosk_toml(tmp_path, **replace):
     text = text.replace("[boards]\nenabled = true", "[boards]\nenabled = false")
     text = text.replace('url = "camera://0"', f'url = "{replace.get("camera", "none")}"')
     text = text.replace('url = "virtual://127.0.0.1:9100"', f'url = "{replace.get("printer", "none")}"')
-    text = text.replace('hall_url = "http://127.0.0.1:8600"', f'hall_url = "{replace.get("hall", "http://127.0.0.1:9")}"')
+    text = text.replace(
+        'hall_url = "http://127.0.0.1:8600"', f'hall_url = "{replace.get("hall", "http://127.0.0.1:9")}"'
+    )
     text += f'\n[card_reader]\nurl = "{replace.get("card_reader", "sim://")}"\n'
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
@@ -47,12 +49,24 @@ def test_every_check_is_reported_in_json_with_what_a_citizen_depends_on(tmp_path
     code, out, _ = run(capsys, "--config", str(cfg), "--json")
     report = json.loads(out)
     names = [c["name"] for c in report["checks"]]
-    assert names == ["config", "database", "disk", "fonts", "printer", "boards", "camera", "card reader", "hall server"]
+    assert names == [
+        "config",
+        "database",
+        "disk",
+        "fonts",
+        "printer",
+        "boards",
+        "camera",
+        "card reader",
+        "hall server",
+    ]
     by = {c["name"]: c for c in report["checks"]}
     assert by["fonts"]["status"] == "ok"
     assert by["disk"]["status"] == "ok" and by["disk"]["detail"]["free_mb"] > 0
     assert by["card reader"]["status"] == "ok" and not by["card reader"]["critical"]
-    assert by["hall server"]["status"] == "ok" and "kiosk token valid (kiosk-1)" in by["hall server"]["summary"]
+    assert (
+        by["hall server"]["status"] == "ok" and "kiosk token valid (kiosk-1)" in by["hall server"]["summary"]
+    )
     assert by["boards"]["status"] == "skip"
     assert code == 0 and report["ok"] is True
 
@@ -78,7 +92,9 @@ def test_boards_are_pinged_directly_on_the_given_port(tech_config, tmp_path, cap
     from onevisit.devices.boards.emulator import BoardEmulator
 
     cfg = kiosk_toml(tmp_path)
-    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[boards]\nenabled = false", "[boards]\nenabled = true"))
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace("[boards]\nenabled = false", "[boards]\nenabled = true")
+    )
     link = tmp_path / "link"
     with BoardEmulator(link, dead={4}):
         doctor = Doctor(Options(config_path=str(cfg), boards=str(link), hall="http://127.0.0.1:9"))
