@@ -35,54 +35,106 @@ DEVICE_NAMES = {
     "voice": ("语音播报", "Voice"),
 }
 
-#: Alert code -> (zh, en, what the technician does). Codes come from the devices' own fault codes.
-ALERTS: dict[str, tuple[str, str, str]] = {
+#: Alert code -> (zh, en, what the technician does zh, en). Codes are the devices' own fault codes.
+ALERTS: dict[str, tuple[str, str, str, str]] = {
     "paper_near_end": (
         "打印纸即将用完",
         "Paper near its end",
+        "尽快更换纸卷，然后点“已更换纸卷”。",
         "Replace the roll soon, then press “Paper replaced”.",
     ),
-    "paper_out": ("打印机缺纸", "Printer out of paper", "Load a new thermal roll and close the cover."),
-    "cover_open": ("打印机盖未关好", "Printer cover open", "Close the cover until it clicks."),
-    "cutter_error": ("打印机切纸故障", "Printer cutter jammed", "Clear the jam at the cutter, power-cycle."),
-    "printer_error": ("打印机故障", "Printer fault", "Power-cycle; replace the printer if it persists."),
+    "paper_out": (
+        "打印机缺纸",
+        "Printer out of paper",
+        "装入新纸卷并盖好机盖。",
+        "Load a new thermal roll and close the cover.",
+    ),
+    "cover_open": (
+        "打印机盖未关好",
+        "Printer cover open",
+        "把机盖压到听见“咔哒”声。",
+        "Close the cover until it clicks.",
+    ),
+    "cutter_error": (
+        "打印机切纸故障",
+        "Printer cutter jammed",
+        "清除切刀处卡纸，然后重启打印机。",
+        "Clear the jam at the cutter, then power-cycle the printer.",
+    ),
+    "printer_error": (
+        "打印机故障",
+        "Printer fault",
+        "重启打印机；仍不行则更换。",
+        "Power-cycle it; replace the printer if the fault stays.",
+    ),
     "printer_offline": (
         "打印机离线",
         "Printer offline",
-        "Check the printer's power and cable/network, and [printer] url.",
+        "检查打印机电源、线缆或网络，以及 [printer] url。",
+        "Check the printer's power, cable or network, and [printer] url.",
     ),
-    "print_interrupted": ("打印中断", "Printing interrupted", "Check the link; retry the job."),
+    "print_interrupted": (
+        "打印中断",
+        "Printing interrupted",
+        "检查连接后重试。",
+        "Check the link; retry the job.",
+    ),
     "board_offline": (
         "显示屏离线",
         "Board offline",
-        "Check the board's power and its RS-485 wiring and address; then “Resend all boards”.",
+        "检查该屏电源、RS-485 接线和地址拨码，然后点“全部重发当前内容”。",
+        "Check the board's power, RS-485 wiring and address; then “Resend all boards”.",
     ),
     "board_link_down": (
         "显示屏线路断开",
         "Board link down",
-        "The serial adapter is gone: check its USB plug and [boards] port. Boards get their "
+        "串口转换器不见了：检查其 USB 插头和 [boards] port。恢复后各屏自动重发当前内容。",
+        "The serial adapter is gone: check its USB plug and [boards] port. The boards get their "
         "texts back by themselves when it returns.",
     ),
     "kiosk_silent": (
         "自助机超过一分钟无心跳",
         "Kiosk silent for over a minute",
+        "检查自助机电源和网络，必要时重启 onevisit kiosk。",
         "Check the kiosk's power and network; restart `onevisit kiosk`.",
     ),
     "camera_unavailable": (
         "摄像头不可用",
         "Camera gone",
+        "检查摄像头 USB 插头和 [camera] url；刷脸认证暂不可用。",
         "Check the camera's USB plug and [camera] url; face certification is unavailable.",
     ),
-    "camera_lost": ("摄像头中断", "Camera lost", "The camera stopped delivering frames: replug it."),
-    "camera_url": ("摄像头配置有误", "Camera misconfigured", "Fix [camera] url in config.toml."),
+    "camera_lost": (
+        "摄像头中断",
+        "Camera lost",
+        "摄像头不再出画面：重新插拔。",
+        "The camera stopped delivering frames: replug it.",
+    ),
+    "camera_url": (
+        "摄像头配置有误",
+        "Camera misconfigured",
+        "修改 config.toml 的 [camera] url。",
+        "Fix [camera] url in config.toml.",
+    ),
     "card_reader_unavailable": (
         "身份证读卡器不可用",
         "ID card reader unavailable",
+        "检查读卡器线缆和 [card_reader] url；群众仍可手工输入身份证号。",
         "Check the reader's cable and [card_reader] url; citizens can still type the ID.",
     ),
-    "card_garbled": ("读卡器数据异常", "Card reader garbled", "Check the reader's cable and baud rate."),
+    "card_garbled": (
+        "读卡器数据异常",
+        "Card reader garbled",
+        "检查读卡器线缆和波特率。",
+        "Check the reader's cable and baud rate.",
+    ),
 }
-_GENERIC = ("设备异常", "Device problem", "See the detail; run `onevisit doctor` on that machine.")
+_GENERIC = (
+    "设备异常",
+    "Device problem",
+    "查看说明；在该机器上运行 onevisit doctor。",
+    "See the detail; run `onevisit doctor` on that machine.",
+)
 
 TEST_PATTERN = "{address:03d} 测试 8888"
 
@@ -330,7 +382,7 @@ class Maintenance:
                 continue
             if link_down and s.kind == "board" and s.code == "board_link_down":
                 continue  # one alert for the adapter, not one per board behind it
-            zh, en, hint = ALERTS.get(s.code or "", _GENERIC)
+            zh, en, hint_zh, hint_en = ALERTS.get(s.code or "", _GENERIC)
             out.append(
                 {
                     "severity": "warning" if s.state == "warning" else "error",
@@ -341,7 +393,9 @@ class Maintenance:
                     "code": s.code,
                     "message_zh": zh,
                     "message_en": en,
-                    "hint": hint,
+                    "hint": hint_en,
+                    "hint_zh": hint_zh,
+                    "hint_en": hint_en,
                     "detail": s.detail,
                     "since": s.since.isoformat(timespec="seconds"),
                 }
