@@ -66,7 +66,7 @@ def test_technician_sees_the_alert_and_marks_paper_replaced(hall):
             assert page.locator(".alert[data-code='card_garbled']").count() == 1
             body = page.inner_text("body")
             assert "11010519491231002X" not in body and "张三丰" not in body
-            page.get_by_text("已更换纸卷").click()
+            page.locator("button", has_text="已更换纸卷").click()
             page.wait_for_selector(".toast.ok")
             SCREENS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENS / "maintenance-alerts.png"), full_page=True)
