@@ -171,3 +171,25 @@ def test_state_file_is_written(link: Path, tmp_path: Path, make_bus) -> None:
     data = json.loads(state.read_text(encoding="utf-8"))
     assert data["boards"]["3"]["text"] == "A012 请到3号窗口"
     assert not link.exists()  # stopping the emulator removed the link
+
+
+def test_port_whose_far_end_vanished_mid_write_is_reconnected_not_fatal(link: Path, make_bus) -> None:
+    """A pty whose master closed raises termios.error (not OSError) from flush(): the bus must treat
+    it as a lost port and keep going, never let its worker thread die."""
+    import os
+
+    master, slave = os.openpty()
+    link.symlink_to(os.ttyname(slave))
+    bus = make_bus(link, reconnect_max=0.2).start()
+    try:
+        assert bus.wait_for(lambda b: b.connected, timeout=5)
+        os.close(master)  # the adapter is yanked while the bus holds the port open
+        bus.show(3, "A001 请到3号窗口")
+        assert bus.wait_for(lambda b: b.last_port_error is not None, timeout=5)
+        assert bus._thread is not None and bus._thread.is_alive()
+        link.unlink()
+        with BoardEmulator(link) as emulator:
+            assert emulator.wait_for(lambda t: t.get(3) == "A001 请到3号窗口")
+    finally:
+        bus.stop()
+        os.close(slave)

@@ -43,10 +43,6 @@ def test_calls_reach_the_boards_content_even_with_the_board_link_down(hall_confi
 
 
 def test_certificate_verify_route_is_served(client):
-    if "/api/verify-cert" not in client.app.openapi()["paths"]:
-        pytest.skip("routes_verify has not landed")
     r = client.post("/api/verify-cert", json={"payload": "not a certificate"})
-    assert r.status_code < 500
-    if r.status_code >= 400:
-        assert r.json()["error"]["code"] and r.json()["error"]["message_zh"]
+    assert r.status_code == 200 and r.json()["valid"] is False  # a verdict, not a server error
     assert client.get("/verify").status_code == 200

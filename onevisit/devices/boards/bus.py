@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import queue
+import termios
 import threading
 import time
 from collections import deque
@@ -36,6 +37,10 @@ from onevisit.devices.boards.codec import Ack, BoardCodec, Nak, check_address
 from onevisit.errors import OneVisitError
 
 log = logging.getLogger(__name__)
+
+#: What a vanished port raises. termios.error is not an OSError: a pty whose far end closed raises it
+#: from tcdrain(), and a worker that let it escape would stop driving every board for good.
+PORT_FAILURES: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
 
 #: How often the idle worker checks that the device path still names the device it opened.
 WATCH_SECONDS = 0.2
@@ -350,7 +355,7 @@ class BoardBus:
                 write_timeout=self.write_timeout,
             )
             port.reset_input_buffer()
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (*PORT_FAILURES, ValueError) as exc:
             with self._cond:
                 if self.last_port_error != str(exc):
                     log.warning("board port %s unavailable: %s", self.port_url, exc)
@@ -441,7 +446,7 @@ class BoardBus:
             error = None if isinstance(reply, Ack) else ("NAK " + reply.reason if reply else "no answer")
         except serial.SerialTimeoutException:
             reply, error = None, "write timeout"
-        except (serial.SerialException, OSError) as exc:
+        except PORT_FAILURES as exc:
             # The port, not the board, failed: keep the job for after the reconnect.
             self._retry.appendleft(job)
             self._lost(str(exc))
