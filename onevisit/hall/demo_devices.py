@@ -354,7 +354,11 @@ class KioskComponent:
             card_reader_error=error,
         )
         tap = ErrorTap()
-        logging.getLogger("onevisit.devices").addHandler(tap)
+        # Only the kiosk's own devices: in the demo the hall's board bus shares this process.
+        self._tapped = ["onevisit.devices.printer", "onevisit.devices.camera", "onevisit.devices.cardreader"]
+        for name in self._tapped:
+            logging.getLogger(name).addHandler(tap)
+        self._tap = tap
         self.heartbeat = KioskHeartbeat(
             client,
             probe,
@@ -376,6 +380,8 @@ class KioskComponent:
         if self.heartbeat is not None:
             self.heartbeat.stop()
             self.heartbeat.client.close()
+            for name in self._tapped:
+                logging.getLogger(name).removeHandler(self._tap)
         if self.reader is not None:
             with contextlib.suppress(Exception):
                 self.reader.close()

@@ -232,7 +232,7 @@ class Maintenance:
             label=f"{zh} / {en}",
             state="ok" if connected else "offline",
             code=None if connected else "board_link_down",
-            detail="" if connected else f"{port}: {boards.get('last_port_error') or 'not connected'}",
+            detail="" if connected else str(boards.get("last_port_error") or f"{port}: not connected"),
             info={
                 "port": port,
                 "codec": boards.get("codec"),
