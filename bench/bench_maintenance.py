@@ -58,15 +58,24 @@ def main() -> None:
                 for i, token in enumerate(tokens):
                     body = {"kiosk": f"kiosk-{i}", "devices": devices, "version": "0.1.0"}
                     if round_ == 3 and i % 10 == 0:  # a state change now and then: an event row
-                        body["devices"] = {**devices, "printer": {"state": "warning", "code": "paper_near_end"}}
+                        body["devices"] = {
+                            **devices,
+                            "printer": {"state": "warning", "code": "paper_near_end"},
+                        }
                     started = time.perf_counter()
-                    http.post("/api/kiosks/heartbeat", json=body, headers={"Authorization": f"Bearer {token}"})
+                    http.post(
+                        "/api/kiosks/heartbeat", json=body, headers={"Authorization": f"Bearer {token}"}
+                    )
                     times.append(time.perf_counter() - started)
             rows.append((f"POST heartbeat ({KIOSKS} kiosks x 6, hall side)", ms(times)))
             per_second = len(times) / sum(times)
             rows.append(("heartbeats handled per second (one client)", f"{per_second:.0f}/s"))
-            tech = {"Authorization": "Bearer " + http.post(
-                "/api/auth/login", json={"username": "tech", "password": "bench-pass"}).json()["token"]}
+            tech = {
+                "Authorization": "Bearer "
+                + http.post("/api/auth/login", json={"username": "tech", "password": "bench-pass"}).json()[
+                    "token"
+                ]
+            }
             times = []
             for _ in range(30):
                 started = time.perf_counter()
@@ -87,7 +96,9 @@ def main() -> None:
         started = time.perf_counter()
         for _ in range(100):
             m.check_once()
-        rows.append(("monitor check (50 kiosks, no boards)", f"{(time.perf_counter() - started) * 10:.2f} ms"))
+        rows.append(
+            ("monitor check (50 kiosks, no boards)", f"{(time.perf_counter() - started) * 10:.2f} ms")
+        )
     line = "card 11010519491231002X read for name=张三丰 at kiosk-3; printer paper near end"
     started = time.perf_counter()
     for _ in range(20000):
