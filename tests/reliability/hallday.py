@@ -863,6 +863,56 @@ def expected_boards(config: Config, db_path: Path) -> dict[int, str]:
     return {a: s.text for a, s in content.current().items()}
 
 
+@dataclass
+class DayRun:
+    config: Config
+    db: Path
+    server: HallProcess
+    emulator: Any
+    outcome: Outcome
+    day: HallDay
+
+    def close(self) -> None:
+        self.server.stop()
+        if self.emulator is not None:
+            self.emulator.stop()
+
+
+def run_day(
+    root: Path,
+    load: DayLoad,
+    *,
+    boards: bool = False,
+    printer_url: str | None = None,
+    people: list[str] | None = None,
+    verbose: bool = False,
+    on_tick: Any = None,
+) -> DayRun:
+    """Set a hall up under `root`, start `onevisit hall`, run the day; the server is left running
+    (call .close()) so the caller can check boards and pages after the day."""
+    from onevisit.devices.boards.emulator import BoardEmulator
+
+    link = root / "board-link"
+    emulator = BoardEmulator(link, "default", seed=3, state_file=root / "boards.json").start() if boards else None
+    config = hallday_config(root / "hall", windows=load.windows, board_link=link if boards else None)
+    db = root / "hall" / "hall.db"
+    kiosks = create_accounts(config, db, [w.number for w in config.windows], load.kiosks)
+    server = HallProcess(root / "hall" / "config.toml", db, root / "logs", verbose=verbose)
+    server.start()
+    try:
+        staff = login_staff(server.url, [w.number for w in config.windows])
+        day = HallDay(
+            load, config, server, kiosks, root / "artefacts", printer_url=printer_url, people=people, on_tick=on_tick
+        )
+        outcome = day.run(plan_visits(load, config, people or []), staff)
+        return DayRun(config, db, server, emulator, outcome, day)
+    except BaseException:
+        server.kill()
+        if emulator:
+            emulator.stop()
+        raise
+
+
 @contextlib.contextmanager
 def quiet_httpx():
     level = logging.getLogger("httpx").level

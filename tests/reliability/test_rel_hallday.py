@@ -12,40 +12,20 @@ import threading
 
 import pytest
 
-from onevisit.devices.boards.emulator import BoardEmulator
+from tests.reliability import hallday
 from tests.reliability.hallday import (
     DayLoad,
     HallDay,
-    HallProcess,
     check_day,
-    create_accounts,
     expected_boards,
-    hallday_config,
-    login_staff,
-    plan_visits,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def run_day(tmp_path, load: DayLoad, *, boards: bool = False, on_tick=None):
-    link = tmp_path / "board-link"
-    emulator = BoardEmulator(link, "default", seed=3).start() if boards else None
-    config = hallday_config(tmp_path / "hall", windows=load.windows, board_link=link if boards else None)
-    db = tmp_path / "hall" / "hall.db"
-    kiosks = create_accounts(config, db, [w.number for w in config.windows], load.kiosks)
-    server = HallProcess(tmp_path / "hall" / "config.toml", db, tmp_path / "logs")
-    server.start()
-    try:
-        staff = login_staff(server.url, [w.number for w in config.windows])
-        day = HallDay(load, config, server, kiosks, tmp_path / "artefacts", on_tick=on_tick)
-        outcome = day.run(plan_visits(load, config, []), staff)
-        return config, db, server, emulator, outcome
-    except BaseException:
-        server.kill()
-        if emulator:
-            emulator.stop()
-        raise
+    run = hallday.run_day(tmp_path, load, boards=boards, on_tick=on_tick)
+    return run.config, run.db, run.server, run.emulator, run.outcome
 
 
 def test_hall_day_with_kills_loses_nothing(tmp_path):
