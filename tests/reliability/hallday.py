@@ -277,6 +277,8 @@ class Outcome:
     restarts: int = 0
     kill_times: list[float] = field(default_factory=list)
     printed: list[str] = field(default_factory=list)
+    to_print: set[str] = field(default_factory=set)
+    ids_sent: set[str] = field(default_factory=set)
     print_failures: int = 0
     real_seconds: float = 0.0
     requests: int = 0
@@ -364,6 +366,7 @@ class HallDay:
         self._answers = open(artefacts / "api-answers.jsonl", "w", encoding="utf-8")  # noqa: SIM115
         self.max_recalls = config.recall.max_recalls
         self.issued = 0
+        self.emulator: Any = None
 
     # time
     def sim_now(self) -> float:
@@ -432,6 +435,8 @@ class HallDay:
                 if body is None or printer is None:
                     continue
                 if visit.index % self.load.print_every == 0 or visit.id_number in self.people:
+                    with self.lock:
+                        self.outcome.to_print.add(body["ticket"]["number"])
                     item = (body["ticket"], body["position"], body["status_url"])
                     if not self._print(printer, ticket_print, item):
                         with self.lock:
@@ -448,6 +453,8 @@ class HallDay:
         payload: dict[str, Any] = {"matters": visit.matters, "idempotency_key": visit.key}
         if visit.id_number:
             payload["id_number"] = visit.id_number
+            with self.lock:
+                self.outcome.ids_sent.add(visit.id_number)
         if visit.declared:
             payload["declared"] = visit.declared
         if visit.rng.random() < 0.03 and visit.id_number:
@@ -893,7 +900,9 @@ def run_day(
     from onevisit.devices.boards.emulator import BoardEmulator
 
     link = root / "board-link"
-    emulator = BoardEmulator(link, "default", seed=3, state_file=root / "boards.json").start() if boards else None
+    emulator = (
+        BoardEmulator(link, "default", seed=3, state_file=root / "boards.json").start() if boards else None
+    )
     config = hallday_config(root / "hall", windows=load.windows, board_link=link if boards else None)
     db = root / "hall" / "hall.db"
     kiosks = create_accounts(config, db, [w.number for w in config.windows], load.kiosks)
@@ -902,8 +911,16 @@ def run_day(
     try:
         staff = login_staff(server.url, [w.number for w in config.windows])
         day = HallDay(
-            load, config, server, kiosks, root / "artefacts", printer_url=printer_url, people=people, on_tick=on_tick
+            load,
+            config,
+            server,
+            kiosks,
+            root / "artefacts",
+            printer_url=printer_url,
+            people=people,
+            on_tick=on_tick,
         )
+        day.emulator = emulator
         outcome = day.run(plan_visits(load, config, people or []), staff)
         return DayRun(config, db, server, emulator, outcome, day)
     except BaseException:
