@@ -65,6 +65,7 @@ class EventHub:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._dropping: set[asyncio.Task] = set()
+        self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener_cursor = 0
         self._cursor_saved = 0.0
@@ -94,11 +95,16 @@ class EventHub:
 
     async def stop(self) -> None:
         self.gate.on_write = None
+        # A flag as well as cancel(): on Python 3.11 wait_for() can swallow a cancel that lands
+        # as its inner wait finishes, and the loop would then run on forever.
+        self._stopping = True
+        self._wake.set()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=5)
+            for task in stuck:
+                log.warning("event hub task %s did not stop", task.get_name())
         for client in list(self.clients):
             await self._drop(client, code=1012)  # 1012: service restart; displays reconnect
         self._save_cursor()
@@ -178,9 +184,11 @@ class EventHub:
         return windows, events
 
     async def _tail(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            if self._stopping:
+                return
             self._wake.clear()
             try:
                 await self.pump_once()
@@ -195,11 +203,12 @@ class EventHub:
             events = await self.gate.read(self.gate.service.events_since, self.last_id, BATCH)
             if not events:
                 break
+            # Listeners first: a rating tablet that hears step.finished then finds its prompt there.
+            await self._feed_listeners(events)
             for event in events:
                 self.broadcast(_encode(event))
             self.last_id = events[-1].id
             sent += len(events)
-            await self._feed_listeners(events)
             if len(events) < BATCH:
                 break
         return sent
@@ -239,7 +248,7 @@ class EventHub:
 
     async def _expire(self) -> None:
         """The queue's auto-skip: calls nobody answered within the configured time become 过号."""
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.expire_seconds)
             try:
                 skipped = await self.gate.write(self.gate.service.expire_calls)

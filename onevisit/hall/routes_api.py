@@ -57,7 +57,7 @@ def logout(
 
 
 @router.get("/auth/me", tags=["auth"])
-def me(principal: Annotated[Principal, Depends(current_principal)]) -> dict:
+async def me(principal: Annotated[Principal, Depends(current_principal)]) -> dict:
     return {"role": principal.role, "name": principal.name, "window": principal.window}
 
 
@@ -344,7 +344,7 @@ async def queues(hall: HallDep, principal: Supervisor) -> dict:
 
 
 @router.get("/ratings/pending", tags=["ratings"])
-def rating_pending(hall: HallDep, window: Annotated[int, Query(ge=1, le=999)]) -> dict:
+async def rating_pending(hall: HallDep, window: Annotated[int, Query(ge=1, le=999)]) -> dict:
     """The finished step the window's tablet should ask about now, if any."""
     prompt = hall.ratings.pending(window)
     return {"prompt": prompt.to_dict() if prompt else None}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import io
 import sys
 
 import pytest
@@ -99,20 +99,23 @@ def test_a_new_password_ends_old_sessions(client, app):
     assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
-def _cli(*args: str, stdin: str = "", tmp_path=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "onevisit.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """Run `onevisit ...` in this process (the same main() the console script calls)."""
+    from onevisit.cli import main
+
+    def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
 
 
-def test_cli_users_and_kiosks(tmp_path, hall_config, clock):
+def test_cli_users_and_kiosks(tmp_path, hall_config, clock, cli):
     db = str(tmp_path / "cli.db")
-    added = _cli(
+    code, _, err = cli(
         "users",
         "add",
         "--db",
@@ -125,15 +128,15 @@ def test_cli_users_and_kiosks(tmp_path, hall_config, clock):
         "3",
         stdin=PASSWORD + "\n",
     )
-    assert added.returncode == 0, added.stderr
-    refused = _cli("users", "add", "--db", db, "--role", "staff", "--name", "li", stdin=PASSWORD + "\n")
-    assert refused.returncode != 0 and "window_required" in refused.stderr
-    kiosk = _cli("kiosks", "add", "--db", db, "kiosk-7")
-    assert kiosk.returncode == 0, kiosk.stderr
-    token = kiosk.stdout.strip()
-    assert token.startswith("ovk_")
-    listed = _cli("users", "list", "--db", db)
-    assert '"wang"' in listed.stdout and PASSWORD not in listed.stdout
+    assert code == 0, err
+    code, _, err = cli("users", "add", "--db", db, "--role", "staff", "--name", "li", stdin=PASSWORD + "\n")
+    assert code != 0 and "window_required" in err
+    code, out, err = cli("kiosks", "add", "--db", db, "kiosk-7")
+    assert code == 0, err
+    token = out.strip()
+    assert token.startswith("ovk_") and "shown only once" in err
+    code, out, _ = cli("users", "list", "--db", db)
+    assert '"wang"' in out and PASSWORD not in out
 
     from onevisit.hall.accounts import AccountStore
     from onevisit.hall.sqlite import HallDatabase

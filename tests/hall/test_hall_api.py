@@ -296,6 +296,16 @@ def test_concurrent_duplicate_calls_call_one_citizen(app, client, tokens, issue)
     assert len(events(client, "step.called")) == 1
 
 
+def finish_and_wait(client, headers, window=1):
+    """Finish at the window and wait, like the tablet, for the step.finished event on /ws."""
+    with client.websocket_connect("/ws") as ws:
+        number = client.post(f"/api/windows/{window}/finish", headers=headers).json()["ticket"]["number"]
+        while True:
+            event = ws.receive_json()
+            if event["kind"] == "step.finished" and event["number"] == number:
+                return
+
+
 def test_one_rating_per_finished_step(client, tokens, issue):
     issue("enroll")
     client.post("/api/windows/1/call", headers=tokens.staff1)
@@ -304,7 +314,7 @@ def test_one_rating_per_finished_step(client, tokens, issue):
         client.post("/api/ratings", json={"window": 1, "score": 5}).json()["error"]["code"]
         == "nothing_to_rate"
     )
-    client.post("/api/windows/1/finish", headers=tokens.staff1)
+    finish_and_wait(client, tokens.staff1)
     prompt = client.get("/api/ratings/pending?window=1").json()["prompt"]
     assert prompt["number"] == "A001" and prompt["matter"] == "enroll"
     r = client.post("/api/ratings", json={"window": 1, "score": 4, "step_id": prompt["step_id"]})
@@ -326,7 +336,7 @@ def test_a_stale_rating_is_refused(client, tokens, issue):
     for _ in range(2):
         client.post("/api/windows/1/call", headers=tokens.staff1)
         client.post("/api/windows/1/start", headers=tokens.staff1)
-        client.post("/api/windows/1/finish", headers=tokens.staff1)
+        finish_and_wait(client, tokens.staff1)
     prompt = client.get("/api/ratings/pending?window=1").json()["prompt"]
     assert prompt["number"] == "A002"
     r = client.post("/api/ratings", json={"window": 1, "score": 3, "step_id": prompt["step_id"] - 1})

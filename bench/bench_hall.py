@@ -1,0 +1,240 @@
+"""Hall server benchmark: ticket issue and status at 20 concurrent clients; call → 200 /ws displays.
+
+Runs `onevisit hall` as a real uvicorn server in a subprocess on a fresh database (its own process,
+so the load generator doesn't share its GIL), then:
+  1. issue: 20 clients each POST /api/tickets back to back (kiosk token, unique idempotency keys);
+  2. status: 20 clients each GET /api/tickets/{number} (a kiosk's live lookup);
+  3. fan-out: 200 WebSocket clients on /ws; a window calls; time from sending the call until the
+     step.called event has reached every one of the 200 (repeated, median and max reported).
+
+    uv run python bench/bench_hall.py [--clients 20] [--per-client 40] [--displays 200] [--calls 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import websockets
+
+REPO = Path(__file__).resolve().parent.parent
+MATTERS = ["enroll", "contrib", "benefit", "card", "medical"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_config(folder: Path) -> Path:
+    """The repo's config with opening hours off (the bench runs at any hour), no boards, silent voice."""
+    text = (REPO / "config.toml").read_text(encoding="utf-8")
+    text = text.replace("enforce = true", "enforce = false")
+    text = text.replace('engine = "espeak"', 'engine = "silent"')
+    text = text.replace("[boards]\nenabled = true", "[boards]\nenabled = false")
+    path = folder / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def prepare_accounts(config_path: Path, db: Path) -> tuple[str, str]:
+    from onevisit.clock import SystemClock
+    from onevisit.config import load_config
+    from onevisit.hall.accounts import AccountStore
+    from onevisit.hall.sqlite import HallDatabase
+
+    config = load_config(config_path)
+    store = AccountStore(HallDatabase(db), config, SystemClock(config.hall.timezone))
+    store.add_user("bench-super", "supervisor", "bench-password")
+    return store.add_kiosk("bench-kiosk"), "bench-password"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def describe(name: str, latencies: list[float], elapsed: float) -> dict:
+    ms = [v * 1000 for v in latencies]
+    out = {
+        "requests": len(ms),
+        "rps": round(len(ms) / elapsed, 1),
+        "p50_ms": round(pct(ms, 0.50), 1),
+        "p99_ms": round(pct(ms, 0.99), 1),
+        "max_ms": round(max(ms), 1),
+    }
+    print(
+        f"{name:<8} {out['requests']:>5} req  {out['rps']:>7} req/s  p50 {out['p50_ms']:>6} ms  "
+        f"p99 {out['p99_ms']:>6} ms  max {out['max_ms']:>6} ms",
+        flush=True,
+    )
+    return out
+
+
+async def load(url: str, clients: int, per_client: int, make_request) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
+
+        async def worker(c: int) -> None:
+            for i in range(per_client):
+                started = time.perf_counter()
+                r = await make_request(http, c, i)
+                latencies.append(time.perf_counter() - started)
+                if r.status_code >= 400:
+                    raise RuntimeError(f"{r.status_code} {r.text}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(c) for c in range(clients)))
+        return latencies, time.perf_counter() - started
+
+
+async def fan_out(url: str, displays: int, calls: int, kiosk: str, staff: str) -> list[float]:
+    ws_url = url.replace("http://", "ws://") + "/ws"
+    conns = [await websockets.connect(ws_url, max_queue=None) for _ in range(displays)]
+    results: list[float] = []
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            for i in range(calls):
+                await http.post(
+                    "/api/tickets",
+                    json={"matters": ["contrib"], "idempotency_key": f"fan-{i}"},
+                    headers={"Authorization": f"Bearer {kiosk}"},
+                )
+                # Window 4 serves contrib only; finish its previous citizen so it may call again.
+                auth = {"Authorization": f"Bearer {staff}"}
+                await http.post("/api/windows/4/start", headers=auth)
+                await http.post("/api/windows/4/finish", headers=auth)
+                await asyncio.sleep(0.3)  # let earlier events drain so each round times one call
+                for ws in conns:  # drop what arrived before this call
+                    while True:
+                        try:
+                            await asyncio.wait_for(ws.recv(), 0.001)
+                        except TimeoutError:
+                            break
+
+                async def until_called(ws) -> float:
+                    while True:
+                        message = json.loads(await ws.recv())
+                        if message["kind"] == "step.called" and message["window"] == 4:
+                            return time.perf_counter()
+
+                waiters = [asyncio.create_task(until_called(ws)) for ws in conns]
+                sent = time.perf_counter()
+                r = await http.post("/api/windows/4/call", headers=auth)
+                if r.status_code != 200:
+                    raise RuntimeError(r.text)
+                arrivals = await asyncio.wait_for(asyncio.gather(*waiters), 10)
+                results.append(max(arrivals) - sent)
+    finally:
+        for ws in conns:
+            await ws.close()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--per-client", type=int, default=40)
+    parser.add_argument("--displays", type=int, default=200)
+    parser.add_argument("--calls", type=int, default=15)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-hall-") as tmp:
+        folder = Path(tmp)
+        config = bench_config(folder)
+        db = folder / "hall.db"
+        kiosk, password = prepare_accounts(config, db)
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "onevisit.cli",
+                "hall",
+                "--config",
+                str(config),
+                "--db",
+                str(db),
+                "--port",
+                str(port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,  # an unread pipe would fill with access-log lines and stall it
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("hall server did not start")
+                time.sleep(0.1)
+            staff = httpx.post(
+                f"{url}/api/auth/login", json={"username": "bench-super", "password": password}
+            ).json()["token"]
+            kiosk_auth = {"Authorization": f"Bearer {kiosk}"}
+            print(
+                f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+            )
+            print(f"{args.clients} clients × {args.per_client} requests each; {args.displays} /ws displays")
+
+            async def issue(http, c, i):
+                return await http.post(
+                    "/api/tickets",
+                    json={"matters": [MATTERS[(c + i) % len(MATTERS)]], "idempotency_key": f"b-{c}-{i}"},
+                    headers=kiosk_auth,
+                )
+
+            lat, elapsed = asyncio.run(load(url, args.clients, args.per_client, issue))
+            issue_fig = describe("issue", lat, elapsed)
+            numbers = [
+                f"{p}{n:03d}" for p in "ABCDE" for n in range(1, args.clients * args.per_client // 5 + 1)
+            ]
+
+            async def lookup(http, c, i):
+                return await http.get(
+                    f"/api/tickets/{numbers[(c * 7 + i) % len(numbers)]}", headers=kiosk_auth
+                )
+
+            lat, elapsed = asyncio.run(load(url, args.clients, args.per_client * 2, lookup))
+            describe("status", lat, elapsed)
+
+            fan = asyncio.run(fan_out(url, args.displays, args.calls, kiosk, staff))
+            fan_ms = [v * 1000 for v in fan]
+            print(
+                f"call → all {args.displays} /ws displays: median {statistics.median(fan_ms):.1f} ms, "
+                f"max {max(fan_ms):.1f} ms over {len(fan_ms)} calls"
+            )
+            ok = issue_fig["p99_ms"] <= 50 and max(fan_ms) <= 250
+            print(
+                f"targets (issue p99 ≤ 50 ms, call-to-all-{args.displays} ≤ 250 ms): {'met' if ok else 'NOT met'}"
+            )
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
