@@ -93,7 +93,10 @@ def main() -> int:
             kill_at.pop(0)
             t0 = time.perf_counter()
             day.kill_and_restart()
-            print(f"  kill -9 at {now / 3600 + 8.5:5.2f} h, back in {time.perf_counter() - t0:.2f} s", flush=True)
+            print(
+                f"  kill -9 at {now / 3600 + 8.5:5.2f} h, back in {time.perf_counter() - t0:.2f} s",
+                flush=True,
+            )
         if backup_at and now >= backup_at[0]:
             backup_at.pop(0)
             with day.lock:

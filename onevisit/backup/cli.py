@@ -11,7 +11,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "backup", parents=[common], help="copy the hall database while the server runs (SQLite backup API)"
     )
     p.add_argument(
-        "target", nargs="?", help="file to write (default: backups/<db>-YYYYmmdd-HHMMSS.db beside the database)"
+        "target",
+        nargs="?",
+        help="file to write (default: backups/<db>-YYYYmmdd-HHMMSS.db beside the database)",
     )
     p.set_defaults(handler=_backup)
 

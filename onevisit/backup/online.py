@@ -52,7 +52,9 @@ def online_backup(source: str | Path, target: str | Path) -> BackupResult:
             "backup_source_missing", f"找不到数据库 {source}", f"No database at {source}", path=str(source)
         )
     if target.resolve() == source.resolve():
-        raise BackupError("backup_same_file", "备份不能覆盖数据库本身", "The backup cannot overwrite the database")
+        raise BackupError(
+            "backup_same_file", "备份不能覆盖数据库本身", "The backup cannot overwrite the database"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
