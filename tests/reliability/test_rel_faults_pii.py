@@ -142,7 +142,10 @@ def test_faults_backups_and_no_personal_data_anywhere(tmp_path):
             assert out.print_failures > 0
             assert set(out.printed) == out.to_print and len(out.printed) == len(out.to_print)
             printed_jobs = [j for j in printer.jobs if j.outcome == "printed"]
-            assert len(printed_jobs) == len(out.printed)
+            # A roll that runs out right after a ticket's cut makes the driver report that job failed
+            # (it cannot tell "ran out during" from "just after"), so the kiosk may print that number
+            # twice: a spare paper ticket with the same number, never a missing one.
+            assert len(out.printed) <= len(printed_jobs) <= len(out.printed) + out.print_failures
             # The camera vanished: a clear error, and the citizen went on to a window with a tag.
             cam = log["camera"]
             assert cam and cam["error"] == "camera_lost" and cam["ticket"]["tag"] == "camera_lost"

@@ -51,6 +51,7 @@ def test_hall_day_with_kills_loses_nothing(tmp_path):
         assert emulator.wait_for(lambda texts: all(texts.get(a) == t for a, t in expected.items()), 15), {
             a: (emulator.texts().get(a), t) for a, t in expected.items() if emulator.texts().get(a) != t
         }
+        calls_survive_a_kill(config, db, server, emulator)
     finally:
         server.stop()
         emulator.stop()
@@ -71,53 +72,43 @@ def last_event_id(db) -> int:
         return conn.execute("SELECT max(id) FROM events").fetchone()[0] or 0
 
 
-def test_boards_show_every_call_again_after_a_kill(tmp_path):
+def calls_survive_a_kill(config, db, server, emulator) -> None:
     """Calls on the boards, the server killed once the hall has moved on, restarted: the boards must
-    show the same calls, not their idle texts."""
+    show the same calls, not their idle texts (they did, before the hub primed the call-out)."""
     import httpx
 
     from tests.reliability.hallday import STAFF_PASSWORD, SUPERVISOR
 
-    load = DayLoad(visits=0, kiosks=1, windows=8)
-    config, db, server, emulator, _ = run_day(tmp_path, load, boards=True)
-    try:
-        with httpx.Client(base_url=server.url, timeout=30) as c:
+    with httpx.Client(base_url=server.url, timeout=30) as c:
 
-            def login(name, pw):
-                r = c.post("/api/auth/login", json={"username": name, "password": pw})
-                return {"Authorization": f"Bearer {r.json()['token']}"}
+        def login(name, pw):
+            r = c.post("/api/auth/login", json={"username": name, "password": pw})
+            return {"Authorization": f"Bearer {r.json()['token']}"}
 
-            sup = login(*SUPERVISOR)
-            for i, matter in enumerate(["enroll", "contrib", "benefit", "card"]):
-                r = c.post(
-                    "/api/tickets", json={"matters": [matter], "idempotency_key": f"b{i}"}, headers=sup
-                )
-                assert r.status_code == 201, r.text
-            called = {}
-            for w in (1, 2):
-                r = c.post(f"/api/windows/{w}/call", headers=login(f"staff{w}", STAFF_PASSWORD))
-                called[w] = r.json()["ticket"]["number"]
-            r = c.post("/api/windows/2/start", headers=login("staff2", STAFF_PASSWORD))
-            assert r.status_code == 200
-            assert emulator.wait_for(lambda t: called[1] in t.get(1, "") and "正在办理" in t.get(2, ""), 10)
-            # The hall moves on (a window pauses and resumes) until the event cursor passes the calls.
-            target = last_event_id(db)
-            tick = threading.Event()
-            for _ in range(120):
-                if listener_cursor(db) >= target:
-                    break
-                c.post("/api/windows/8/pause", headers=sup)
-                c.post("/api/windows/8/resume", headers=sup)
-                tick.wait(0.25)  # polling another process's database: there is no signal to wait on
-            assert listener_cursor(db) >= target
-        server.kill()
-        server.start()
-        expected = expected_boards(config, db)
-        assert called[1] in expected[1] and "正在办理" in expected[2]
-        ok = emulator.wait_for(lambda t: all(t.get(a) == text for a, text in expected.items()), 15)
-        assert ok, {
-            a: (emulator.texts().get(a), t) for a, t in expected.items() if emulator.texts().get(a) != t
-        }
-    finally:
-        server.stop()
-        emulator.stop()
+        sup = login(*SUPERVISOR)
+        for i, matter in enumerate(["enroll", "contrib", "benefit", "card"]):
+            r = c.post("/api/tickets", json={"matters": [matter], "idempotency_key": f"b{i}"}, headers=sup)
+            assert r.status_code == 201, r.text
+        called = {}
+        for w in (1, 2):
+            r = c.post(f"/api/windows/{w}/call", headers=login(f"staff{w}", STAFF_PASSWORD))
+            called[w] = r.json()["ticket"]["number"]
+        r = c.post("/api/windows/2/start", headers=login("staff2", STAFF_PASSWORD))
+        assert r.status_code == 200
+        assert emulator.wait_for(lambda t: called[1] in t.get(1, "") and "正在办理" in t.get(2, ""), 10)
+        # The hall moves on (a window pauses and resumes) until the event cursor passes the calls.
+        target = last_event_id(db)
+        tick = threading.Event()
+        for _ in range(120):
+            if listener_cursor(db) >= target:
+                break
+            c.post("/api/windows/8/pause", headers=sup)
+            c.post("/api/windows/8/resume", headers=sup)
+            tick.wait(0.25)  # polling another process's database: there is no signal to wait on
+        assert listener_cursor(db) >= target
+    server.kill()
+    server.start()
+    expected = expected_boards(config, db)
+    assert called[1] in expected[1] and "正在办理" in expected[2]
+    ok = emulator.wait_for(lambda t: all(t.get(a) == text for a, text in expected.items()), 15)
+    assert ok, {a: (emulator.texts().get(a), t) for a, t in expected.items() if emulator.texts().get(a) != t}
