@@ -70,6 +70,11 @@ def create_app(
     if callout is not None:
         # The call-out takes Event.to_dict(), the same message every /ws client gets.
         hub.listeners.append(lambda event: callout.handle(event.to_dict()))
+        if hasattr(callout, "restore"):
+            # After a restart (even a kill -9) the boards show the calls in progress again.
+            hub.primers.append(
+                lambda windows, events: callout.restore(windows, [e.to_dict() for e in events])
+            )
     maintenance = Maintenance(
         config, clock, db, callout=callout, kiosk_names=lambda: [k["name"] for k in hall.accounts.kiosks()]
     )
