@@ -29,6 +29,8 @@ COMMAND_MODULES = [
     "onevisit.verification.cli",
     "onevisit.kiosk.cli",
     "onevisit.stats.cli",
+    "onevisit.doctor_cli",
+    "onevisit.backup.cli",
 ]
 
 #: Exit status for "nothing to do" answers a script may want to branch on (e.g. nothing waiting).

@@ -70,6 +70,21 @@ class CallOut:
                 except OneVisitError as exc:
                     log.warning("not announced: %s", exc)
 
+    def restore(self, windows: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+        """Show the hall as it is when the server (re)starts, before any new event arrives.
+
+        `windows` are the windows' current states (a pause can date from an earlier day) and
+        `events` today's events up to where the call-out stopped last time; nothing is spoken,
+        the boards get their texts once. Events after that point come through handle() as usual.
+        """
+        held = [
+            {"kind": f"window.{'paused' if w['state'] == 'paused' else 'closed'}", "window": w["number"]}
+            for w in windows
+            if w.get("state") in ("paused", "closed")
+        ]
+        self.content.prime(held + events)
+        self._push(self.content.current())
+
     def _push(self, shown: dict) -> None:
         if not self.bus:
             return

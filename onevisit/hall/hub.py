@@ -58,6 +58,9 @@ class EventHub:
         self.expire_seconds = expire_seconds
         self.clients: set[Client] = set()
         self.listeners: list[Callable[[Any], Any]] = []
+        #: Called once at start with (windows' states, today's events up to the listener cursor):
+        #: a restarted process shows the hall as it was, then listeners get the rest as usual.
+        self.primers: list[Callable[[list[dict], list[Any]], Any]] = []
         self.last_id = 0
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
@@ -77,6 +80,13 @@ class EventHub:
         stored = self.db.query("SELECT value FROM hall_meta WHERE key = 'listener_cursor'")
         # Listeners (rating prompts, call-out) resume where they stopped; clients see only new events.
         self._listener_cursor = int(stored[0]["value"]) if stored else self.last_id
+        if self.primers:
+            windows, history = await self.gate.read(self._history, self._listener_cursor)
+            for primer in self.primers:
+                try:
+                    primer(windows, history)
+                except Exception:
+                    log.exception("restoring %r failed", primer)
         self._tasks = [
             asyncio.create_task(self._tail(), name="hub-tail"),
             asyncio.create_task(self._expire(), name="hub-expire"),
@@ -166,6 +176,12 @@ class EventHub:
             if not events:
                 return last
             last = events[-1].id
+
+    def _history(self, until_id: int) -> tuple[list[dict], list[Any]]:
+        service = self.gate.service
+        windows = [w.to_dict() for w in service.windows()]
+        events = service.events_of_day(until_id) if hasattr(service, "events_of_day") else []
+        return windows, events
 
     async def _tail(self) -> None:
         while not self._stopping:

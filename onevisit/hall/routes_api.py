@@ -98,6 +98,10 @@ def _public_status(hall, status: dict[str, Any]) -> dict[str, Any]:
         window.pop("staff", None)  # staff names are not for the hall TV
         window["label_zh"], window["label_en"] = labels.get(window["number"], ("", ""))
     status["hall"] = {"name": hall.config.hall.name, "name_en": hall.config.hall.name_en}
+    # The TV shows the hall's time (its clock may be a demo clock, its browser in another zone).
+    now = hall.clock.now()
+    status["now"] = now.isoformat(timespec="seconds")
+    status["utc_offset_minutes"] = int(now.utcoffset().total_seconds() // 60) if now.utcoffset() else 0
     return status
 
 

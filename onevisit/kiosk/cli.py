@@ -112,7 +112,16 @@ def run(args: argparse.Namespace) -> int:
         config, devices, lang=args.lang or "zh", elderly=args.elderly, background=not args.screenshots
     )
     if not args.screenshots:
-        app.run()
+        from onevisit import logs
+        from onevisit.kiosk.heartbeat import start_for_app
+
+        logs.install(config, "kiosk")
+        heartbeat = start_for_app(app, config)
+        try:
+            app.run()
+        finally:
+            if heartbeat is not None:
+                heartbeat.stop()
         return 0
 
     from kivy.base import EventLoop

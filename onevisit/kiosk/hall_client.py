@@ -126,5 +126,8 @@ class HallClient:
         }
         return self._call("POST", "/api/selfservice", json={"kind": kind, "data": clean})
 
-    def heartbeat(self, devices: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", "/api/kiosks/heartbeat", json={"kiosk": self.kiosk, "devices": devices})
+    def heartbeat(self, devices: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        """Device states (and version, last_error, command results: onevisit.kiosk.heartbeat);
+        the answer carries a technician's commands for this kiosk."""
+        body = {"kiosk": self.kiosk, "devices": devices, **extra}
+        return self._call("POST", "/api/kiosks/heartbeat", json=body)

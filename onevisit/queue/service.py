@@ -903,21 +903,34 @@ class QueueService:
         }
 
     def events_since(self, after_id: int = 0, limit: int = 500) -> list[Event]:
-        import json
-
         with self.store.reading() as tx:
             rows = tx.all("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", after_id, limit)
-        return [
-            Event(
-                id=r["id"],
-                at=r["at"],
-                actor=r["actor"],
-                kind=EventKind(r["kind"]),
-                day=r["day"],
-                number=r["number"],
-                window=r["window"],
-                matter=r["matter"],
-                data=json.loads(r["data"]),
+        return _events(rows)
+
+    def events_of_day(self, until_id: int, day: str | None = None) -> list[Event]:
+        """A day's events (today's by default) up to and including `until_id`, oldest first:
+        what a restarted display or board needs to show the hall as it was."""
+        with self.store.reading() as tx:
+            rows = tx.all(
+                "SELECT * FROM events WHERE day = ? AND id <= ? ORDER BY id", day or self._today(), until_id
             )
-            for r in rows
-        ]
+        return _events(rows)
+
+
+def _events(rows: list[dict[str, Any]]) -> list[Event]:
+    import json
+
+    return [
+        Event(
+            id=r["id"],
+            at=r["at"],
+            actor=r["actor"],
+            kind=EventKind(r["kind"]),
+            day=r["day"],
+            number=r["number"],
+            window=r["window"],
+            matter=r["matter"],
+            data=json.loads(r["data"]),
+        )
+        for r in rows
+    ]

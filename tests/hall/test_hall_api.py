@@ -258,6 +258,8 @@ def test_status_shows_calls_and_counts_but_no_person(client, tokens, issue):
     assert {m["code"]: m["waiting"] for m in s["matters"]}["enroll"] == 1
     assert "staff" not in s["windows"][0]
     assert "110105" not in client.get("/api/status").text
+    # The TV shows the hall's clock (here the injected 09:00 in Shanghai), not the browser's.
+    assert s["now"] == "2026-11-23T09:00:00+08:00" and s["utc_offset_minutes"] == 480
 
 
 def test_double_tap_with_one_key_calls_one_citizen(client, tokens, issue):

@@ -67,12 +67,24 @@ class BoardContent:
     def apply(self, event: dict[str, Any]) -> dict[int, Shown] | None:
         """Take one event (Event.to_dict()); return the boards whose text changed, or None when
         the event was already applied (a replay)."""
+        before = self.current()
+        if not self._update(event):
+            return None  # a replayed event (the hall resent its backlog): already shown
+        after = self.current()
+        return {a: s for a, s in after.items() if before.get(a) != s}
+
+    def prime(self, events: list[dict[str, Any]]) -> None:
+        """Take what happened before this process started (a restart after a crash), without
+        computing what changed: the caller sends every board its text once afterwards."""
+        for event in events:
+            self._update(event)
+
+    def _update(self, event: dict[str, Any]) -> bool:
         event_id = event.get("id")
         if isinstance(event_id, int) and event_id > 0:
             if event_id <= self._last_event_id:
-                return None  # a replayed event (the hall resent its backlog): already shown
+                return False
             self._last_event_id = event_id
-        before = self.current()
         kind = str(event.get("kind", ""))
         number = event.get("number")
         window = event.get("window")
@@ -82,8 +94,7 @@ class BoardContent:
             self._push_recent(number, window)
         elif kind in ("step.skipped", "ticket.cancelled") and number:
             self.recent = deque([(n, w) for n, w in self.recent if n != number], maxlen=self.recent.maxlen)
-        after = self.current()
-        return {a: s for a, s in after.items() if before.get(a) != s}
+        return True
 
     def _apply_window(self, kind: str, number: str | None, window: int) -> None:
         state, current = self.windows.get(window, ("idle", None))

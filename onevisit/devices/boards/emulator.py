@@ -119,6 +119,8 @@ class BoardEmulator:
 
     # -- life cycle -------------------------------------------------------------------------------
     def start(self) -> BoardEmulator:
+        # Cleared here so a stopped emulator can be plugged in again (an adapter re-plugged).
+        self._stop.clear()
         self._master, self._slave = os.openpty()
         # Raw mode: no echo and no newline translation, so bytes pass exactly as a serial line would.
         tty.setraw(self._slave)

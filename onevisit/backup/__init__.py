@@ -1,0 +1,1 @@
+"""Online backups of the hall database while the hall server keeps serving."""
