@@ -71,7 +71,7 @@ def test_recheck_in_after_a_missed_call(kiosk, hall_server):
 
 
 def test_hall_stopping_mid_session_is_said_plainly_and_the_retry_makes_one_ticket(kiosk, hall_server):
-    kiosk.devices.hall = hall_server.client(timeout=10.0)
+    kiosk.devices.hall = hall_server.client()
     kiosk.refresh_availability()
     wait_until(lambda: kiosk.busy == 0)
     identify(kiosk)
@@ -118,7 +118,7 @@ def test_self_service_reports_reach_the_supervisors_figures(kiosk, hall_server, 
 
 
 def test_reports_wait_while_the_hall_is_down_and_go_when_it_is_back(kiosk, hall_server):
-    kiosk.devices.hall = hall_server.client(timeout=10.0)
+    kiosk.devices.hall = hall_server.client()
     hall_server.stop()
     kiosk.report(ss.CERTIFICATION_FAILED, attempt=1, reason="static_face")
     wait_until(lambda: kiosk.busy == 0)
