@@ -42,6 +42,8 @@ PUBLIC = {
     ("POST", "/api/verify-cert/image"),
     ("GET", "/verify"),
     ("GET", "/healthz"),
+    # Board link and per-address states for `onevisit doctor` on the hall machine: no personal data.
+    ("GET", "/api/maintenance/status"),
 }
 #: What a kiosk token may do; everything else answers it 403.
 KIOSK = {
@@ -49,6 +51,7 @@ KIOSK = {
     ("GET", "/api/tickets/{number}"),
     ("POST", "/api/tickets/{number}/checkin"),
     ("POST", "/api/selfservice"),
+    ("POST", "/api/kiosks/heartbeat"),
     ("GET", "/api/auth/me"),
     ("POST", "/api/auth/logout"),
 }
