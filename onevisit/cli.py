@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "onevisit.verification.cli",
     "onevisit.kiosk.cli",
     "onevisit.stats.cli",
+    "onevisit.doctor_cli",
     "onevisit.backup.cli",
 ]
 

@@ -259,6 +259,9 @@ class KioskConfig(Strict):
     idle_warning_seconds: int = Field(15, ge=5, le=120)
     technician_pin: str = Field("2468", pattern=r"^\d{4,8}$")
     heartbeat_seconds: int = Field(15, ge=1, le=300)
+    #: the matter preselected on the window ticket when self-service fails there (face, certificate,
+    #: records); the citizen can still change it. An unknown code preselects nothing.
+    window_matters: dict[str, str] = {"face": "benefit", "certificate": "enroll", "records": "enroll"}
 
 
 class SupervisorConfig(Strict):
@@ -266,6 +269,24 @@ class SupervisorConfig(Strict):
     wait_alert_minutes: float = Field(30, gt=0, le=600)
     #: How often the /supervisor page refreshes its figures and charts (the queue itself is live).
     refresh_seconds: int = Field(30, ge=5, le=3600)
+
+
+class MaintenanceConfig(Strict):
+    """Technicians' side: device health on /maintenance, `onevisit doctor`, the log files."""
+
+    #: A kiosk whose last heartbeat is older than this shows as silent (an alert on /maintenance).
+    kiosk_silent_seconds: int = Field(60, ge=5, le=3600)
+    #: How often the hall re-reads its boards' links and looks for silent kiosks.
+    check_seconds: float = Field(2.0, gt=0, le=60)
+    #: Structured (JSON lines) logs, one file per process, rotated at midnight.
+    log_dir: str = "var/logs"
+    log_keep_days: int = Field(30, ge=1, le=3650)
+    #: doctor warns when the disk holding var/ has less free space than this, fails under a tenth.
+    disk_warn_mb: int = Field(1024, ge=10, le=10_000_000)
+    #: Seconds the boards show a technician's test pattern before their current texts come back.
+    test_pattern_seconds: float = Field(5.0, gt=0, le=300)
+    #: Device events (state changes) kept in the hall database.
+    event_keep_days: int = Field(90, ge=1, le=3650)
 
 
 class Config(Strict):
@@ -284,6 +305,7 @@ class Config(Strict):
     card_reader: CardReaderConfig = CardReaderConfig()
     kiosk: KioskConfig = KioskConfig()
     supervisor: SupervisorConfig = SupervisorConfig()
+    maintenance: MaintenanceConfig = MaintenanceConfig()
 
     #: Folder relative paths in this config resolve against (the config file's folder).
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -19,8 +19,11 @@ from onevisit.hall.callout import CallOut
 from onevisit.hall.deps import Hall
 from onevisit.hall.gate import ServiceGate
 from onevisit.hall.hub import EventHub
+from onevisit.hall.maintenance import Maintenance
 from onevisit.hall.ratings import RatingStore
 from onevisit.hall.routes_api import router as api_router
+from onevisit.hall.routes_guide import router as guide_router
+from onevisit.hall.routes_maintenance import router as maintenance_router
 from onevisit.hall.routes_supervisor import router as supervisor_router
 from onevisit.hall.routes_verify import verify_router
 from onevisit.hall.sqlite import HallDatabase
@@ -72,6 +75,9 @@ def create_app(
             hub.primers.append(
                 lambda windows, events: callout.restore(windows, [e.to_dict() for e in events])
             )
+    maintenance = Maintenance(
+        config, clock, db, callout=callout, kiosk_names=lambda: [k["name"] for k in hall.accounts.kiosks()]
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -79,10 +85,12 @@ def create_app(
         if callout is not None and hasattr(callout, "start"):
             await _maybe_await(callout.start())
         await hub.start()
+        await maintenance.start()
         log.info("hall server up: database %s", path)
         try:
             yield
         finally:
+            await maintenance.stop()
             await hub.stop()
             if callout is not None and hasattr(callout, "stop"):
                 await _maybe_await(callout.stop())
@@ -100,10 +108,13 @@ def create_app(
     )
     app.state.hall = hall
     app.state.callout = callout
+    app.state.maintenance = maintenance
     http_errors.install(app)
     app.include_router(api_router)
     app.include_router(verify_router(config))
     app.include_router(supervisor_router)
+    app.include_router(guide_router)
+    app.include_router(maintenance_router)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 
     @app.get("/healthz", tags=["public"])

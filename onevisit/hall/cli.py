@@ -49,6 +49,11 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     )
     demo.add_argument("--port", type=int, default=None, help="hall server port (default: hall.port)")
     demo.add_argument("--keep", action="store_true", help="keep var/demo's database from the last run")
+    demo.add_argument(
+        "--headless",
+        action="store_true",
+        help="no kiosk window even with a display (the kiosk's heartbeat still runs)",
+    )
     demo.set_defaults(handler=_demo)
 
 
@@ -81,10 +86,12 @@ def _read_password() -> str:
 
 
 def _hall(args: argparse.Namespace) -> int:
+    from onevisit import logs
     from onevisit.hall.app import create_app
     from onevisit.hall.server import serve_forever
 
     config = _config(args)
+    logs.install(config, "hall")
     app = create_app(config, db_path=args.db)
     serve_forever(app, args.host or config.hall.host, args.port or config.hall.port)
     return 0
@@ -132,25 +139,30 @@ def _kiosks_list(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     import logging
 
-    from onevisit.hall.demo import Demo, demo_context
+    from onevisit import logs
+    from onevisit.hall.demo import Demo, default_components, demo_context
 
-    if not args.verbose:
-        logging.getLogger().setLevel(logging.INFO)
-        logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     config = _config(args)
     root = config.path("var/demo")
     ctx = demo_context(
         config, root, port=args.port or config.hall.port, host=config.hall.host, keep=args.keep
     )
+    # Everything to var/demo/logs/hall.log; the terminal keeps the banner readable (warnings only).
+    logs.install(ctx.config, "hall", console_level=logging.DEBUG if args.verbose else logging.WARNING)
+    if not args.verbose:
+        logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
-        print("\n正在停止… stopping", flush=True)
+        if not stop.is_set():  # Ctrl-C reaches a `uv run` wrapper and us: say it once
+            print("\n正在停止… stopping", flush=True)
         stop.set()
 
     # Handlers rather than KeyboardInterrupt: Ctrl-C and a service manager's SIGTERM both end the
     # demo the same clean way, even when started from a script that ignored SIGINT.
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    Demo(ctx).run(stop)
+    kiosk_window = False if args.headless else None
+    Demo(ctx, default_components(ctx, kiosk_window=kiosk_window)).run(stop)
+    print("已停止 stopped", flush=True)
     return 0

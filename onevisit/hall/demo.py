@@ -1,14 +1,16 @@
 """`onevisit demo`: the whole hall on one machine, assembled from components started in order.
 
-Each component (the hall server now; printers, boards, voice and kiosks as their parts land) has
-start(), stop() and lines() for the banner. The demo database lives in var/demo/ and is made fresh
-on every run (pass --keep to continue yesterday's demo), so the printed accounts always work.
+Each component has start(), stop() and lines() for the banner: the demo citizens' records, the
+virtual printer, the board emulator (its own process), a file camera, a simulated ID card reader,
+the hall server (with file voice), and the kiosk (its window when there is a display, otherwise its
+heartbeat). Everything lives in var/demo/: the hall database is made fresh on every run (pass
+--keep to continue), so the printed accounts always work; var/demo/config.toml is the demo's config
+for every other command (`onevisit doctor --config var/demo/config.toml`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import logging
 import secrets
 import threading
@@ -61,13 +63,15 @@ def demo_clock(config: Config) -> OffsetClock:
 def demo_context(
     config: Config, root: Path, *, port: int, host: str = "127.0.0.1", keep: bool = False
 ) -> DemoContext:
+    from onevisit.hall.demo_config import demo_config
+
     root.mkdir(parents=True, exist_ok=True)
     db = root / "hall.db"
     if not keep:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-    hall = config.hall.model_copy(update={"database": str(db.resolve()), "host": host, "port": port})
-    config = config.model_copy(update={"hall": hall})
+        (root / "kiosk-token").unlink(missing_ok=True)
+    config = demo_config(config, root, host=host, port=port)
     return DemoContext(config=config, clock=demo_clock(config), root=root, host=host, port=port)
 
 
@@ -104,6 +108,7 @@ class HallComponent:
             token_file.chmod(0o600)
         self.server = ServerThread(app, ctx.host, ctx.port, log_level="warning").start()
         ctx.hall_url = self.server.url
+        ctx.extras["app"] = app
 
     def stop(self) -> None:
         if self.server is not None:
@@ -116,6 +121,9 @@ class HallComponent:
             f"  窗口工作台 Staff console   {url}/staff",
             f"  大厅显示屏 Hall display    {url}/display",
             f"  评价器 Rating tablet       {url}/rate?window=1",
+            f"  值班长 Supervisor          {url}/supervisor",
+            f"  设备维护 Maintenance        {url}/maintenance",
+            f"  证明核验 Certificate check {url}/verify",
             f"  API (OpenAPI)              {url}/openapi.json",
         ]
         if self.accounts:
@@ -130,45 +138,20 @@ class HallComponent:
         return out
 
 
-class BoardsComponent:
-    """The call-display boards as an emulator on a pseudo-terminal at boards.port, started before
-    the hall so its board bus finds the link; what each board shows is written to boards.json."""
+def default_components(ctx: DemoContext, *, kiosk_window: bool | None = None) -> list[Component]:
+    """In dependency order: devices first (the hall's board bus and the kiosk need them), then the
+    hall server, then the kiosk that talks to it."""
+    from onevisit.hall import demo_devices as d
 
-    name = "boards"
-
-    def __init__(self, ctx: DemoContext) -> None:
-        self.ctx = ctx
-        self.emulator = None
-        self.state_file = ctx.root / "boards.json"
-
-    def start(self) -> None:
-        from onevisit.devices.boards.emulator import BoardEmulator
-
-        boards = self.ctx.config.boards
-        link = self.ctx.config.path(boards.port)
-        link.parent.mkdir(parents=True, exist_ok=True)
-        self.emulator = BoardEmulator(link, boards.codec, state_file=self.state_file).start()
-
-    def stop(self) -> None:
-        if self.emulator is not None:
-            self.emulator.stop()
-
-    def lines(self) -> list[str]:
-        link = self.ctx.config.path(self.ctx.config.boards.port)
-        voice = self.ctx.config.voice
-        out = [f"叫号屏 Boards (emulated)   {link} -> {self.emulator.device}; texts in {self.state_file}"]
-        if voice.out_dir:
-            out.append(
-                f"语音 Voice ({voice.engine})     announcements as WAV files in {self.ctx.config.path(voice.out_dir)}"
-            )
-        return out
-
-
-def default_components(ctx: DemoContext) -> list[Component]:
-    components: list[Component] = []
-    if ctx.config.boards.enabled and importlib.util.find_spec("onevisit.devices.boards.emulator"):
-        components.append(BoardsComponent(ctx))
-    components.append(HallComponent(ctx))
+    components: list[Component] = [d.RecordsComponent(ctx), d.PrinterComponent(ctx)]
+    if ctx.config.boards.enabled and ctx.config.boards.boards:
+        components.append(d.BoardEmulatorProcess(ctx))
+    components += [
+        d.CameraComponent(ctx),
+        d.CardReaderComponent(ctx),
+        HallComponent(ctx),
+        d.KioskComponent(ctx, window=kiosk_window),
+    ]
     return components
 
 
@@ -183,14 +166,31 @@ class Demo:
         self.started: list[Component] = []
 
     def start(self) -> None:
+        from onevisit.hall.demo_config import write_config
+
         for component in self.components:
             log.info("starting demo component %s", component.name)
+            if component.name == "kiosk":
+                # The kiosk window reads the demo's config from the file, as any other command can.
+                write_config(self.ctx.config, self.ctx.root / "config.toml")
             component.start()
             self.started.append(component)
         for factory in EXTRA_COMPONENTS:
             component = factory(self.ctx)
             component.start()
             self.started.append(component)
+        write_config(self.ctx.config, self.ctx.root / "config.toml")
+        self._settle()
+
+    def _settle(self) -> None:
+        """Before "ready": the boards have their first texts and /maintenance has read them."""
+        app = self.ctx.extras.get("app")
+        if app is None:
+            return
+        bus = getattr(app.state.callout, "bus", None)
+        if bus is not None and not bus.wait_settled(10):
+            log.warning("the boards did not all answer within 10 s; see /maintenance")
+        app.state.maintenance.check_once()
 
     def stop(self) -> None:
         while self.started:
@@ -207,7 +207,13 @@ class Demo:
         ]
         for component in self.started:
             lines += component.lines()
-        lines.append("按 Ctrl-C 退出 / Ctrl-C to stop")
+        root = self.ctx.root
+        lines += [
+            f"日志 Logs                 {root / 'logs'}/ (JSON lines, no ID numbers or names)",
+            f"检查 Doctor               uv run onevisit doctor --config {root / 'config.toml'}",
+            "演示已就绪 Demo ready: open the pages above in a browser.",
+            "按 Ctrl-C 退出 / Ctrl-C to stop",
+        ]
         return "\n".join(lines)
 
     def run(self, stop: threading.Event | None = None) -> None:

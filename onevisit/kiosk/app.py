@@ -31,6 +31,7 @@ from onevisit.kiosk import theme
 from onevisit.kiosk.hall_client import HallClient
 from onevisit.kiosk.i18n import other, tr
 from onevisit.kiosk.printing import KioskPrinter
+from onevisit.kiosk.selfservice_report import ROUTED_TO_WINDOW, SelfServiceOutbox
 from onevisit.kiosk.session import IdleWatch, Session
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,8 @@ class KioskDevices:
     card_reader_error: OneVisitError | None = None
     camera_url: str | None = None
     records: Any = None  # a records backend when onevisit.records provides one
-    verification: Any = None
+    verification: Any = None  # a kiosk.face.FaceCertifier when there is a camera and a records backend
+    voice: Any = None  # a kiosk.voice.KioskVoice for spoken prompts
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -125,6 +127,7 @@ class KioskApp(App):
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-io")
         self._history: list[str] = []
         self._card_polling = False
+        self.outbox = SelfServiceOutbox(devices.hall)
         self.recent_log = RecentLog()
         logging.getLogger("onevisit").addHandler(self.recent_log)
         self.default_lang = lang
@@ -279,11 +282,37 @@ class KioskApp(App):
             }.get(purpose, "take")
         )
 
-    def take_number_for_window(self, tag: str) -> None:
-        """Self-service failed: a ticket for a window, tagged with what was tried."""
+    def take_number_for_window(self, tag: str, purpose: str | None = None) -> None:
+        """Self-service failed: a ticket for a window, tagged with what was tried, with the matter
+        that handles it already chosen (kiosk.window_matters) so it is one more touch."""
+        purpose = purpose or tag.partition(":")[0].partition("_")[0]
         self.session.tag = tag
         self.session.purpose = "take"
+        self.session.routed_from = purpose
+        code = self.config_.kiosk.window_matters.get(purpose)
+        if code and any(m.code == code for m in self.config_.matters) and not self.session.matters:
+            self.session.matters = [code]
         self.go("take")
+
+    # ---- reports to the hall -------------------------------------------------------------------
+    def report(self, kind: str, **data: Any) -> None:
+        """A self-service outcome for the hall's statistics; sent in the background, kept while the
+        hall is unreachable, never shown to the citizen."""
+        self.outbox.hall = self.devices.hall
+        self.outbox.add(kind, kiosk=self.config_.kiosk.name, **data)
+        if self.outbox.hall is not None:
+            self.run_bg(self.outbox.flush, lambda _n: None, lambda _e: None)
+
+    def ticket_issued(self, result: dict[str, Any]) -> None:
+        """A tagged ticket means self-service ended at a window: the hall counts that too."""
+        tag = self.session.tag
+        if tag and result.get("created", True):
+            self.report(
+                ROUTED_TO_WINDOW,
+                reason=tag[:200],
+                source=self.session.routed_from or "",
+                number=result.get("ticket", {}).get("number", ""),
+            )
 
     # ---- idle ----------------------------------------------------------------------------------
     def activity(self) -> None:
@@ -366,8 +395,12 @@ class KioskApp(App):
             return
 
         def done(matters):
-            self.availability = matters
+            if matters != self.availability:  # unchanged: no rebuild under the citizen's finger
+                self.availability = matters
             self.hall_online = True
+            if self.outbox.pending:  # the hall is back: what waited goes now
+                self.outbox.hall = hall
+                self.run_bg(self.outbox.flush, lambda _n: None, lambda _e: None)
 
         def fail(_error):
             self.hall_online = False
@@ -406,6 +439,10 @@ class KioskApp(App):
         self.run_bg(lambda: reader.read(timeout=0.4), done, fail)
 
     def on_stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.screen("face").stop_all()
+        if self.devices.voice is not None:
+            self.devices.voice.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self.devices.hall:
             self.devices.hall.close()

@@ -43,13 +43,24 @@ def build_devices(config, args, for_screenshots: bool = False):
     except ImportError:
         log.warning("records part not installed")
     camera = args.camera or config.camera.url
+    camera = None if camera == "none" else camera
+    verification = None
+    if camera and records is not None:
+        from onevisit.kiosk.face import FaceCertifier
+
+        verification = FaceCertifier(config, records, camera)
+    from onevisit.kiosk.voice import KioskVoice
+
+    voice = KioskVoice.from_config(config) if not for_screenshots else None
     return KioskDevices(
         records=records,
         hall=hall,
         printer=printer,
         card_reader=reader,
         card_reader_error=reader_error,
-        camera_url=None if camera == "none" else camera,
+        camera_url=camera,
+        verification=verification,
+        voice=voice,
     )
 
 
@@ -101,7 +112,16 @@ def run(args: argparse.Namespace) -> int:
         config, devices, lang=args.lang or "zh", elderly=args.elderly, background=not args.screenshots
     )
     if not args.screenshots:
-        app.run()
+        from onevisit import logs
+        from onevisit.kiosk.heartbeat import start_for_app
+
+        logs.install(config, "kiosk")
+        heartbeat = start_for_app(app, config)
+        try:
+            app.run()
+        finally:
+            if heartbeat is not None:
+                heartbeat.stop()
         return 0
 
     from kivy.base import EventLoop

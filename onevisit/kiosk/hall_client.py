@@ -119,5 +119,15 @@ class HallClient:
     def status(self) -> dict[str, Any]:
         return self._call("GET", "/api/status")
 
-    def heartbeat(self, devices: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", "/api/kiosks/heartbeat", json={"kiosk": self.kiosk, "devices": devices})
+    def selfservice(self, kind: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Report a visit that ended (or failed) at the kiosk, for the hall's statistics."""
+        clean = {
+            k: v for k, v in (data or {}).items() if isinstance(v, str | int | float | bool) or v is None
+        }
+        return self._call("POST", "/api/selfservice", json={"kind": kind, "data": clean})
+
+    def heartbeat(self, devices: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        """Device states (and version, last_error, command results: onevisit.kiosk.heartbeat);
+        the answer carries a technician's commands for this kiosk."""
+        body = {"kiosk": self.kiosk, "devices": devices, **extra}
+        return self._call("POST", "/api/kiosks/heartbeat", json=body)

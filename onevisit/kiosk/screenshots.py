@@ -90,10 +90,10 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
     app.session.identified(demo_id("gap"))
     app.go("records")
     shot("records")
-    for name in ("face", "appointment"):
-        app.go_home()
-        app.go(name)
-        shot(name)
+    _face_shots(app, out_dir, shot)
+    app.go_home()
+    app.go("appointment")
+    shot("appointment")
     app.go_home()
     saved, app.devices.records = app.devices.records, None
     app.go("certificate")
@@ -123,3 +123,92 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
     app.go_home()
     _ = (Window, CardReadError)
     return written
+
+
+def _demo_camera_frame(out_dir: Path, config) -> Path:
+    """A kiosk-distance picture for the preview: a shared face photo when present, else a grey
+    card saying so (screens are reviewed, not certified, in screenshot mode)."""
+    import cv2
+    import numpy as np
+
+    path = out_dir / ".demo-records" / "camera.jpg"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        from onevisit.devices.camera import load_image
+        from onevisit.devices.camera.puppet import kiosk_view
+        from onevisit.records.demo_backend import default_faces_dir
+
+        photo = default_faces_dir(config) / "face_recognition/examples/obama.jpg"
+        frame = kiosk_view(load_image(photo))
+    except Exception:  # no shared photos on this machine
+        frame = np.full((480, 640, 3), 150, np.uint8)
+    cv2.imwrite(str(path), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    return path
+
+
+def _face_shots(app, out_dir: Path, shot) -> None:
+    """Instructions with the live picture, a check in progress, a pass, and three failures."""
+    from onevisit.devices.camera import open_camera
+    from onevisit.kiosk.face import FaceCertifier, FaceRun
+    from onevisit.verification.flow import AttemptLog, FlowResult
+
+    saved = (app.devices.camera_url, app.devices.verification)
+    url = f"frames://{_demo_camera_frame(out_dir, app.config_)}?loop=1"
+    app.devices.camera_url = url
+    app.devices.verification = FaceCertifier(app.config_, app.devices.records, url)
+    screen = app.screen("face")
+    try:
+        app.go_home()
+        app.start("face")
+        from onevisit.records.demo_backend import demo_id
+
+        app.session.identified(demo_id("pensioner_due"))
+        app.go("face")
+        for _ in range(40):
+            pump(1)
+            if screen.view is not None and screen.view.frames_shown:
+                break
+        shot("face")
+        screen._stop_preview()
+        run = FaceRun(app.devices.verification, app.session.id_number, print, print, None, None)
+        run.released = True  # never started: nothing to release
+        camera = open_camera(url)
+        run.latest.put(camera.read())
+        camera.close()
+        p = run.progress
+        p.state, p.attempt, p.action, p.actions = "running", 2, 1, 2
+        p.prompt_zh, p.prompt_en = "请向左转头", "Please turn your head to the left"
+        screen.run = run
+        screen.refresh()
+        pump(3)
+        screen.view.update()
+        shot("face-running")
+        screen.run = None
+        masked = app.session.id_number.masked
+        until = "2027-11-23"
+        screen.result = FlowResult(
+            "passed", masked, [AttemptLog(1, ["blink", "turn_left"], passed=True)], certified_until=until
+        )
+        screen.refresh()
+        shot("face-passed")
+        attempts = [
+            AttemptLog(1, ["blink", "nod"], reason="static_face"),
+            AttemptLog(2, ["open_mouth", "turn_right"], reason="challenge_timeout"),
+            AttemptLog(3, ["blink", "turn_left"], reason="no_match"),
+        ]
+        screen.result = FlowResult(
+            "failed",
+            masked,
+            attempts,
+            reason="no_match",
+            window_tag="pension certification failed: The face does not match the photo on file",
+        )
+        screen.refresh()
+        shot("face-failed")
+    finally:
+        screen.result = None
+        app.go_home()
+        app.devices.camera_url, app.devices.verification = saved
+        app.go_home()
+        app.go("face")
+        shot("face-no-camera")

@@ -41,6 +41,7 @@ class Session:
     status_url: str | None = None
     created: bool | None = None
     tag: str | None = None
+    routed_from: str | None = None  # the self-service that failed when the ticket is for a window
     failures: int = 0
 
     def clear(self) -> None:

@@ -103,9 +103,84 @@ def kiosk(kiosk_session):
     app.devices.card_reader_error = None
     app.devices.printer = KioskPrinter(None, app.config_)
     app.devices.camera_url = None
+    app.devices.verification = None
+    app.devices.voice = None
     app.default_lang, app.default_elderly = "zh", False
     app.go_home()
     pump(2)
     yield app
     wait_until(lambda: app.busy == 0)
     app.go_home()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HallServer:
+    """The real hall server (create_app under uvicorn) on a free port, in a thread, with a kiosk
+    token made by the hall's own account code. `stop()` and `start()` again on the same port and
+    database: the hall going away mid-session and coming back."""
+
+    def __init__(self, config, db_path, clock) -> None:
+        self.config = config
+        self.db_path = db_path
+        self.clock = clock
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = None
+        self.thread = None
+        self.app = None
+        self.token = None
+
+    def start(self) -> HallServer:
+        import threading
+
+        import uvicorn
+
+        from onevisit.hall.app import create_app
+
+        self.app = create_app(self.config, db_path=self.db_path, clock=self.clock, callout=None)
+        accounts = self.app.state.hall.accounts
+        if self.token is None:
+            self.token = accounts.add_kiosk("kiosk-test")
+            accounts.add_user("staff1", "staff", "secret-1", window=1)
+            accounts.add_user("boss", "supervisor", "secret-2")
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        wait_until(lambda: self.server.started or not self.thread.is_alive(), timeout=15)
+        assert self.server.started, "hall server did not start"
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+            self.thread.join(10)
+            self.server = None
+
+    def client(self, timeout: float = 5.0):
+        from onevisit.kiosk.hall_client import HallClient
+
+        return HallClient(self.url, self.token, timeout=timeout, kiosk="kiosk-test")
+
+    def login(self, user: str, password: str):
+        import httpx
+
+        r = httpx.post(f"{self.url}/api/auth/login", json={"username": user, "password": password})
+        r.raise_for_status()
+        token = r.json()["token"]
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+@pytest.fixture
+def hall_server(config, clock, tmp_path):
+    server = HallServer(config, tmp_path / "hall.db", clock).start()
+    yield server
+    server.stop()

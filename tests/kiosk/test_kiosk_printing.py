@@ -4,9 +4,6 @@ server once `onevisit.hall.create_app` exists."""
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
 
 from onevisit.devices.printer.virtual import VirtualPrinter
@@ -68,46 +65,35 @@ def test_paper_out_shows_what_to_do_and_the_qr_then_reprint_works(kiosk, queue, 
         assert vp.wait_for_jobs(1, timeout=5)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_taking_a_number_by_touches_ends_with_a_ticket_in_the_hall(kiosk, config, tmp_path):
-    hall = pytest.importorskip("onevisit.hall")
-    create_app = getattr(hall, "create_app", None)
-    if create_app is None:
-        pytest.skip("the hall server (onevisit.hall.create_app) has not landed yet")
-    import uvicorn
-
-    from onevisit.kiosk.hall_client import HallClient
-
-    app = create_app(config, db_path=tmp_path / "hall.db")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        wait_until(lambda: server.started, timeout=10)
-        token = getattr(app.state, "kiosk_token", None)
-        with VirtualPrinter(tmp_path / "paper") as vp:
-            kiosk.devices.hall = HallClient(f"http://127.0.0.1:{port}", token)
-            kiosk.devices.printer = KioskPrinter(vp.url, config)
-            kiosk.refresh_availability()
-            wait_until(lambda: kiosk.busy == 0)
-            kiosk.start("take")
-            pump(2)
-            for ch in VALID:
-                tap(kiosk.screen("identify").keys[ch])
-            tap(kiosk.screen("identify").confirm)
-            take = kiosk.screen("take")
-            tap(take.cards["enroll"])
-            tap(take.confirm)
-            wait_until(lambda: kiosk.sm.current == "ticket")
-            number = kiosk.session.ticket["number"]
-            assert kiosk.devices.hall.ticket(number)["ticket"]["number"] == number
-            assert vp.wait_for_jobs(1, timeout=10)
-    finally:
-        server.should_exit = True
-        thread.join(5)
+def test_taking_a_number_by_touches_ends_with_a_ticket_in_the_hall(kiosk, config, hall_server, tmp_path):
+    """Touches only, against the real hall server: identify, choose, confirm; the ticket exists in
+    the hall, the virtual printer rendered it, and home's live counts include it."""
+    with VirtualPrinter(tmp_path / "paper") as vp:
+        kiosk.devices.hall = hall_server.client()
+        kiosk.devices.printer = KioskPrinter(vp.url, config)
+        kiosk.refresh_availability()
+        wait_until(lambda: kiosk.busy == 0)
+        assert kiosk.hall_online and kiosk.availability_of("enroll")["waiting"] == 0
+        tap(next(w for w in kiosk.screen("home").walk() if getattr(w, "tile_name", None) == "take"))
+        for ch in VALID:
+            tap(kiosk.screen("identify").keys[ch])
+        tap(kiosk.screen("identify").confirm)
+        take = kiosk.screen("take")
+        tap(take.cards["enroll"])
+        tap(take.confirm)
+        wait_until(lambda: kiosk.sm.current == "ticket")
+        number = kiosk.session.ticket["number"]
+        assert kiosk.session.created is True
+        in_hall = kiosk.devices.hall.ticket(number)["ticket"]
+        assert in_hall["number"] == number and [s["matter"] for s in in_hall["steps"]] == ["enroll"]
+        assert vp.wait_for_jobs(1, timeout=10)
+        assert list((tmp_path / "paper").glob("job-*.png"))
+        screen = kiosk.screen("ticket")
+        wait_until(lambda: screen.outcome is not None and screen.outcome.state != "printing")
+        assert screen.outcome.ok
+        tap(next(w for w in screen.footer.walk() if getattr(w, "text", "") == "完成"))
+        assert kiosk.sm.current == "home"
+        wait_until(lambda: kiosk.busy == 0)
+        pump(2)
+        assert kiosk.availability_of("enroll")["waiting"] == 1
+        assert "参保登记/变更：1人" in texts(kiosk.screen("home"))

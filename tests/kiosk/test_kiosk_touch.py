@@ -195,3 +195,21 @@ def test_face_tile_hidden_without_camera(kiosk):
     kiosk.devices.camera_url = "camera://0"
     kiosk.screen("home").refresh()
     assert "face" in [getattr(w, "tile_name", None) for w in kiosk.screen("home").walk()]
+
+
+def test_maintenance_camera_preview_shows_frames(kiosk, tmp_path):
+    import cv2
+    import numpy as np
+
+    frame = np.full((120, 160, 3), 90, np.uint8)
+    cv2.imwrite(str(tmp_path / "f.jpg"), frame)
+    kiosk.devices.camera_url = f"frames://{tmp_path / 'f.jpg'}?loop=1"
+    kiosk.go("maintenance")
+    screen = kiosk.screen("maintenance")
+    screen.unlocked = True
+    screen.refresh()
+    tap(screen.camera_button)
+    wait_until(lambda: screen.camera_view is not None and screen.camera_view.frames_shown > 0)
+    assert screen.camera_view.texture.size == (160, 120)
+    tap(screen.camera_button)
+    assert screen.preview is None and screen.camera_view is None

@@ -116,6 +116,17 @@ class SamReader:
             log.info("card read %s", card)
             return card
 
+    def probe(self, timeout: float = 1.0) -> str:
+        """Is the module there? One find-card command (a card on it stays unread): "card" or
+        "no card"; raises CardReadError when the module does not answer properly."""
+        with self._lock:
+            found = self._exchange(CMD_FIND, timeout)
+        if found.sw3 == SW_FOUND:
+            return "card"
+        if found.sw3 == SW_NO_CARD:
+            return "no card"
+        raise garbled(f"find card answered {found.sw3:02X}")
+
     def close(self) -> None:
         self.port.close()
 
@@ -204,6 +215,10 @@ class SimCardReader:
         """Inject: "garbled" (the next read raises), "absent" (the next read finds nothing)."""
         with self._lock:
             self._fault = fault
+
+    def probe(self, timeout: float = 1.0) -> str:
+        with self._lock:
+            return "card" if self._card is not None else "no card"
 
     def read(self, timeout: float = 1.0) -> CardRead | None:
         with self._lock:

@@ -15,6 +15,7 @@ def load_screens() -> dict[str, type]:
     for kv in sorted(HERE.glob("*.kv")):
         if str(kv) not in Builder.files:
             Builder.load_file(str(kv))
+    from onevisit.kiosk.screens.face import FaceScreen
     from onevisit.kiosk.screens.guide import GuideScreen
     from onevisit.kiosk.screens.home import HomeScreen
     from onevisit.kiosk.screens.identify import IdentifyScreen
@@ -23,7 +24,6 @@ def load_screens() -> dict[str, type]:
     from onevisit.kiosk.screens.selfservice import (
         AppointmentScreen,
         CertificateScreen,
-        FaceScreen,
         RecordsScreen,
     )
     from onevisit.kiosk.screens.take import TakeScreen

@@ -139,7 +139,10 @@ class KioskScreen(Screen):
     title_text = StringProperty("")
     show_bottom = BooleanProperty(True)
     dirty = BooleanProperty(True)
+    side_mode = BooleanProperty(False)  # landscape with a footer: actions in a right-hand column
     title_key = ""
+    #: share of the window width the landscape action column takes
+    SIDE_SHARE = 0.38
 
     @property
     def app(self):
@@ -166,6 +169,34 @@ class KioskScreen(Screen):
         self.body.clear_widgets()
         self.footer.clear_widgets()
         self.build_body(self.body)
+        self.arrange()
+
+    @property
+    def landscape(self) -> bool:
+        return bool(self.app.landscape)
+
+    def arrange(self) -> None:
+        """Portrait: everything in one column. Landscape with footer content: the footer and the
+        back/home bar move into a fixed column on the right and the body keeps the left."""
+        ids = self.ids
+        side_mode = self.landscape and bool(self.footer.children)
+        self.side_mode = side_mode
+        main, side, bottom, frame = ids.main, ids.side, ids.bottom, ids.frame
+        main.orientation = "horizontal" if side_mode else "vertical"
+        if side_mode:
+            side.size_hint = (None, 1)
+            side.width = max(dp(420), main.width * self.SIDE_SHARE)
+            main.bind(width=self._side_width)
+        else:
+            main.unbind(width=self._side_width)
+            side.size_hint = (1, None)
+        target = side if side_mode else frame
+        if bottom not in target.children:
+            bottom.parent.remove_widget(bottom)
+            target.add_widget(bottom)
+
+    def _side_width(self, _main, width: float) -> None:
+        self.ids.side.width = max(dp(420), width * self.SIDE_SHARE)
 
     def build_body(self, body: BoxLayout) -> None:
         pass

@@ -69,8 +69,13 @@ class GuideScreen(KioskScreen):
         holder.add_widget(QrImage(guide_url(app.config_.hall.public_url, code, app.lang), 240 * app.scale))
         qr_box.add_widget(holder)
         qr_box.bind(minimum_height=qr_box.setter("height"))
-        card.add_widget(qr_box)
         body.add_widget(card)
+        if self.landscape:
+            qr_card = Card()
+            qr_card.add_widget(qr_box)
+            self.footer.add_widget(qr_card)
+        else:
+            card.add_widget(qr_box)
 
     def pick(self, code: str) -> None:
         self.selected = code

@@ -16,12 +16,14 @@ class HomeScreen(KioskScreen):
         self.show_bottom = False
 
     def on_kv_post(self, base_widget):
-        self.app.bind(availability=lambda *_: self._refresh_if_current())
-        self.app.bind(hall_online=lambda *_: self._refresh_if_current())
+        self.waits_card = None
+        self.app.bind(availability=lambda *_: self._refresh_waits())
+        self.app.bind(hall_online=lambda *_: self._refresh_waits())
 
-    def _refresh_if_current(self) -> None:
-        if self.manager and self.manager.current == self.name:
-            self.refresh()
+    def _refresh_waits(self) -> None:
+        """Only the waiting counts change: the tiles stay put under a citizen's finger."""
+        if self.waits_card is not None and self.waits_card in self.body.children:
+            self._fill_waits(self.waits_card)
         else:
             self.dirty = True
 
@@ -47,6 +49,14 @@ class HomeScreen(KioskScreen):
         self.body.add_widget(grid)
 
         card = Card()
+        self.waits_card = card
+        self._fill_waits(card)
+        self.body.add_widget(card)
+        self.arrange()
+
+    def _fill_waits(self, card: Card) -> None:
+        app = self.app
+        card.clear_widgets()
         card.add_widget(self.label(app.t("home.waiting"), role="title", bold=True))
         if not app.hall_online:
             card.add_widget(self.label(app.t("home.offline"), tone="danger", bold=True))
@@ -70,4 +80,3 @@ class HomeScreen(KioskScreen):
         for line in lines:
             waits.add_widget(self.label(line, tone="danger" if "已满" in line or "full" in line else "text"))
         card.add_widget(waits)
-        self.body.add_widget(card)

@@ -59,51 +59,40 @@ class IdentifyScreen(KioskScreen):
             app.t("identify.typed", count=len(self.entry.text)), role="small", tone="muted", align="center"
         )
         entry_card.add_widget(self.count)
-        self.message = BoxLayout(orientation="vertical", size_hint_y=None)
+        self.message = BoxLayout(orientation="vertical", size_hint_y=None, height=0)
         self.message.bind(minimum_height=self.message.setter("height"))
         entry_card.add_widget(self.message)
 
+        # landscape: the keypad sits in the fixed right-hand column, at the MIIT minimum size
+        key_h = app.bh(1.0 if self.landscape else 1.2)
         keypad = GridLayout(cols=3, spacing=dp(14), size_hint_y=None)
-        key_h = app.bh(1.2)
         self.keys: dict[str, KButton] = {}
         for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "0", "DEL"):
             text = app.t("identify.delete") if key == "DEL" else key
-            b = KButton(
-                text=text, kind="secondary" if key in ("X", "DEL") else "primary", role="title", hfactor=1.2
-            )
+            b = KButton(text=text, kind="secondary" if key in ("X", "DEL") else "primary", role="title")
+            b.hfactor = key_h / app.bh(1.0)
             b.bind(on_release=lambda _w, k=key: self.press(k))
             self.keys[key] = b
             keypad.add_widget(b)
         keypad.height = 4 * key_h + 3 * dp(14)
-        actions = BoxLayout(spacing=dp(14), size_hint_y=None, height=app.bh(1.2))
-        clear = KButton(text=app.t("identify.clear"), kind="secondary", hfactor=1.2)
+        actions = BoxLayout(spacing=dp(14), size_hint_y=None, height=key_h)
+        clear = KButton(text=app.t("identify.clear"), kind="secondary")
+        clear.hfactor = key_h / app.bh(1.0)
         clear.bind(on_release=lambda *_: self.press("CLEAR"))
-        self.confirm = KButton(text=app.t("identify.confirm"), hfactor=1.2)
+        self.confirm = KButton(text=app.t("identify.confirm"))
+        self.confirm.hfactor = key_h / app.bh(1.0)
         self.confirm.bind(on_release=lambda *_: self.submit())
         self.keys["CLEAR"], self.keys["OK"] = clear, self.confirm
         actions.add_widget(clear)
         actions.add_widget(self.confirm)
 
-        if app.landscape:
-            row = BoxLayout(spacing=dp(32), size_hint_y=None)
-            left = BoxLayout(orientation="vertical", spacing=dp(20), size_hint_y=None)
-            left.bind(minimum_height=left.setter("height"))
-            left.add_widget(reader_card)
-            left.add_widget(entry_card)
-            right = BoxLayout(orientation="vertical", spacing=dp(14), size_hint_y=None)
-            right.add_widget(keypad)
-            right.add_widget(actions)
-            right.height = keypad.height + actions.height + dp(14)
-            row.add_widget(left)
-            row.add_widget(right)
-            row.height = max(right.height, 10)
-            left.bind(height=lambda _w, h: setattr(row, "height", max(h, right.height)))
-            body.add_widget(row)
+        body.add_widget(reader_card)
+        body.add_widget(entry_card)
+        if self.landscape:
+            self.footer.add_widget(keypad)
         else:
-            body.add_widget(reader_card)
-            body.add_widget(entry_card)
             body.add_widget(keypad)
-            body.add_widget(actions)
+        self.footer.add_widget(actions)
         self.update()
 
     def press(self, key: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hmac
 
 from kivy.metrics import dp
-from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
@@ -22,9 +21,37 @@ class MaintenanceScreen(KioskScreen):
         self.wrong = False
         self.note = ""
 
+    preview = None
+    camera_view = None
+
     def wipe(self) -> None:
         self.pin, self.unlocked, self.wrong, self.note = "", False, False, ""
+        self.stop_camera()
         self.dirty = True
+
+    def on_leave(self, *args):
+        self.stop_camera()
+
+    def stop_camera(self) -> None:
+        if self.preview is not None:
+            self.preview.stop()
+            self.preview = None
+        if self.camera_view is not None:
+            self.camera_view.stop()
+            self.camera_view = None
+
+    def toggle_camera(self) -> None:
+        """The technician sees what the camera sees (framing, light) without starting a check."""
+        if self.preview is not None:
+            self.stop_camera()
+        elif self.app.devices.camera_url:
+            from onevisit.devices.camera import open_camera
+            from onevisit.kiosk.face import CameraPreview
+
+            url = self.app.devices.camera_url
+            cam = self.app.config_.camera
+            self.preview = CameraPreview(lambda: open_camera(url, cam.width, cam.height)).start()
+        self.refresh()
 
     def build_body(self, body):
         if not self.unlocked:
@@ -74,7 +101,16 @@ class MaintenanceScreen(KioskScreen):
             rows.append(("card reader", "-", "missing"))
         else:
             rows.append(("card reader", d.card_reader.url, "error" if d.card_reader_error else "ok"))
-        rows.append(("camera", d.camera_url or "-", "ok" if d.camera_url else "missing"))
+        if not d.camera_url:
+            rows.append(("camera", "-", "missing"))
+        else:
+            error = self.preview.error if self.preview is not None else None
+            rows.append(
+                ("camera", d.camera_url + (f" {error.en}" if error else ""), "error" if error else "ok")
+            )
+        voice = d.voice
+        if voice is not None:
+            rows.append(("voice", f"{voice.engine.name}, {len(voice.spoken)} prompts", "ok"))
         return rows
 
     def _panel(self, body):
@@ -88,16 +124,36 @@ class MaintenanceScreen(KioskScreen):
         body.add_widget(card)
         if self.note:
             body.add_widget(self.label(self.note, tone="muted"))
-        row = BoxLayout(spacing=dp(14), size_hint_y=None, height=app.bh())
+        row = GridLayout(cols=4 if self.landscape else 2, spacing=dp(14), size_hint_y=None)
+        row.bind(minimum_height=row.setter("height"))
         tp = KButton(text=app.t("maint.test_print"))
         tp.bind(on_release=lambda *_: self._test_print())
         paper = KButton(text=app.t("maint.paper"), kind="secondary")
         paper.bind(on_release=lambda *_: self._paper())
         leave = KButton(text=app.t("maint.exit"), kind="secondary")
         leave.bind(on_release=lambda *_: app.go_home())
-        for b in (tp, paper, leave):
+        camera = KButton(
+            text=app.t("maint.camera_off" if self.preview is not None else "maint.camera"), kind="secondary"
+        )
+        camera.disabled = not app.devices.camera_url
+        camera.bind(on_release=lambda *_: self.toggle_camera())
+        self.camera_button = camera
+        for b in (tp, paper, camera, leave):
             row.add_widget(b)
         body.add_widget(row)
+        if self.preview is not None:
+            from kivy.uix.anchorlayout import AnchorLayout
+
+            from onevisit.kiosk.screens.camera_view import CameraView
+
+            if self.camera_view is not None:
+                self.camera_view.stop()
+            holder = AnchorLayout(size_hint_y=None, height=dp(420))
+            self.camera_view = CameraView(self.preview.latest_frame)
+            holder.add_widget(self.camera_view)
+            body.add_widget(holder)
+            if self.preview.error is not None:
+                body.add_widget(self.label(self.preview.error.en, tone="danger"))
         logs = Card()
         logs.add_widget(self.label(app.t("maint.logs"), role="title", bold=True))
         lines = list(app.recent_log.lines)[-20:] or ["(empty)"]

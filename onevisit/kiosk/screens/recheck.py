@@ -30,32 +30,35 @@ class RecheckScreen(KioskScreen):
         self.display = self.label(self.number or "—", role="title", align="center", bold=True, tone="accent")
         self.display.font_size = app.fs("title") * 1.6
         card.add_widget(self.display)
-        self.message = BoxLayout(orientation="vertical", size_hint_y=None)
+        self.message = BoxLayout(orientation="vertical", size_hint_y=None, height=0)
         self.message.bind(minimum_height=self.message.setter("height"))
         card.add_widget(self.message)
         body.add_widget(card)
+        # landscape: letters, digits and the button in the fixed right-hand column
+        pad = self.footer if self.landscape else body
         letters = sorted({m.prefix for m in app.config_.matters})
-        lgrid = GridLayout(cols=len(letters), spacing=dp(12), size_hint_y=None, height=app.bh(1.1))
+        key_f = 1.0 if self.landscape else 1.1
+        lgrid = GridLayout(cols=len(letters), spacing=dp(12), size_hint_y=None, height=app.bh(key_f))
         for letter in letters:
-            b = KButton(text=letter, kind="secondary", role="title", hfactor=1.1)
+            b = KButton(text=letter, kind="secondary", role="title", hfactor=key_f)
             b.bind(on_release=lambda _w, k=letter: self.press(k))
             lgrid.add_widget(b)
-        body.add_widget(lgrid)
-        keypad = GridLayout(cols=6 if app.landscape else 3, spacing=dp(12), size_hint_y=None)
+        pad.add_widget(lgrid)
+        keypad = GridLayout(cols=4 if self.landscape else 3, spacing=dp(12), size_hint_y=None)
         keypad.bind(minimum_height=keypad.setter("height"))
         for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "DEL"):
             b = KButton(
                 text=app.t("identify.delete") if key == "DEL" else key,
                 role="title",
-                hfactor=1.1,
+                hfactor=key_f,
                 kind="secondary" if key == "DEL" else "primary",
             )
             b.bind(on_release=lambda _w, k=key: self.press(k))
             keypad.add_widget(b)
-        body.add_widget(keypad)
-        self.confirm = KButton(text=app.t("recheck.confirm"), hfactor=1.2)
+        pad.add_widget(keypad)
+        self.confirm = KButton(text=app.t("recheck.confirm"), hfactor=key_f)
         self.confirm.bind(on_release=lambda *_: self.submit())
-        body.add_widget(self.confirm)
+        self.footer.add_widget(self.confirm)
         self.update()
 
     def press(self, key: str) -> None:

@@ -20,6 +20,7 @@ from kivy.uix.image import Image
 
 from onevisit.errors import OneVisitError
 from onevisit.identity import mask_name
+from onevisit.kiosk import selfservice_report as ss
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,8 @@ class CertificateScreen(KioskScreen):
         def done(result):
             self.print_state, self.print_error = result
             log.info("certificate %s: %s", issued.certificate.serial, self.print_state)
+            if self.print_state == "printed":
+                app.report(ss.CERTIFICATE_PRINTED, range=self.choice, serial=issued.certificate.serial)
             self.refresh()
 
         def fail(error):
@@ -204,6 +207,7 @@ class RecordsScreen(KioskScreen):
 
         def done(data):
             self.data = data
+            app.report(ss.RECORDS_QUERIED, contributions=len(data[2]))
             self.refresh()
 
         def fail(error):
@@ -269,17 +273,6 @@ class RecordsScreen(KioskScreen):
                 )
             table.add_widget(self.label(text, tone="danger" if unpaid else "text"))
         body.add_widget(table)
-
-
-class FaceScreen(KioskScreen):
-    title_key = "face.title"
-
-    def build_body(self, body):
-        app = self.app
-        if not app.devices.camera_url:
-            self.unavailable(body, "unavailable.camera", offer_ticket="face_no_camera")
-        elif app.devices.verification is None:
-            self.unavailable(body, "unavailable.face", offer_ticket="face_unavailable")
 
 
 class AppointmentScreen(KioskScreen):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -38,9 +39,20 @@ class TakeScreen(KioskScreen):
         self.working = False
         self.dirty = True
 
+    def on_kv_post(self, base_widget):
+        self.app.bind(availability=lambda *_: self._availability_changed())
+
     def on_pre_enter(self, *args):
         self.dirty = True
         super().on_pre_enter(*args)
+        # fresh "today full" and waits for the choice; the cards rebuild when the answer differs
+        self.app.refresh_availability()
+
+    def _availability_changed(self) -> None:
+        if self.manager and self.manager.current == self.name and not self.working:
+            self.refresh()
+        else:
+            self.dirty = True
 
     def build_body(self, body):
         app = self.app
@@ -97,6 +109,8 @@ class TakeScreen(KioskScreen):
             self.cards[matter.code] = card
             grid.add_widget(card)
         body.add_widget(grid)
+        if grid.cols > 1:
+            self._equal_rows(list(self.cards.values()), grid.cols)
 
         prio = Card()
         prio.add_widget(self.label(app.t("take.priority"), bold=True))
@@ -105,7 +119,8 @@ class TakeScreen(KioskScreen):
                 app.t("take.priority.age", age=app.config_.priority.age_at_least), role="small", tone="muted"
             )
         )
-        row = BoxLayout(spacing=dp(14), size_hint_y=None, height=app.bh())
+        row = GridLayout(cols=1 if self.landscape else 3, spacing=dp(14), size_hint_y=None)
+        row.bind(minimum_height=row.setter("height"))
         self.declared_buttons: dict[str, KButton] = {}
         for kind in app.config_.priority.declared:
             b = KButton(
@@ -116,15 +131,35 @@ class TakeScreen(KioskScreen):
             self.declared_buttons[kind] = b
             row.add_widget(b)
         prio.add_widget(row)
-        body.add_widget(prio)
+        # landscape: priority, what was chosen and the main button share the fixed right column
+        (self.footer if self.landscape else body).add_widget(prio)
 
-        self.status = BoxLayout(orientation="vertical", size_hint_y=None, spacing=dp(10))
+        self.chosen = self.label("", tone="primary", bold=True)
+        self.footer.add_widget(self.chosen)
+        self.status = BoxLayout(orientation="vertical", size_hint_y=None, height=0, spacing=dp(10))
         self.status.bind(minimum_height=self.status.setter("height"))
         self.footer.add_widget(self.status)
         self.confirm = KButton(text=app.t("take.confirm"), hfactor=1.3, role="title")
         self.confirm.bind(on_release=lambda *_: self.submit())
         self.footer.add_widget(self.confirm)
         self.update()
+
+    @staticmethod
+    def _equal_rows(cards: list, cols: int) -> None:
+        """Cards side by side get the height of the tallest in their row, so rows line up instead
+        of leaving ragged gaps (a grid cell places a shorter card at its bottom)."""
+
+        def equalize(*_):
+            for i in range(0, len(cards), cols):
+                row = cards[i : i + cols]
+                tallest = max(c.minimum_height for c in row)
+                for c in row:
+                    c.height = tallest
+
+        trigger = Clock.create_trigger(equalize)
+        for card in cards:
+            card.bind(minimum_height=lambda *_: trigger(), height=lambda *_: trigger())
+        trigger()
 
     def toggle(self, code: str) -> None:
         matters = self.app.session.matters
@@ -154,6 +189,8 @@ class TakeScreen(KioskScreen):
             else:
                 for lbl in self.error_labels(self.error):
                     self.status.add_widget(lbl)
+        names = "、".join(app.matter_name(c) for c in app.session.matters)
+        self.chosen.text = app.t("take.chosen", matters=names) if names else app.t("take.choose_hint")
         for code, card in self.cards.items():
             card.mark.text = app.t("take.selected") if code in app.session.matters else ""
         self.confirm.disabled = self.working or not app.session.matters
@@ -191,6 +228,7 @@ class TakeScreen(KioskScreen):
         session.status_url = result.get("status_url")
         session.created = result.get("created", True)
         log.info("ticket %s (%s)", session.ticket.get("number"), "new" if session.created else "existing")
+        self.app.ticket_issued(result)
         self.app.go("ticket")
 
     def _failed(self, error: OneVisitError) -> None:

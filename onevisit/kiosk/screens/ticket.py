@@ -67,7 +67,9 @@ class TicketScreen(KioskScreen):
         card = Card()
         card.add_widget(self.label(app.t("ticket.number"), role="title", align="center", tone="muted"))
         number = self.label(ticket["number"], role="huge", tone="accent", align="center", bold=True)
-        number.font_size = dp(260 if app.landscape else 300) * app.scale
+        qr_shown = self.outcome is not None and self.outcome.state not in ("printing", "done")
+        # with the QR on screen the number gives up some size so place and wait stay in view
+        number.font_size = dp(200 if app.landscape else (220 if qr_shown else 300)) * app.scale
         card.add_widget(number)
         matters = "、".join(app.matter_name(s["matter"]) for s in ticket.get("steps", []))
         card.add_widget(self.label(app.t("ticket.matters", matters=matters), align="center"))
@@ -121,7 +123,9 @@ class TicketScreen(KioskScreen):
                 holder = AnchorLayout(size_hint_y=None, height=dp(300) * app.scale)
                 holder.add_widget(QrImage(session.status_url, 280 * app.scale))
                 status.add_widget(holder)
-        body.add_widget(status)
+        # printing status (and, without paper, the QR) never scrolls out of sight: beside the
+        # number in landscape, above the buttons in portrait
+        self.footer.add_widget(status)
 
         row = BoxLayout(spacing=dp(20), size_hint_y=None, height=app.bh(1.2))
         reprint = KButton(text=app.t("ticket.reprint"), kind="secondary", hfactor=1.2)

@@ -1,0 +1,343 @@
+"""刷脸认证: the pension qualification check at the kiosk camera.
+
+Instructions with the live picture, then the real verification flow (onevisit.verification) on
+its own thread: the action prompt in big text and spoken, which attempt and which action, the
+picture kept live. A pass shows "certified until" and can print a receipt; after the last failed
+attempt one button takes a number for a window, tagged with the reason the flow gave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from kivy.clock import Clock
+from kivy.metrics import dp
+from kivy.uix.anchorlayout import AnchorLayout
+
+from onevisit.errors import OneVisitError
+from onevisit.identity import mask_name
+from onevisit.kiosk import selfservice_report as ss
+from onevisit.kiosk.face import CameraPreview, FaceRun
+from onevisit.kiosk.screens.camera_view import CameraView
+from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
+
+log = logging.getLogger(__name__)
+
+
+class FaceScreen(KioskScreen):
+    title_key = "face.title"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.run: FaceRun | None = None
+        self.preview: CameraPreview | None = None
+        self.view: CameraView | None = None
+        self.result = None
+        self.error: OneVisitError | None = None
+        self.receipt: str | None = None  # None | printing | printed | failed: reason
+        self._tick_event = None
+        self._spoken_prompt = ""
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+    def wipe(self) -> None:
+        self.stop_all()
+        self.result, self.error, self.receipt = None, None, None
+        self.dirty = True
+
+    def on_leave(self, *args):
+        self.stop_all()
+
+    def stop_all(self) -> None:
+        if self.run is not None:
+            self.run.cancel()
+            self._release(self.run)
+            self.run = None
+        self._stop_preview()
+
+    def _stop_preview(self) -> None:
+        if self.preview is not None:
+            self.preview.stop()
+            self.preview = None
+        if self.view is not None:
+            self.view.stop()
+            self.view = None
+        if self._tick_event is not None:
+            self._tick_event.cancel()
+            self._tick_event = None
+
+    def _release(self, run: FaceRun) -> None:
+        """The app's busy count drops once per run, whether it finished or was cancelled."""
+        if not getattr(run, "released", False):
+            run.released = True
+            self.app.busy -= 1
+
+    @property
+    def certifier(self):
+        return self.app.devices.verification
+
+    # ---- building ----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        if self.view is not None:
+            self.view.stop()
+            self.view = None
+        super().refresh()
+
+    def build_body(self, body):
+        app = self.app
+        if not app.devices.camera_url:
+            self.unavailable(body, "unavailable.camera", offer_ticket="face_no_camera")
+            return
+        if self.certifier is None:
+            self.unavailable(body, "unavailable.face", offer_ticket="face_unavailable")
+            return
+        if app.session.id_number is None:
+            body.add_widget(self.label(app.t("identify.title"), role="title", tone="danger"))
+            return
+        if self.result is not None:
+            self._build_result(body)
+        elif self.error is not None:
+            self._build_error(body)
+        elif self.run is not None:
+            self._build_running(body)
+        else:
+            self._build_intro(body)
+
+    def _camera_holder(self, source_fn) -> AnchorLayout:
+        app = self.app
+        height = dp(560 if self.landscape else 720) * (1.0 if not app.elderly or not self.landscape else 0.9)
+        holder = AnchorLayout(size_hint_y=None, height=height)
+        self.view = CameraView(source_fn)
+        holder.add_widget(self.view)
+        return holder
+
+    def _build_intro(self, body) -> None:
+        app = self.app
+        if self.preview is None:
+            self.preview = CameraPreview(self.certifier.open_camera).start()
+        body.add_widget(self._camera_holder(self.preview.latest_frame))
+        card = Card()
+        card.add_widget(self.label(app.t("face.how"), role="title", bold=True))
+        for i in (1, 2, 3):
+            # a full-width mark: a space after "1." lets Chinese text wrap away from its number
+            card.add_widget(self.label((f"{i}．" if app.lang == "zh" else f"{i}. ") + app.t(f"face.how.{i}")))
+        target = self.footer if self.landscape else body
+        target.add_widget(card)
+        start = KButton(text=app.t("face.start"), hfactor=1.3, role="title")
+        start.bind(on_release=lambda *_: self.start())
+        self.start_button = start
+        self.footer.add_widget(start)
+        self._ensure_tick()
+
+    def _build_running(self, body) -> None:
+        app = self.app
+        body.add_widget(self._camera_holder(self.run.latest_frame))
+        card = Card()
+        self.prompt_label = self.label("", role="huge", tone="accent", align="center", bold=True)
+        self.prompt_label.font_size = app.fs("title") * 1.6
+        card.add_widget(self.prompt_label)
+        self.prompt_other = self.label("", role="small", tone="muted", align="center")
+        card.add_widget(self.prompt_other)
+        self.progress_label = self.label("", role="title", align="center")
+        card.add_widget(self.progress_label)
+        self.footer.add_widget(card)
+        self._ensure_tick()
+        self._tick()
+
+    def _build_result(self, body) -> None:
+        app = self.app
+        result = self.result
+        zh, en = result.message
+        card = Card()
+        if result.outcome == "passed":
+            card.add_widget(
+                self.label(app.t("face.passed"), role="huge", tone="ok", align="center", bold=True)
+            )
+            card.children[0].font_size = app.fs("title") * 1.6
+            card.add_widget(
+                self.label(
+                    app.t("face.until", date=result.certified_until), role="title", align="center", bold=True
+                )
+            )
+        else:
+            tone = "danger" if result.outcome == "failed" else "text"
+            card.add_widget(
+                self.label(zh if app.lang == "zh" else en, role="title", tone=tone, align="center", bold=True)
+            )
+            card.add_widget(
+                self.label(en if app.lang == "zh" else zh, role="small", tone=tone, align="center")
+            )
+        card.add_widget(self.label(result.id_masked, role="small", tone="muted", align="center"))
+        body.add_widget(card)
+        if result.attempts and not result.passed:
+            log_card = Card()
+            log_card.add_widget(self.label(app.t("face.attempts"), bold=True))
+            for a in result.attempts:
+                why = a.to_dict().get("reason_zh" if app.lang == "zh" else "reason_en") or ""
+                log_card.add_widget(self.label(app.t("face.attempt_line", n=a.number, why=why), role="small"))
+            body.add_widget(log_card)
+        if result.outcome == "passed":
+            if self.receipt == "printed":
+                self.footer.add_widget(
+                    self.label(app.t("face.receipt.done"), tone="ok", align="center", bold=True)
+                )
+            elif self.receipt and self.receipt.startswith("failed"):
+                self.footer.add_widget(
+                    self.label(app.t("cert.failed", reason=self.receipt[7:]), tone="danger", bold=True)
+                )
+            if self.receipt != "printed" and app.devices.printer.url:
+                b = KButton(text=app.t("face.receipt"), kind="secondary")
+                b.disabled = self.receipt == "printing"
+                b.bind(on_release=lambda *_: self.print_receipt())
+                self.footer.add_widget(b)
+            done = KButton(text=app.t("ticket.done"), hfactor=1.2)
+            done.bind(on_release=lambda *_: app.go_home())
+            self.footer.add_widget(done)
+        elif result.outcome == "failed":
+            self.window_button = KButton(text=app.t("face.to_window"), hfactor=1.3, role="title")
+            self.window_button.bind(on_release=lambda *_: self.route_to_window())
+            self.footer.add_widget(self.window_button)
+        else:
+            done = KButton(text=app.t("ticket.done"), hfactor=1.2)
+            done.bind(on_release=lambda *_: app.go_home())
+            self.footer.add_widget(done)
+
+    def _build_error(self, body) -> None:
+        app = self.app
+        card = Card()
+        for lbl in self.error_labels(self.error):
+            lbl.align = "center"
+            card.add_widget(lbl)
+        body.add_widget(card)
+        self.window_button = KButton(text=app.t("unavailable.take_instead"), hfactor=1.3, role="title")
+        self.window_button.bind(on_release=lambda *_: self.route_to_window())
+        self.footer.add_widget(self.window_button)
+
+    # ---- the live part -------------------------------------------------------------------------
+    def _ensure_tick(self) -> None:
+        if self._tick_event is None:
+            self._tick_event = Clock.schedule_interval(lambda _dt: self._tick(), 0.1)
+
+    def _tick(self) -> None:
+        app = self.app
+        run = self.run
+        if run is None:
+            return
+        app.idle.touch()  # following prompts is not being idle: no countdown mid-check
+        app._update_idle()
+        p = run.progress
+        if not hasattr(self, "prompt_label"):
+            return
+        if p.state == "starting" or not p.prompt_zh:
+            main, second = app.t("face.starting"), app.t_other("face.starting")
+        else:
+            main, second = (p.prompt_zh, p.prompt_en) if app.lang == "zh" else (p.prompt_en, p.prompt_zh)
+        self.prompt_label.text = main
+        self.prompt_other.text = second
+        self.progress_label.text = app.t(
+            "face.progress",
+            attempt=p.attempt,
+            attempts=p.max_attempts,
+            action=p.action,
+            actions=p.actions or "-",
+        )
+
+    def start(self) -> None:
+        app = self.app
+        if self.run is not None or app.session.id_number is None:
+            return
+        self._stop_preview()  # one reader per camera: the flow opens it afresh
+        voice = app.devices.voice
+
+        def prompt(zh: str, en: str) -> None:
+            if voice is not None:
+                voice.say(zh)
+
+        def event(e: dict) -> None:
+            Clock.schedule_once(lambda _dt: self._report(e))
+
+        app.busy += 1
+        self.run = self.certifier.start(
+            app.session.id_number,
+            on_done=lambda r: Clock.schedule_once(lambda _dt: self._finished(r, None)),
+            on_error=lambda e: Clock.schedule_once(lambda _dt: self._finished(None, e)),
+            on_prompt=prompt,
+            on_event=event,
+        )
+        log.info("pension certification started for %s", app.session.id_number.masked)
+        self.refresh()
+
+    def _finished(self, result, error) -> None:
+        run, self.run = self.run, None
+        if run is None:
+            return  # cancelled meanwhile: the citizen has gone
+        self._release(run)
+        self._stop_preview()
+        self.result, self.error = result, error
+        if result is not None and result.passed and self.app.devices.voice is not None:
+            self.app.devices.voice.say(f"认证成功，有效期至{result.certified_until}")
+        elif result is not None and result.outcome == "failed" and self.app.devices.voice is not None:
+            self.app.devices.voice.say("认证未通过，请取号到窗口办理")
+        if self.manager and self.manager.current == self.name:
+            self.refresh()
+        else:
+            self.dirty = True
+
+    def _report(self, event: dict) -> None:
+        kind = str(event.get("type", "")).rpartition(".")[2]
+        if kind == "attempt_failed":
+            self.app.report(ss.CERTIFICATION_FAILED, attempt=event.get("attempt"), reason=event.get("reason"))
+        elif kind == "passed":
+            self.app.report(
+                ss.CERTIFICATION_PASSED, attempts=event.get("attempts"), until=event.get("certified_until")
+            )
+        elif kind == "failed" and not event.get("attempts"):
+            # no attempt was possible (no usable photo on file): still a failed self-service visit
+            self.app.report(ss.CERTIFICATION_FAILED, attempt=0, reason=event.get("reason"))
+
+    # ---- after the check -----------------------------------------------------------------------
+    def route_to_window(self) -> None:
+        if self.result is not None and self.result.window_tag:
+            tag = self.result.window_tag
+        elif self.error is not None:
+            tag = f"pension certification failed: {self.error.en}"
+        else:
+            tag = "pension certification failed"
+        self.app.take_number_for_window(tag[:300], purpose="face")
+
+    def print_receipt(self) -> None:
+        app = self.app
+        result = self.result
+        from onevisit.kiosk.receipt import certification_receipt
+
+        records = self.certifier.records
+        number = app.session.id_number
+        self.receipt = "printing"
+        self.refresh()
+
+        def work():
+            try:
+                name = mask_name(records.find_person(number).name)
+            except OneVisitError:
+                name = "—"
+            image = certification_receipt(
+                app.config_,
+                id_masked=result.id_masked,
+                name_masked=name,
+                certified_until=str(result.certified_until),
+                at=dt.datetime.now().astimezone(),
+                attempts=len(result.attempts),
+            )
+            return app.devices.printer.print_pages([image], ref=f"cert-receipt-{result.id_masked[-4:]}")
+
+        def done(outcome):
+            self.receipt = (
+                "printed" if outcome.ok else "failed:" + (outcome.zh if app.lang == "zh" else outcome.en)
+            )
+            self.refresh()
+
+        def fail(error):
+            self.receipt = "failed:" + (error.zh if app.lang == "zh" else error.en)
+            self.refresh()
+
+        app.run_bg(work, done, fail)
