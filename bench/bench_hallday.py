@@ -1,7 +1,7 @@
 """The full hall day against the real hall server, with SIGKILLs and online backups.
 
     uv run python bench/bench_hallday.py [--visits 6000] [--windows 30] [--kiosks 8] [--speed 20]
-                                         [--kills 5] [--backups 3] [--service-scale 0.3]
+                                         [--kills 5] [--backups 3] [--service-scale 0.1]
 
 `onevisit hall` runs in its own process on a free port with a board emulator on a pseudo-terminal;
 8 kiosk threads issue tickets at the day's arrival times, 30 window threads call, recall, skip,
@@ -10,7 +10,7 @@ random moments and restarted on the same database; `onevisit backup` runs while 
 every check of tests/reliability/hallday.py runs: acknowledged tickets present, numbers unique and
 gapless, steps legal, replay == tables, boards equal to what the events say.
 
---service-scale shrinks service times so 6,000 visits fit 30 windows in one day (a real hall this
+--service-scale (default 0.1) shrinks service times so 6,000 visits fit 30 windows in one day (a real hall this
 busy has more windows); arrival times keep the hall's hourly profile.
 """
 
@@ -20,6 +20,7 @@ import argparse
 import json
 import platform
 import random
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -60,6 +61,8 @@ def backup_check(db: Path, target: Path, acked_before: set[str]) -> dict:
 
 
 def main() -> int:
+    # SIGTERM ends the run through the finally blocks, so the hall server child is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--visits", type=int, default=6000)
     ap.add_argument("--windows", type=int, default=30)
@@ -67,7 +70,7 @@ def main() -> int:
     ap.add_argument("--speed", type=float, default=20.0)
     ap.add_argument("--kills", type=int, default=5)
     ap.add_argument("--backups", type=int, default=3)
-    ap.add_argument("--service-scale", type=float, default=0.3)
+    ap.add_argument("--service-scale", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=10)
     ap.add_argument("--keep", action="store_true", help="keep the run's folder and print it")
     args = ap.parse_args()

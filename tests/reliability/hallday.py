@@ -13,7 +13,6 @@ told is kept, so the checks afterwards compare what was acknowledged with what t
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import heapq
 import json
@@ -928,13 +927,3 @@ def run_day(
         if emulator:
             emulator.stop()
         raise
-
-
-@contextlib.contextmanager
-def quiet_httpx():
-    level = logging.getLogger("httpx").level
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logging.getLogger("httpx").setLevel(level)

@@ -204,7 +204,7 @@ def collect_pages(run) -> dict[str, str]:
     """What the TV, the windows and the supervisor see at the end of the day."""
     out = {}
     with httpx.Client(base_url=run.server.url, timeout=30) as c:
-        for path in ("/display", "/staff", "/api/status", "/api/availability"):
+        for path in ("/display", "/staff", "/api/status", "/api/availability", "/api/maintenance/status"):
             out[path] = c.get(path).text
         token = c.post("/api/auth/login", json={"username": SUPERVISOR[0], "password": SUPERVISOR[1]}).json()[
             "token"

@@ -54,6 +54,7 @@ KIOSK = {
     ("POST", "/api/kiosks/heartbeat"),
     ("GET", "/api/auth/me"),
     ("POST", "/api/auth/logout"),
+    ("POST", "/api/kiosks/heartbeat"),
 }
 #: Path parameters filled in for the sweep: a real ticket and window, so only the role can refuse.
 PARAMS = {"number": "A001", "window": "1", "name": "waits"}
@@ -63,6 +64,7 @@ BODIES = {
     "/api/tickets/{number}/matters": {"matter": "card"},
     "/api/windows/{window}/transfer": {"matter": "card", "placement": "original", "reason": "x"},
     "/api/selfservice": {"kind": "selfservice.records_queried"},
+    "/api/kiosks/heartbeat": {},
 }
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -112,6 +114,17 @@ def _operations(app) -> list[tuple[str, str]]:
     return [(m.upper(), p) for p, ops in app.openapi()["paths"].items() for m in ops]
 
 
+def _declared_public(app) -> set[tuple[str, str]]:
+    """Operations the document itself tags "public" (e.g. the doctor's board status): they are
+    open by design; what they answer is covered by the personal-data scan of the hall day."""
+    return {
+        (m.upper(), p)
+        for p, ops in app.openapi()["paths"].items()
+        for m, op in ops.items()
+        if "public" in op.get("tags", [])
+    }
+
+
 def _events(db) -> int:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT count(*) FROM events").fetchone()[0]
@@ -132,9 +145,10 @@ def test_every_operation_refuses_whoever_it_should(hall, role):
     app, client, headers, db = hall
     ops = _operations(app)
     assert len(ops) >= 30
+    public = PUBLIC | _declared_public(app)
     wrong = []
     for method, template in ops:
-        if (method, template) in PUBLIC or (role == "kiosk" and (method, template) in KIOSK):
+        if (method, template) in public or (role == "kiosk" and (method, template) in KIOSK):
             continue
         # A technician maintains devices: never a citizen's ticket, a window, or the supervisor's view.
         if role == "technician" and not re.match(
