@@ -84,22 +84,63 @@ def describe(name: str, latencies: list[float], elapsed: float) -> dict:
     return out
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection, as a kiosk or staff console holds.
+
+    Deliberately bare: the load generator shares the hall PC's two cores with the server, and a
+    full client (httpx spends a millisecond or more of CPU per request) would measure itself.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self.reader, self.writer, self.host = reader, writer, host
+
+    @classmethod
+    async def open(cls, url: str) -> Connection:
+        host, port = url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        return cls(reader, writer, f"{host}:{port}")
+
+    async def request(
+        self, method: str, path: str, token: str, body: dict | None = None
+    ) -> tuple[int, bytes]:
+        payload = json.dumps(body).encode() if body is not None else b""
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + payload)
+        status_line, _, headers = (await self.reader.readuntil(b"\r\n\r\n")).partition(b"\r\n")
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in headers.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        return int(status_line.split()[1]), await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 async def load(url: str, clients: int, per_client: int, make_request) -> tuple[list[float], float]:
+    """`clients` connections, each sending its requests back to back (no think time)."""
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
+    conns = [await Connection.open(url) for _ in range(clients)]
 
-        async def worker(c: int) -> None:
-            for i in range(per_client):
-                started = time.perf_counter()
-                r = await make_request(http, c, i)
-                latencies.append(time.perf_counter() - started)
-                if r.status_code >= 400:
-                    raise RuntimeError(f"{r.status_code} {r.text}")
+    async def worker(c: int) -> None:
+        for i in range(per_client):
+            started = time.perf_counter()
+            status, body = await make_request(conns[c], c, i)
+            latencies.append(time.perf_counter() - started)
+            if status >= 400:
+                raise RuntimeError(f"{status} {body.decode()}")
 
+    try:
         started = time.perf_counter()
         await asyncio.gather(*(worker(c) for c in range(clients)))
         return latencies, time.perf_counter() - started
+    finally:
+        for conn in conns:
+            conn.close()
 
 
 async def fan_out(url: str, displays: int, calls: int, kiosk: str, staff: str) -> list[float]:
@@ -190,18 +231,14 @@ def main() -> int:
             staff = httpx.post(
                 f"{url}/api/auth/login", json={"username": "bench-super", "password": password}
             ).json()["token"]
-            kiosk_auth = {"Authorization": f"Bearer {kiosk}"}
             print(
                 f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
             )
             print(f"{args.clients} clients × {args.per_client} requests each; {args.displays} /ws displays")
 
-            async def issue(http, c, i):
-                return await http.post(
-                    "/api/tickets",
-                    json={"matters": [MATTERS[(c + i) % len(MATTERS)]], "idempotency_key": f"b-{c}-{i}"},
-                    headers=kiosk_auth,
-                )
+            async def issue(conn, c, i):
+                body = {"matters": [MATTERS[(c + i) % len(MATTERS)]], "idempotency_key": f"b-{c}-{i}"}
+                return await conn.request("POST", "/api/tickets", kiosk, body)
 
             lat, elapsed = asyncio.run(load(url, args.clients, args.per_client, issue))
             issue_fig = describe("issue", lat, elapsed)
@@ -209,10 +246,9 @@ def main() -> int:
                 f"{p}{n:03d}" for p in "ABCDE" for n in range(1, args.clients * args.per_client // 5 + 1)
             ]
 
-            async def lookup(http, c, i):
-                return await http.get(
-                    f"/api/tickets/{numbers[(c * 7 + i) % len(numbers)]}", headers=kiosk_auth
-                )
+            async def lookup(conn, c, i):
+                number = numbers[(c * 7 + i) % len(numbers)]
+                return await conn.request("GET", f"/api/tickets/{number}", kiosk)
 
             lat, elapsed = asyncio.run(load(url, args.clients, args.per_client * 2, lookup))
             describe("status", lat, elapsed)

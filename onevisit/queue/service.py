@@ -796,9 +796,7 @@ class QueueService:
             windows = self._open_windows_for(tx, step.matter)
             if step.state != StepState.WAITING:
                 return Position(step.matter, 0, 0, 0.0, windows)
-            waiting = tx.waiting(ticket.day, [step.matter])
-            me = next((r for r in waiting if r["id"] == step.id), None)
-            ahead = policy.ahead_of(me, waiting) if me else 0
+            ahead = tx.ahead_count(step.id)
             mean = self._mean_service_minutes(tx, step.matter, ticket.day)
             return Position(
                 step.matter, ahead, ahead + 1, policy.estimate_minutes(ahead + 1, mean, len(windows)), windows
@@ -820,7 +818,7 @@ class QueueService:
                     reason = "matter_closed"
                 elif issued >= matter.daily_cap:
                     reason = "matter_full"
-                waiting = len(tx.waiting(day, [matter.code]))
+                waiting = tx.waiting_count(day, matter.code)
                 windows = self._open_windows_for(tx, matter.code)
                 mean = self._mean_service_minutes(tx, matter.code, day)
                 out[matter.code] = MatterAvailability(

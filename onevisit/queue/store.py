@@ -174,6 +174,36 @@ class Tx:
             *matters,
         )
 
+    def waiting_count(self, day: str, matter: str) -> int:
+        row = self.one(
+            """SELECT count(*) AS n FROM steps s JOIN tickets t ON t.id = s.ticket_id
+               WHERE s.state = 'waiting' AND t.day = ? AND s.matter = ?""",
+            day,
+            matter,
+        )
+        return int(row["n"]) if row else 0
+
+    def ahead_count(self, step_id: int) -> int:
+        """How many waiting steps of the same matter and day come before this one, in the order
+        policy.queue_order defines (priority tier, sort key, number); 0 when it is not waiting.
+
+        Counted in SQL: kiosks ask on every issue and lookup, and by the afternoon hundreds wait.
+        """
+        row = self.one(
+            """WITH me AS (
+                 SELECT s.id, s.matter, s.sort_key, t.day, t.priority, t.number
+                 FROM steps s JOIN tickets t ON t.id = s.ticket_id
+                 WHERE s.id = ? AND s.state = 'waiting')
+               SELECT count(*) AS n FROM me, steps s JOIN tickets t ON t.id = s.ticket_id
+               WHERE s.state = 'waiting' AND s.matter = me.matter AND t.day = me.day
+                 AND s.id != me.id
+                 AND (t.priority > me.priority OR (t.priority = me.priority
+                      AND (s.sort_key < me.sort_key
+                           OR (s.sort_key = me.sort_key AND t.number < me.number))))""",
+            step_id,
+        )
+        return int(row["n"]) if row else 0
+
     def window(self, number: int) -> dict[str, Any] | None:
         return self.one("SELECT * FROM windows WHERE number = ?", number)
 

@@ -14,7 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from onevisit.clock import FixedClock
 from onevisit.config import load_config
-from onevisit.queue import QueueError, QueueService
+from onevisit.queue import QueueError, QueueService, policy
 from onevisit.queue.models import StepState
 from onevisit.queue.replay import differences, rebuild, snapshot
 from onevisit.queue.service import derive_ticket_state
@@ -122,6 +122,19 @@ class HallDay(RuleBasedStateMachine):
         assert len(live) == len(set(live))  # no citizen at two windows
         numbers = [t["number"] for t in tables["tickets"].values()]
         assert len(numbers) == len(set(numbers))
+
+    @invariant()
+    def positions_follow_the_call_order(self):
+        """The store counts places in SQL; the count must match policy.queue_order on the rows."""
+        if not hasattr(self, "service"):
+            return
+        day = self.clock.now().date().isoformat()
+        with self.service.store.reading() as tx:
+            for matter in MATTERS:
+                waiting = tx.waiting(day, [matter])
+                assert tx.waiting_count(day, matter) == len(waiting)
+                for row in waiting:
+                    assert tx.ahead_count(row["id"]) == policy.ahead_of(row, waiting)
 
     @invariant()
     def events_replay_to_the_tables(self):
