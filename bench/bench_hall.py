@@ -2,12 +2,14 @@
 
 Runs `onevisit hall` as a real uvicorn server in a subprocess on a fresh database (its own process,
 so the load generator doesn't share its GIL), then:
-  1. issue: 20 clients each POST /api/tickets back to back (kiosk token, unique idempotency keys);
+  1. issue: 20 clients each POST /api/tickets (kiosk token, unique idempotency keys), first back to
+     back (saturation), then together offering --rate requests a second on a schedule (200/s by
+     default: a busy hall issues about 4,000 tickets a day, well under one a second at its peak);
   2. status: 20 clients each GET /api/tickets/{number} (a kiosk's live lookup);
   3. fan-out: 200 WebSocket clients on /ws; a window calls; time from sending the call until the
      step.called event has reached every one of the 200 (repeated, median and max reported).
 
-    uv run python bench/bench_hall.py [--clients 20] [--per-client 40] [--displays 200] [--calls 15]
+    uv run python bench/bench_hall.py [--clients 20] [--per-client 40] [--rate 200] [--displays 200] [--calls 15]
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import signal
 import socket
 import statistics
@@ -40,9 +43,11 @@ def free_port() -> int:
 
 
 def bench_config(folder: Path) -> Path:
-    """The repo's config with opening hours off (the bench runs at any hour), no boards, silent voice."""
+    """The repo's config with opening hours off (the bench runs at any hour), daily caps out of the
+    way of the run's tickets, no boards, silent voice."""
     text = (REPO / "config.toml").read_text(encoding="utf-8")
     text = text.replace("enforce = true", "enforce = false")
+    text = re.sub(r"daily_cap = \d+", "daily_cap = 9999", text)
     text = text.replace('engine = "espeak"', 'engine = "silent"')
     text = text.replace("[boards]\nenabled = true", "[boards]\nenabled = false")
     path = folder / "config.toml"
@@ -77,7 +82,7 @@ def describe(name: str, latencies: list[float], elapsed: float) -> dict:
         "max_ms": round(max(ms), 1),
     }
     print(
-        f"{name:<8} {out['requests']:>5} req  {out['rps']:>7} req/s  p50 {out['p50_ms']:>6} ms  "
+        f"{name:<20} {out['requests']:>5} req  {out['rps']:>7} req/s  p50 {out['p50_ms']:>6} ms  "
         f"p99 {out['p99_ms']:>6} ms  max {out['max_ms']:>6} ms",
         flush=True,
     )
@@ -121,21 +126,30 @@ class Connection:
         self.writer.close()
 
 
-async def load(url: str, clients: int, per_client: int, make_request) -> tuple[list[float], float]:
-    """`clients` connections, each sending its requests back to back (no think time)."""
+async def load(
+    url: str, clients: int, per_client: int, make_request, rate: float | None = None
+) -> tuple[list[float], float]:
+    """`clients` connections. Without a rate each sends back to back (no think time: the server's
+    saturation, where latency is the queue in front of it). With a rate the clients together
+    offer `rate` requests a second on a fixed schedule, and latency runs from the scheduled
+    moment, so a slow answer also delays and is charged to the requests behind it."""
     latencies: list[float] = []
     conns = [await Connection.open(url) for _ in range(clients)]
+    started = time.perf_counter()
 
     async def worker(c: int) -> None:
         for i in range(per_client):
-            started = time.perf_counter()
+            if rate is None:
+                due = time.perf_counter()
+            else:
+                due = started + (i * clients + c) / rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
             status, body = await make_request(conns[c], c, i)
-            latencies.append(time.perf_counter() - started)
+            latencies.append(time.perf_counter() - due)
             if status >= 400:
                 raise RuntimeError(f"{status} {body.decode()}")
 
     try:
-        started = time.perf_counter()
         await asyncio.gather(*(worker(c) for c in range(clients)))
         return latencies, time.perf_counter() - started
     finally:
@@ -190,6 +204,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--per-client", type=int, default=40)
+    parser.add_argument(
+        "--rate", type=float, default=200, help="requests/s all clients together offer in the paced run"
+    )
     parser.add_argument("--displays", type=int, default=200)
     parser.add_argument("--calls", type=int, default=15)
     args = parser.parse_args()
@@ -236,12 +253,22 @@ def main() -> int:
             )
             print(f"{args.clients} clients × {args.per_client} requests each; {args.displays} /ws displays")
 
-            async def issue(conn, c, i):
-                body = {"matters": [MATTERS[(c + i) % len(MATTERS)]], "idempotency_key": f"b-{c}-{i}"}
-                return await conn.request("POST", "/api/tickets", kiosk, body)
+            def issuing(run: str):
+                async def issue(conn, c, i):
+                    body = {
+                        "matters": [MATTERS[(c + i) % len(MATTERS)]],
+                        "idempotency_key": f"{run}-{c}-{i}",
+                    }
+                    return await conn.request("POST", "/api/tickets", kiosk, body)
 
-            lat, elapsed = asyncio.run(load(url, args.clients, args.per_client, issue))
-            issue_fig = describe("issue", lat, elapsed)
+                return issue
+
+            lat, elapsed = asyncio.run(load(url, args.clients, args.per_client, issuing("sat")))
+            saturated = describe("issue, back to back", lat, elapsed)
+            lat, elapsed = asyncio.run(
+                load(url, args.clients, args.per_client, issuing("paced"), rate=args.rate)
+            )
+            paced = describe(f"issue, {args.rate:g}/s offered", lat, elapsed)
             numbers = [
                 f"{p}{n:03d}" for p in "ABCDE" for n in range(1, args.clients * args.per_client // 5 + 1)
             ]
@@ -251,7 +278,7 @@ def main() -> int:
                 return await conn.request("GET", f"/api/tickets/{number}", kiosk)
 
             lat, elapsed = asyncio.run(load(url, args.clients, args.per_client * 2, lookup))
-            describe("status", lat, elapsed)
+            describe("status, back to back", lat, elapsed)
 
             fan = asyncio.run(fan_out(url, args.displays, args.calls, kiosk, staff))
             fan_ms = [v * 1000 for v in fan]
@@ -259,10 +286,15 @@ def main() -> int:
                 f"call → all {args.displays} /ws displays: median {statistics.median(fan_ms):.1f} ms, "
                 f"max {max(fan_ms):.1f} ms over {len(fan_ms)} calls"
             )
-            ok = issue_fig["p99_ms"] <= 50 and max(fan_ms) <= 250
-            print(
-                f"targets (issue p99 ≤ 50 ms, call-to-all-{args.displays} ≤ 250 ms): {'met' if ok else 'NOT met'}"
-            )
+            for what, met in (
+                (
+                    f"issue p99 ≤ 50 ms, {args.clients} clients offering {args.rate:g}/s",
+                    paced["p99_ms"] <= 50,
+                ),
+                (f"issue p99 ≤ 50 ms, {args.clients} clients back to back", saturated["p99_ms"] <= 50),
+                (f"call to all {args.displays} displays ≤ 250 ms", max(fan_ms) <= 250),
+            ):
+                print(f"target {what}: {'met' if met else 'NOT met'}")
         finally:
             server.send_signal(signal.SIGINT)
             try:

@@ -122,6 +122,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
     db["tickets"].create_index(["day", "state"], if_not_exists=True)
     db["steps"].create_index(["ticket_id", "seq"], unique=True, if_not_exists=True)
     db["steps"].create_index(["state", "matter", "sort_key"], if_not_exists=True)
+    db["steps"].create_index(["matter", "state", "finished_at"], if_not_exists=True)
     db["events"].create_index(["day", "kind"], if_not_exists=True)
     db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
