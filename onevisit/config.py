@@ -173,6 +173,8 @@ class BoardsConfig(Strict):
 class VoiceConfig(Strict):
     engine: Literal["espeak", "clips", "silent"] = "espeak"
     voice: str = "cmn-latn-pinyin"
+    #: The kiosk speaks its prompts in this voice while a citizen has switched to English.
+    voice_en: str = "en-us"
     template: str = "请 {number} 号 到 {window} 号窗口"
     repeat: int = Field(2, ge=1, le=5)
     chime: bool = True

@@ -25,6 +25,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from onevisit.config import Config
 from onevisit.devices.cardreader import CardReadError
+from onevisit.devices.voice.phrases import spoken_number
 from onevisit.errors import OneVisitError
 from onevisit.identity import redact_ids
 from onevisit.kiosk import theme
@@ -160,6 +161,19 @@ class KioskApp(App):
 
     def toggle_elderly(self) -> None:
         self.set_elderly(not self.elderly)
+
+    def say(self, zh: str, en: str) -> None:
+        """Say a prompt aloud in the language on the screen; silent where the kiosk has no voice."""
+        if self.devices.voice is not None:
+            self.devices.voice.say(zh if self.lang == "zh" else en, self.lang)
+
+    def speak(self, key: str, **values: Any) -> None:
+        """Say one of the kiosk's strings (i18n key) aloud."""
+        self.say(tr(key, "zh", **values), tr(key, "en", **values))
+
+    def spoken_number(self, number: str) -> str:
+        """A ticket number as a voice reads it, one character at a time ("A 零 一 二" / "A 0 1 2")."""
+        return spoken_number(number) if self.lang == "zh" else " ".join(number)
 
     def toggle_lang(self) -> None:
         self.lang = other(self.lang)

@@ -138,6 +138,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "maint.board_none": "大厅服务器暂无叫号屏测试接口，请在大厅维护页面测试",
         "maint.camera": "摄像头预览",
         "maint.camera_off": "关闭预览",
+        "voice.identify": "请把身份证放在读卡区，或输入身份证号码",
+        "voice.ticket": "您的号码是 {number}，前面还有 {ahead} 人，请留意叫号",
+        "voice.face_start": "请正对摄像头，按提示做动作",
+        "voice.face_passed": "认证成功，有效期至 {date}",
+        "voice.face_failed": "认证未通过，请取号到窗口办理",
     },
     "en": {
         "lang.switch": "中文",
@@ -273,6 +278,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "maint.board_none": "The hall server has no board test yet; test the boards from the hall's maintenance page",
         "maint.camera": "Camera preview",
         "maint.camera_off": "Close preview",
+        "voice.identify": "Please place your ID card on the reader, or type your ID number",
+        "voice.ticket": "Your number is {number}. {ahead} people are ahead of you. Please listen for your call.",
+        "voice.face_start": "Please face the camera and follow the prompts",
+        "voice.face_passed": "Certification passed, valid until {date}",
+        "voice.face_failed": "Certification did not pass. Please take a number for a window.",
     },
 }
 

@@ -1,5 +1,6 @@
 """The kiosk's spoken prompts ("请眨眨眼", "您的号码是 A012"): the hall's speech engines and sinks
-(onevisit.devices.voice), but with the kiosk's own rule: only the newest prompt matters.
+(onevisit.devices.voice), but with the kiosk's own rule: only the newest prompt matters. A prompt is
+spoken in the language the citizen is reading (Chinese, or English after the switch).
 
 A prompt that was overtaken before it was spoken is dropped (the citizen has already done the
 action it asked for), so the voice never lags behind the screen; the one being spoken finishes.
@@ -19,13 +20,14 @@ log = logging.getLogger(__name__)
 
 
 class KioskVoice:
-    def __init__(self, engine, sink, name: str = "kiosk") -> None:
-        self.engine = engine
+    def __init__(self, engine, sink, name: str = "kiosk", engine_en=None) -> None:
+        self.engines = {"zh": engine, "en": engine_en or engine}
         self.sink = sink
         self.name = name
-        self.spoken: deque[str] = deque(maxlen=50)  # what was said, newest last (tests, maintenance)
+        #: (language, text) of what was said, newest last (tests, maintenance)
+        self.spoken: deque[tuple[str, str]] = deque(maxlen=50)
         self.dropped = 0
-        self._pending: str | None = None
+        self._pending: tuple[str, str] | None = None
         self._seq = 0
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -43,26 +45,28 @@ class KioskVoice:
             if v.engine == "silent":
                 return cls(SilentEngine(), NullSink(), name)
             engine = EspeakEngine(v.voice, v.speed)
+            engine_en = EspeakEngine(v.voice_en, v.speed)
             if v.out_dir:
                 folder = config.path(v.out_dir) / f"kiosk-{name}"
                 folder.mkdir(parents=True, exist_ok=True)
                 sink = FileSink(Path(folder), realtime=v.realtime)
             else:
                 sink = SpeakerSink()
-            return cls(engine, sink, name)
+            return cls(engine, sink, name, engine_en)
         except Exception as exc:  # no espeak-ng / no player: the kiosk still works, silently
             log.warning("kiosk voice unavailable (%s); prompts are shown only", exc)
             return cls(SilentEngine(), NullSink(), name)
 
-    def say(self, text: str) -> None:
-        """Queue `text`, replacing anything not yet spoken. Never raises, never blocks."""
+    def say(self, text: str, lang: str = "zh") -> None:
+        """Queue `text` in `lang` ("zh" or "en"), replacing anything not yet spoken. Never raises,
+        never blocks."""
         text = (text or "").strip()
         if not text:
             return
         with self._cond:
             if self._pending is not None:
                 self.dropped += 1
-            self._pending = text
+            self._pending = (lang if lang in self.engines else "zh", text)
             self._cond.notify_all()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
@@ -77,17 +81,17 @@ class KioskVoice:
                 self._cond.wait_for(lambda: self._pending is not None or self._stop.is_set())
                 if self._stop.is_set():
                     return
-                text, self._pending = self._pending, None
+                (lang, text), self._pending = self._pending, None
                 self._busy = True
                 self._seq += 1
                 seq = self._seq
             try:
-                pcm = self.engine.synthesize(text)
-                self.sink.play(pcm, f"{seq:04d}-prompt", self._stop)
+                pcm = self.engines[lang].synthesize(text)
+                self.sink.play(pcm, f"{seq:04d}-prompt-{lang}", self._stop)
             except Exception:  # a voice fault must never reach the citizen's screen
                 log.exception("kiosk prompt could not be spoken")
             with self._cond:
-                self.spoken.append(text)
+                self.spoken.append((lang, text))
                 self._busy = False
                 self._cond.notify_all()
 

@@ -79,10 +79,12 @@ def test_a_live_face_passes_shows_certified_until_and_prints_a_receipt(
     assert "摘下帽子" in texts(screen)  # the instructions, beside the live picture
     start(kiosk, screen)
     run = screen.run
-    shown_before = screen.view.frames_shown
-    # the flow works on its own thread: the screen keeps drawing new camera frames meanwhile
-    wait_until(lambda: screen.view is not None and screen.view.frames_shown > shown_before + 3, timeout=180)
+    view = screen.view
+    shown_before = view.frames_shown
     wait_until(lambda: screen.result is not None or screen.error is not None, timeout=240)
+    # the flow works on its own thread: the screen kept drawing camera frames meanwhile (how many
+    # depends on how fast this machine runs the flow, so only that it drew)
+    assert view.frames_shown > shown_before
     assert screen.error is None, screen.error
     assert screen.result.passed, screen.result.to_dict()
     prompts = [zh for zh, _en in run.progress.prompts]

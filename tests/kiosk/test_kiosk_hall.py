@@ -25,6 +25,9 @@ def identify(kiosk, tile: str = "take", number: str = VALID) -> None:
 
 def take_number(kiosk, matter: str = "enroll") -> None:
     identify(kiosk)
+    # entering the screen asks the hall for fresh availability and rebuilds the cards when it
+    # differs: a finger lands on what is drawn then, so the test taps after the answer too
+    wait_until(lambda: kiosk.busy == 0)
     take = kiosk.screen("take")
     tap(take.cards[matter])
     tap(take.confirm)
@@ -136,7 +139,7 @@ def test_a_window_ticket_after_self_service_is_tagged_and_counted(kiosk, hall_se
     identify(kiosk, "certificate")
     kiosk.take_number_for_window("certificate:print_failed")
     take = kiosk.screen("take")
-    pump(2)
+    wait_until(lambda: kiosk.busy == 0)  # the screen's fresh availability, as in take_number
     assert kiosk.session.matters == ["enroll"]  # kiosk.window_matters preselects the matter
     tap(take.confirm)
     wait_until(lambda: kiosk.sm.current == "ticket")
@@ -148,3 +151,57 @@ def test_a_window_ticket_after_self_service_is_tagged_and_counted(kiosk, hall_se
     figures = boss.get("/api/supervisor/figures", params={"date": day.isoformat()}).json()
     assert figures["selfservice"][ss.ROUTED_TO_WINDOW] == 1
     assert dt.date.fromisoformat(figures["day"]) == day
+
+
+def test_spoken_prompts_follow_the_citizens_language(kiosk, hall_server, tmp_path):
+    """Real espeak-ng into WAV files: Chinese prompts with the number read digit by digit, then
+    English ones after the switch; a wrong ID digit is said once, not on every later key."""
+    from onevisit.devices.voice.engines import espeak_binary
+    from onevisit.kiosk.voice import KioskVoice
+
+    if espeak_binary() is None:
+        import pytest
+
+        pytest.skip("espeak-ng is not installed (scripts/setup.sh installs it)")
+    voice_config = kiosk.config_.voice.model_copy(
+        update={"engine": "espeak", "out_dir": str(tmp_path / "voice"), "realtime": False}
+    )
+    voice = KioskVoice.from_config(kiosk.config_.model_copy(update={"voice": voice_config}))
+    kiosk.devices.voice = voice
+    kiosk.devices.hall = hall_server.client()
+    try:
+        wait_until(lambda: kiosk.busy == 0)
+        tap(next(w for w in kiosk.screen("home").walk() if getattr(w, "tile_name", None) == "take"))
+        assert voice.wait_idle(30)
+        assert voice.spoken[-1] == ("zh", "请把身份证放在读卡区，或输入身份证号码")
+        screen = kiosk.screen("identify")
+        for ch in "110105194912310021":  # the check digit should be X
+            screen.press(ch)
+        assert voice.wait_idle(30)
+        assert voice.spoken[-1] == ("zh", screen.problem.zh) and "校验位" in screen.problem.zh
+        screen.press("5")  # a key more while the mistake stands: not said again
+        assert voice.wait_idle(30)
+        assert [text for _lang, text in voice.spoken].count(screen.problem.zh) == 1
+        kiosk.go_home()
+
+        take_number(kiosk)
+        assert voice.wait_idle(30)
+        number = kiosk.session.ticket["number"]
+        assert voice.spoken[-1][0] == "zh"
+        assert voice.spoken[-1][1].startswith(f"您的号码是 {number[0]} 零 零 一")
+
+        kiosk.go_home()
+        kiosk.toggle_lang()
+        take_number(kiosk, "contrib")  # the same citizen: the open ticket again, said in English
+        assert voice.wait_idle(30)
+        assert voice.spoken[-1] == (
+            "en",
+            f"Your number is {' '.join(number)}. 0 people are ahead of you. Please listen for your call.",
+        )
+        wavs = sorted(
+            p.name for p in (tmp_path / "voice" / f"kiosk-{kiosk.config_.kiosk.name}").glob("*.wav")
+        )
+        assert any(name.endswith("-prompt-en.wav") for name in wavs)
+        assert any(name.endswith("-prompt-zh.wav") for name in wavs)
+    finally:
+        voice.stop()

@@ -48,11 +48,13 @@ def espeak_voices(language: str = "cmn") -> tuple[str, ...]:
 
 
 def pick_voice(wanted: str) -> str:
-    """The configured voice, or plain `cmn` when this espeak-ng lacks it (older builds)."""
-    voices = espeak_voices("cmn")
+    """The configured voice, or the plain voice of its language when this espeak-ng lacks it
+    (older builds have `cmn` but not `cmn-latn-pinyin`)."""
+    language = wanted.split("-")[0]
+    voices = espeak_voices(language)
     if wanted in voices or not voices:
         return wanted
-    fallback = "cmn" if "cmn" in voices else voices[0]
+    fallback = language if language in voices else voices[0]
     log.warning("espeak-ng has no voice %r; using %r", wanted, fallback)
     return fallback
 

@@ -37,13 +37,17 @@ class FaceScreen(KioskScreen):
         self.error: OneVisitError | None = None
         self.receipt: str | None = None  # None | printing | printed | failed: reason
         self._tick_event = None
-        self._spoken_prompt = ""
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def wipe(self) -> None:
         self.stop_all()
         self.result, self.error, self.receipt = None, None, None
         self.dirty = True
+
+    def on_pre_enter(self, *args):
+        super().on_pre_enter(*args)
+        if self.run is None and self.result is None and self.error is None:
+            self.app.speak("voice.face_start")
 
     def on_leave(self, *args):
         self.stop_all()
@@ -247,11 +251,6 @@ class FaceScreen(KioskScreen):
         if self.run is not None or app.session.id_number is None:
             return
         self._stop_preview()  # one reader per camera: the flow opens it afresh
-        voice = app.devices.voice
-
-        def prompt(zh: str, en: str) -> None:
-            if voice is not None:
-                voice.say(zh)
 
         def event(e: dict) -> None:
             Clock.schedule_once(lambda _dt: self._report(e))
@@ -261,7 +260,7 @@ class FaceScreen(KioskScreen):
             app.session.id_number,
             on_done=lambda r: Clock.schedule_once(lambda _dt: self._finished(r, None)),
             on_error=lambda e: Clock.schedule_once(lambda _dt: self._finished(None, e)),
-            on_prompt=prompt,
+            on_prompt=app.say,
             on_event=event,
         )
         log.info("pension certification started for %s", app.session.id_number.masked)
@@ -274,10 +273,10 @@ class FaceScreen(KioskScreen):
         self._release(run)
         self._stop_preview()
         self.result, self.error = result, error
-        if result is not None and result.passed and self.app.devices.voice is not None:
-            self.app.devices.voice.say(f"认证成功，有效期至{result.certified_until}")
-        elif result is not None and result.outcome == "failed" and self.app.devices.voice is not None:
-            self.app.devices.voice.say("认证未通过，请取号到窗口办理")
+        if result is not None and result.passed:
+            self.app.speak("voice.face_passed", date=result.certified_until)
+        elif result is not None and result.outcome == "failed":
+            self.app.speak("voice.face_failed")
         if self.manager and self.manager.current == self.name:
             self.refresh()
         else:

@@ -19,11 +19,17 @@ class IdentifyScreen(KioskScreen):
         super().__init__(**kwargs)
         self.entry = IdEntry()
         self.reader_error: OneVisitError | None = None
+        self.spoken_problem: str | None = None  # said once when it appears, not on every key
 
     def wipe(self) -> None:
         self.entry = IdEntry(today=self.app.today())
         self.reader_error = None
+        self.spoken_problem = None
         self.dirty = True
+
+    def on_pre_enter(self, *args):
+        super().on_pre_enter(*args)
+        self.app.speak("voice.identify")
 
     def build_body(self, body):
         app = self.app
@@ -114,6 +120,9 @@ class IdentifyScreen(KioskScreen):
                 self.label(app.t("identify.ok"), role="title", tone="ok", align="center", bold=True)
             )
         self.confirm.disabled = self.entry.complete is None
+        if problem is not None and problem.code != self.spoken_problem:
+            app.say(problem.zh, problem.en)
+        self.spoken_problem = problem.code if problem is not None else None
 
     @property
     def problem(self) -> OneVisitError | None:

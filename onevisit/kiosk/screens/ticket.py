@@ -29,6 +29,12 @@ class TicketScreen(KioskScreen):
         if ticket and self.printed_for != ticket["number"]:
             self.printed_for = ticket["number"]
             self.print_ticket()
+            position = self.app.session.position or {}
+            self.app.speak(
+                "voice.ticket",
+                number=self.app.spoken_number(ticket["number"]),
+                ahead=position.get("ahead", 0),
+            )
         self.dirty = True
         super().on_pre_enter(*args)
 
