@@ -266,6 +266,17 @@ class KioskConfig(Strict):
     window_matters: dict[str, str] = {"face": "benefit", "certificate": "enroll", "records": "enroll"}
 
 
+class AppointmentsConfig(Strict):
+    """预约签到: when a booked citizen may check in at the kiosk, and how far ahead staff may book."""
+
+    #: Check-in opens this many minutes before the booked slot (earlier: "come back at …").
+    early_minutes: int = Field(60, ge=0, le=480)
+    #: … and closes this many minutes after it; later, the booking has lapsed (take a number).
+    late_minutes: int = Field(15, ge=0, le=240)
+    #: Furthest day ahead a booking may be made for (0: today only).
+    max_days_ahead: int = Field(30, ge=0, le=366)
+
+
 class SupervisorConfig(Strict):
     #: A matter whose predicted wait for a newcomer passes this raises an alert on /supervisor.
     wait_alert_minutes: float = Field(30, gt=0, le=600)
@@ -306,6 +317,7 @@ class Config(Strict):
     records: RecordsConfig = RecordsConfig()
     card_reader: CardReaderConfig = CardReaderConfig()
     kiosk: KioskConfig = KioskConfig()
+    appointments: AppointmentsConfig = AppointmentsConfig()
     supervisor: SupervisorConfig = SupervisorConfig()
     maintenance: MaintenanceConfig = MaintenanceConfig()
 

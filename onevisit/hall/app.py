@@ -15,6 +15,7 @@ from onevisit.clock import Clock, SystemClock
 from onevisit.config import Config
 from onevisit.hall import http_errors
 from onevisit.hall.accounts import AccountStore
+from onevisit.hall.appointments import AppointmentStore
 from onevisit.hall.callout import CallOut
 from onevisit.hall.deps import Hall
 from onevisit.hall.gate import ServiceGate
@@ -22,12 +23,14 @@ from onevisit.hall.hub import EventHub
 from onevisit.hall.maintenance import Maintenance
 from onevisit.hall.ratings import RatingStore
 from onevisit.hall.routes_api import router as api_router
+from onevisit.hall.routes_appointments import router as appointments_router
 from onevisit.hall.routes_guide import router as guide_router
 from onevisit.hall.routes_maintenance import router as maintenance_router
 from onevisit.hall.routes_supervisor import router as supervisor_router
 from onevisit.hall.routes_verify import verify_router
 from onevisit.hall.sqlite import HallDatabase
 from onevisit.queue import QueueService
+from onevisit.secrets import load_or_create_key
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,10 @@ def create_app(
         accounts=AccountStore(db, config, clock),
         ratings=RatingStore(db, clock),
         hub=hub,
+        # The queue's ID-hash key: a booking and a ticket of one person hash alike.
+        appointments=AppointmentStore(
+            db, config, clock, load_or_create_key(config.path(config.security.secrets_dir), "id-hash.key")
+        ),
     )
     hub.listeners.append(_rating_prompter(hall))
     if isinstance(callout, str):
@@ -111,6 +118,7 @@ def create_app(
     app.state.maintenance = maintenance
     http_errors.install(app)
     app.include_router(api_router)
+    app.include_router(appointments_router)
     app.include_router(verify_router(config))
     app.include_router(supervisor_router)
     app.include_router(guide_router)

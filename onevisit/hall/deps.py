@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from onevisit.clock import Clock
 from onevisit.config import Config
 from onevisit.hall.accounts import AccountStore, Forbidden, Principal, not_authenticated
+from onevisit.hall.appointments import AppointmentStore
 from onevisit.hall.gate import ServiceGate
 from onevisit.hall.hub import EventHub
 from onevisit.hall.ratings import RatingStore
@@ -27,6 +28,7 @@ class Hall:
     accounts: AccountStore
     ratings: RatingStore
     hub: EventHub
+    appointments: AppointmentStore | None = None
 
     @property
     def service(self):
