@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES = [
     "onevisit.queue.cli",
     "onevisit.hall.cli",
+    "onevisit.hall.appointments_cli",
     "onevisit.devices.printer.cli",
     "onevisit.devices.boards.cli",
     "onevisit.records.cli",
