@@ -12,6 +12,7 @@ ROLES = [None, "kiosk", "staff1", "staff2", "supervisor", "technician"]
 WINDOW_1 = {"staff1", "supervisor"}
 ANY_STAFF = {"staff1", "staff2", "supervisor"}
 TRANSFER = {"matter": "card", "placement": "original", "reason": "needs a new card"}
+BOOKING = {"id_number": "510107195808083156", "matters": ["benefit"], "slot": "2026-11-23T10:00"}
 
 # (method, path, body, roles allowed). A ticket A001 exists before each request.
 OPERATIONS = [
@@ -35,6 +36,16 @@ OPERATIONS = [
     ("GET", "/api/queues", None, {"supervisor"}),
     ("GET", "/api/auth/me", None, {"kiosk", "staff1", "staff2", "supervisor", "technician"}),
     ("GET", "/api/ratings/summary", None, {"supervisor"}),
+    ("POST", "/api/appointments", BOOKING, {"supervisor"}),
+    ("GET", "/api/appointments", None, {"supervisor"}),
+    ("POST", "/api/appointments/1/cancel", None, {"supervisor"}),
+    ("POST", "/api/appointments/import", {"csv": "id_number,matters,slot\n"}, {"supervisor"}),
+    (
+        "POST",
+        "/api/appointments/checkin",
+        {"id_number": "510107195808083156", "idempotency_key": "roles-c"},
+        {"kiosk", "supervisor"},
+    ),
 ]
 
 

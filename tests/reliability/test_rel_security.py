@@ -52,12 +52,13 @@ KIOSK = {
     ("POST", "/api/tickets/{number}/checkin"),
     ("POST", "/api/selfservice"),
     ("POST", "/api/kiosks/heartbeat"),
+    ("POST", "/api/appointments/checkin"),
     ("GET", "/api/auth/me"),
     ("POST", "/api/auth/logout"),
     ("POST", "/api/kiosks/heartbeat"),
 }
 #: Path parameters filled in for the sweep: a real ticket and window, so only the role can refuse.
-PARAMS = {"number": "A001", "window": "1", "name": "waits"}
+PARAMS = {"number": "A001", "window": "1", "name": "waits", "appointment_id": "1"}
 #: A body that would be accepted, so a refusal can only come from the role check.
 BODIES = {
     "/api/tickets": {"matters": ["enroll"], "idempotency_key": "sweep"},
@@ -65,6 +66,13 @@ BODIES = {
     "/api/windows/{window}/transfer": {"matter": "card", "placement": "original", "reason": "x"},
     "/api/selfservice": {"kind": "selfservice.records_queried"},
     "/api/kiosks/heartbeat": {},
+    "/api/appointments": {
+        "id_number": "510107195808083156",
+        "matters": ["benefit"],
+        "slot": "2026-11-23T10:00",
+    },
+    "/api/appointments/import": {"csv": "id_number,matters,slot\n"},
+    "/api/appointments/checkin": {"id_number": "510107195808083156", "idempotency_key": "sweep-c"},
 }
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -152,7 +160,7 @@ def test_every_operation_refuses_whoever_it_should(hall, role):
             continue
         # A technician maintains devices: never a citizen's ticket, a window, or the supervisor's view.
         if role == "technician" and not re.match(
-            r"^/api/(tickets|windows|queues|supervisor|selfservice)", template
+            r"^/api/(tickets|windows|queues|supervisor|selfservice|appointments)", template
         ):
             continue
         before = _events(db)
