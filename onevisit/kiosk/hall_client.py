@@ -110,6 +110,15 @@ class HallClient:
             body["tag"] = tag
         return self._call("POST", "/api/tickets", json=body)
 
+    def checkin_appointment(self, id_number: str, idempotency_key: str) -> dict[str, Any]:
+        """预约签到: {created, already_open, ticket, position, status_url, appointment, slot}.
+        The same key returns the same answer; a second check-in returns the same ticket."""
+        return self._call(
+            "POST",
+            "/api/appointments/checkin",
+            json={"id_number": id_number, "idempotency_key": idempotency_key},
+        )
+
     def ticket(self, number: str) -> dict[str, Any]:
         return self._call("GET", f"/api/tickets/{number}")
 

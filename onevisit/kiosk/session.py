@@ -42,6 +42,8 @@ class Session:
     created: bool | None = None
     tag: str | None = None
     routed_from: str | None = None  # the self-service that failed when the ticket is for a window
+    #: 预约签到: the booking the ticket came from ({slot, already_open, notice}); None for walk-ins.
+    appointment: dict[str, Any] | None = None
     failures: int = 0
 
     def clear(self) -> None:

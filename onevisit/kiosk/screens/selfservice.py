@@ -1,4 +1,4 @@
-"""Self-service screens: the 参保证明 certificate, my records, face certification, appointments.
+"""Self-service screens: the 参保证明 certificate, my records, face certification.
 
 Certificates and records come from onevisit.records (the records backend and certificate
 rendering). Where a part is missing on this kiosk (no backend, no verifier, no camera) the screen
@@ -273,11 +273,3 @@ class RecordsScreen(KioskScreen):
                 )
             table.add_widget(self.label(text, tone="danger" if unpaid else "text"))
         body.add_widget(table)
-
-
-class AppointmentScreen(KioskScreen):
-    title_key = "appointment.title"
-
-    def build_body(self, body):
-        self.unavailable(body, "unavailable.appointment")
-        body.add_widget(self.button(self.app.t("home.take"), lambda: self.app.go("take")))

@@ -66,10 +66,15 @@ class TicketScreen(KioskScreen):
             body.add_widget(self.label(app.t("unavailable"), role="title", tone="danger"))
             return
         position = session.position or {}
-        if session.created is False:
-            body.add_widget(
-                self.label(app.t("ticket.existing"), role="title", tone="danger", align="center", bold=True)
-            )
+        booking = session.appointment
+        if booking and booking.get("already_open"):
+            notice = "appointment.open_ticket"
+        elif booking and session.created is False:
+            notice = "appointment.again"
+        else:
+            notice = "ticket.existing" if session.created is False else None
+        if notice:
+            body.add_widget(self.label(app.t(notice), role="title", tone="danger", align="center", bold=True))
         card = Card()
         card.add_widget(self.label(app.t("ticket.number"), role="title", align="center", tone="muted"))
         number = self.label(ticket["number"], role="huge", tone="accent", align="center", bold=True)
@@ -79,6 +84,13 @@ class TicketScreen(KioskScreen):
         card.add_widget(number)
         matters = "、".join(app.matter_name(s["matter"]) for s in ticket.get("steps", []))
         card.add_widget(self.label(app.t("ticket.matters", matters=matters), align="center"))
+        if booking and not booking.get("already_open") and booking.get("slot"):
+            slot = str(booking["slot"])[11:16]  # HH:MM of the hall-local ISO time
+            card.add_widget(
+                self.label(
+                    app.t("appointment.slot", time=slot), role="title", tone="ok", align="center", bold=True
+                )
+            )
         if position:
             card.add_widget(
                 self.label(
