@@ -51,3 +51,33 @@ def demo_ticket(config: Config) -> dict[str, Any]:
         "position": {"ahead": 11, "position": 12, "wait_minutes": 28, "windows": [1, 2, 5, 6]},
         "status_url": f"{config.hall.public_url}/t/C012?c=K7QF",
     }
+
+
+def demo_appointment_refusal():
+    """What the hall answers a citizen who comes at 09:00 for a 15:00 booking (see
+    onevisit.hall.appointments), for the refusal screenshot."""
+    from onevisit.errors import OneVisitError
+
+    return OneVisitError(
+        "appointment_too_early",
+        "您预约的时段是 15:00，请于 14:00 后再来签到",
+        "Your booking is at 15:00; please come back to check in from 14:00",
+    )
+
+
+def demo_appointment_ticket(config: Config) -> dict[str, Any]:
+    """A checked-in booking: 刘德明's 09:30 benefit appointment, ranked by its slot."""
+    result = demo_ticket(config)
+    result["ticket"] = dict(
+        result["ticket"],
+        number="C004",
+        person_masked="510107********3156",
+        tag="appointment",
+        appointment_at="2026-11-23T09:30:00.000+08:00",
+        steps=[{"matter": "benefit", "state": "waiting", "window": None}],
+    )
+    result["position"] = {"ahead": 3, "position": 4, "wait_minutes": 11, "windows": [1, 2, 5, 6]}
+    result["status_url"] = f"{config.hall.public_url}/t/C004?c=K7QF"
+    result["slot"] = "2026-11-23T09:30+08:00"
+    result["already_open"] = False
+    return result

@@ -91,9 +91,7 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
     app.go("records")
     shot("records")
     _face_shots(app, out_dir, shot)
-    app.go_home()
-    app.go("appointment")
-    shot("appointment")
+    _appointment_shots(app, shot)
     app.go_home()
     saved, app.devices.records = app.devices.records, None
     app.go("certificate")
@@ -123,6 +121,42 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
     app.go_home()
     _ = (Window, CardReadError)
     return written
+
+
+def _appointment_shots(app, shot) -> None:
+    """预约签到: checked in (the ticket with its slot), and refused for being early."""
+    from onevisit.identity import parse_id
+    from onevisit.kiosk.demo import demo_appointment_refusal, demo_appointment_ticket
+    from onevisit.kiosk.printing import PrintOutcome
+
+    config = app.config_
+    app.go_home()
+    app.session.purpose = "appointment"
+    app.session.identified(parse_id("330106197503142310", today=app.today()))
+    screen = app.screen("appointment")
+    screen.error = demo_appointment_refusal()  # set before entering: no check-in is attempted
+    app.go("appointment")
+    shot("appointment-too-early")
+
+    app.go_home()
+    result = demo_appointment_ticket(config)
+    app.session.purpose = "appointment"
+    app.session.identified(parse_id("510107195808083156", today=app.today()))
+    app.session.ticket = result["ticket"]
+    app.session.position = result["position"]
+    app.session.status_url = result["status_url"]
+    app.session.created = True
+    app.session.appointment = {"slot": result["slot"], "already_open": False}
+    ticket = app.screen("ticket")
+    ticket.printed_for = result["ticket"]["number"]
+    ticket.outcome = PrintOutcome("done")
+    app.go("ticket")
+    shot("appointment-ticket")
+    app.session.created = False
+    app.session.appointment = {"slot": result["slot"], "already_open": True}
+    ticket.refresh()
+    shot("appointment-open-ticket")
+    app.go_home()
 
 
 def _demo_camera_frame(out_dir: Path, config) -> Path:

@@ -49,6 +49,8 @@ def test_screenshot_mode_renders_every_screen(tmp_path):
         "recheck",
         "idle-warning",
         "maintenance",
+        "appointment-too-early",
+        "appointment-ticket",
     } <= names
     for path in shots:
         image = Image.open(path)

@@ -64,7 +64,8 @@ class AppointmentScreen(KioskScreen):
 
         self.status = BoxLayout(orientation="vertical", size_hint_y=None, height=0, spacing=dp(10))
         self.status.bind(minimum_height=self.status.setter("height"))
-        self.footer.add_widget(self.status)
+        # portrait: the answer right under the citizen's ID; landscape: beside it, above the buttons
+        (self.footer if self.landscape else body).add_widget(self.status)
         self.retry = KButton(text=app.t("take.retry"), kind="secondary", hfactor=1.2)
         self.retry.bind(on_release=lambda *_: self.submit())
         # the way out of every refusal: an ordinary number, one touch, the ID already known
@@ -84,6 +85,7 @@ class AppointmentScreen(KioskScreen):
         for button in (self.retry, self.take, self.view_ticket):
             if button.parent is not None:
                 button.parent.remove_widget(button)
+        self.heading_refresh()
         if self.working:
             self.status.add_widget(self.label(app.t("appointment.working"), role="title", align="center"))
         elif app.session.ticket is not None:
@@ -101,6 +103,15 @@ class AppointmentScreen(KioskScreen):
                 for lbl in self.error_labels(self.error):
                     self.status.add_widget(lbl)
             self.footer.add_widget(self.take)
+
+    def heading_refresh(self) -> None:
+        """ "Looking up your booking" only while it is looked up; after an answer, what it is about."""
+        card = next((w for w in self.body.children if isinstance(w, Card)), None)
+        if card is None or not card.children:
+            return
+        heading = card.children[-1]
+        key = "appointment.prompt" if self.working or self.error is None else "appointment.heading"
+        heading.text = self.app.t(key)
 
     def submit(self) -> None:
         app = self.app

@@ -67,6 +67,8 @@ class TicketScreen(KioskScreen):
             return
         position = session.position or {}
         booking = session.appointment
+        if booking and not booking.get("already_open") and session.created:
+            self.title_text = app.t("appointment.ticket_title")
         if booking and booking.get("already_open"):
             notice = "appointment.open_ticket"
         elif booking and session.created is False:
