@@ -138,6 +138,55 @@ class HallComponent:
         return out
 
 
+#: The demo's bookings for today (see the README's demo citizens): one that can be checked in at
+#: once on the demo clock (09:00), one that is still too early (check-in opens at 14:00).
+DEMO_APPOINTMENTS = (
+    ("510107195808083156", ("benefit",), dt.time(9, 30)),  # 刘德明
+    ("330106197503142310", ("enroll", "card"), dt.time(15, 0)),  # 张建国
+)
+
+
+class AppointmentsComponent:
+    """Books the demo's appointments for today in the running hall, so 预约签到 works at once."""
+
+    name = "appointments"
+
+    def __init__(self, ctx: DemoContext) -> None:
+        self.ctx = ctx
+        self.booked: list[str] = []
+
+    def start(self) -> None:
+        from onevisit.errors import OneVisitError
+
+        app = self.ctx.extras.get("app")
+        if app is None:
+            return
+        store = app.state.hall.appointments
+        today = self.ctx.clock.now().date()
+        for id_number, matters, at in DEMO_APPOINTMENTS:
+            slot = dt.datetime.combine(today, at)
+            try:
+                store.book(id_number, matters, slot, "demo")
+            except OneVisitError as exc:  # --keep: booked on the last run already
+                log.info("demo appointment not booked: %s", exc.code)
+        opens = self.ctx.config.appointments.early_minutes
+        for appt in store.day(today.isoformat()):
+            names = "、".join(self.ctx.config.matter(m).name_zh for m in appt.matters)
+            slot = appt.slot_time
+            self.booked.append(
+                f"    {slot:%H:%M}  {appt.person_masked}  {names}  [{appt.state}]"
+                f"  check-in from {slot - dt.timedelta(minutes=opens):%H:%M}"
+            )
+
+    def stop(self) -> None:
+        pass
+
+    def lines(self) -> list[str]:
+        if not self.booked:
+            return []
+        return ["预约 Appointments today (kiosk tile 预约签到, type the citizen's ID):", *self.booked]
+
+
 def default_components(ctx: DemoContext, *, kiosk_window: bool | None = None) -> list[Component]:
     """In dependency order: devices first (the hall's board bus and the kiosk need them), then the
     hall server, then the kiosk that talks to it."""
@@ -150,6 +199,7 @@ def default_components(ctx: DemoContext, *, kiosk_window: bool | None = None) ->
         d.CameraComponent(ctx),
         d.CardReaderComponent(ctx),
         HallComponent(ctx),
+        AppointmentsComponent(ctx),
         d.KioskComponent(ctx, window=kiosk_window),
     ]
     return components

@@ -57,6 +57,15 @@ def test_demo_runs_and_stops_cleanly(tmp_path):
         staff = {"Authorization": f"Bearer {login.json()['token']}"}
         assert httpx.post(f"{url}/api/windows/3/call", headers=staff).json()["ticket"]["number"] == "D001"
         assert (tmp_path / "var" / "demo" / "hall.db").is_file()
+        # 刘德明's 09:30 booking is in the banner (masked) and checks in at once on the demo clock.
+        assert "09:30  510107********3156" in banner and "510107195808083156" not in banner
+        checked = httpx.post(
+            f"{url}/api/appointments/checkin",
+            json={"id_number": "510107195808083156", "idempotency_key": "demo-appt"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert checked.status_code == 201, checked.text
+        assert checked.json()["slot"].endswith("09:30+08:00")
     finally:
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=30)
