@@ -213,3 +213,12 @@ def test_maintenance_camera_preview_shows_frames(kiosk, tmp_path):
     assert screen.camera_view.texture.size == (160, 120)
     tap(screen.camera_button)
     assert screen.preview is None and screen.camera_view is None
+
+
+def test_running_the_app_does_not_load_its_rules_a_second_time(kiosk):
+    """App.run() calls load_kv() before build(); kiosk.kv loaded twice drew every widget double."""
+    from kivy.lang import Builder
+
+    before = list(Builder.files)
+    kiosk.load_kv(filename=kiosk.kv_file)
+    assert Builder.files == before
