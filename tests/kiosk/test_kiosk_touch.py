@@ -157,6 +157,8 @@ def test_hidden_corner_and_technician_pin(kiosk):
         screen.press(key)
     screen.press("OK")
     assert screen.unlocked and "设备状态" in texts(screen)
+    # the boards are tested on the hall's page under a technician login: the kiosk shows the way
+    assert f"{kiosk.config_.hall.public_url}/maintenance" in texts(screen) and "叫号屏测试" in texts(screen)
     kiosk.go_home()
     assert not screen.unlocked
 
