@@ -249,18 +249,7 @@ class DeviceStore:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC LIMIT ?"
         rows = self.db.query(sql, (*params, limit))
-        return [
-            {
-                "id": r["id"],
-                "at": self._time(r["ts"]).isoformat(timespec="seconds"),
-                "device": r["device"],
-                "state": r["state"],
-                "code": r["code"],
-                "detail": r["detail"],
-                "actor": r["actor"],
-            }
-            for r in rows
-        ]
+        return [{"id": r["id"], **self._event(r)} for r in rows]
 
     def events_on(self, day: dt.date) -> list[dict]:
         """Every device event of one day in the hall's time zone, oldest first."""
@@ -270,17 +259,17 @@ class DeviceStore:
         rows = self.db.query(
             "SELECT * FROM hall_device_events WHERE ts >= ? AND ts < ? ORDER BY id", (start, end)
         )
-        return [
-            {
-                "at": self._time(r["ts"]).isoformat(timespec="seconds"),
-                "device": r["device"],
-                "state": r["state"],
-                "code": r["code"],
-                "detail": r["detail"],
-                "actor": r["actor"],
-            }
-            for r in rows
-        ]
+        return [self._event(r) for r in rows]
+
+    def _event(self, r) -> dict:
+        return {
+            "at": self._time(r["ts"]).isoformat(timespec="seconds"),
+            "device": r["device"],
+            "state": r["state"],
+            "code": r["code"],
+            "detail": r["detail"],
+            "actor": r["actor"],
+        }
 
     def _prune_now_and_then(self) -> None:
         self._inserts += 1

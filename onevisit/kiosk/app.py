@@ -186,6 +186,12 @@ class KioskApp(App):
         return m.name_zh if self.lang == "zh" else m.name_en
 
     # ---- build -------------------------------------------------------------------------------
+    def load_kv(self, filename: str | None = None) -> bool:
+        """build() loads kiosk.kv itself, because tests and --screenshots call build() without
+        run(). App.run() would also load <appname>.kv — the same kiosk.kv — and every rule would
+        then apply twice: each tile and header drawn double on a real display."""
+        return False
+
     def build(self):
         from onevisit.kiosk.screens import common, load_screens  # noqa: F401  (kv rules name its classes)
 

@@ -157,6 +157,8 @@ def test_hidden_corner_and_technician_pin(kiosk):
         screen.press(key)
     screen.press("OK")
     assert screen.unlocked and "设备状态" in texts(screen)
+    # the boards are tested on the hall's page under a technician login: the kiosk shows the way
+    assert f"{kiosk.config_.hall.public_url}/maintenance" in texts(screen) and "叫号屏测试" in texts(screen)
     kiosk.go_home()
     assert not screen.unlocked
 
@@ -213,3 +215,12 @@ def test_maintenance_camera_preview_shows_frames(kiosk, tmp_path):
     assert screen.camera_view.texture.size == (160, 120)
     tap(screen.camera_button)
     assert screen.preview is None and screen.camera_view is None
+
+
+def test_running_the_app_does_not_load_its_rules_a_second_time(kiosk):
+    """App.run() calls load_kv() before build(); kiosk.kv loaded twice drew every widget double."""
+    from kivy.lang import Builder
+
+    before = list(Builder.files)
+    kiosk.load_kv(filename=kiosk.kv_file)
+    assert Builder.files == before

@@ -1,4 +1,5 @@
-"""/maintenance in headless Chromium: a technician logs in, sees the alert, acts; no citizen data."""
+"""The back-office pages in headless Chromium: /maintenance (a technician logs in, sees the alert,
+acts; no citizen data) and /supervisor, which share the login gate in common.js."""
 
 from __future__ import annotations
 
@@ -18,6 +19,46 @@ pytestmark = [
     pytest.mark.timeout(120),
     pytest.mark.skipif(not shutil.which(CHROMIUM), reason="chromium is not installed (scripts/setup.sh)"),
 ]
+
+
+def launch(p):
+    return p.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    )
+
+
+def test_supervisor_logs_in_sees_the_queues_and_logs_out(hall):
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{hall.url}/supervisor")
+            page.fill("#username", "tech")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#login-error:not(.hidden)")  # a technician is not a supervisor
+            assert page.is_visible("#login-form") and not page.is_visible("#board")
+            page.fill("#username", "boss")
+            page.click("button[type=submit]")
+            page.wait_for_selector("#board:not(.hidden)")
+            page.wait_for_function("document.querySelector('#queues').innerText.includes('待遇申领')")
+            assert page.inner_text("#who") == "boss"
+            page.reload()  # the token survives a reload of the page
+            page.wait_for_selector("#board:not(.hidden)")
+            page.click("#logout")
+            page.wait_for_selector("#login-form:not(.hidden)")
+            assert not page.is_visible("#board") and page.inner_text("#who") == ""
+        finally:
+            browser.close()
 
 
 def test_technician_sees_the_alert_and_marks_paper_replaced(hall):
@@ -40,17 +81,7 @@ def test_technician_sees_the_alert_and_marks_paper_replaced(hall):
         headers={"Authorization": f"Bearer {hall.kiosk_token}"},
     ).raise_for_status()
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{hall.url}/maintenance")

@@ -204,9 +204,70 @@ const OV = (() => {
     "minutes": ["约 {n} 分钟", "about {n} min"],
   });
 
+  // The login of a back-office page (supervisor, maintenance): the #login-form, #board and
+  // #logout elements (#who shows the name where a page has it), the token kept in sessionStorage under `key`, only `role` admitted.
+  // Returns the session gate: .token, .call(method, path, body) that drops back to the login on
+  // 401/403, and .showLogin(text).
+  function loginGate({ role, key, forbidden, onStart }) {
+    const $ = (id) => document.getElementById(id);
+    const gate = {
+      token: sessionStorage.getItem(key),
+      name: sessionStorage.getItem(key + ".name") || "",
+      showLogin(text) {
+        gate.token = null;
+        sessionStorage.removeItem(key);
+        $("board").classList.add("hidden");
+        $("logout").classList.add("hidden");
+        $("login-form").classList.remove("hidden");
+        if ($("who")) $("who").textContent = "";
+        if (text) {
+          $("login-error").textContent = text;
+          $("login-error").classList.remove("hidden");
+        }
+      },
+      async call(method, path, body) {
+        try {
+          return await api(method, path, body, { token: gate.token });
+        } catch (err) {
+          if (err.status === 401 || err.status === 403) gate.showLogin(err.text());
+          throw err;
+        }
+      },
+      start() {
+        $("login-form").classList.add("hidden");
+        $("board").classList.remove("hidden");
+        $("logout").classList.remove("hidden");
+        if ($("who")) $("who").textContent = gate.name;
+        return onStart();
+      },
+    };
+    $("login-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        const r = await api("POST", "/api/auth/login", { username: $("username").value.trim(), password: $("password").value });
+        if (r.role !== role) throw new ApiError(403, { error: { code: "forbidden_role", message_zh: t(forbidden), message_en: t(forbidden) } });
+        gate.token = r.token;
+        gate.name = r.name;
+        sessionStorage.setItem(key, r.token);
+        sessionStorage.setItem(key + ".name", r.name);
+        $("login-error").classList.add("hidden");
+        gate.start();
+      } catch (err) {
+        $("login-error").textContent = err.text ? err.text() : String(err);
+        $("login-error").classList.remove("hidden");
+      }
+    });
+    $("logout").addEventListener("click", () => {
+      if (gate.token) api("POST", "/api/auth/logout", null, { token: gate.token }).catch(() => {});
+      gate.showLogin();
+    });
+    return gate;
+  }
+
   return {
     t,
     addWords,
+    loginGate,
     applyWords,
     setLang,
     onLang,

@@ -128,18 +128,29 @@ def check_level(level: int) -> int:
 
 
 class FrameParser(ABC):
-    """Streaming parser: feed whatever bytes arrived, get whole messages and rejected garbage."""
+    """Streaming parser: feed whatever bytes arrived, get whole messages and rejected garbage.
+
+    Subclasses keep what has not made a whole message yet in `_buf`."""
+
+    #: the reason a half-received message is rejected with
+    incomplete = "incomplete frame"
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
 
     @abstractmethod
     def feed(self, data: bytes) -> list[Message]: ...
 
-    @abstractmethod
     def pending(self) -> int:
         """Bytes held back waiting for the rest of a frame."""
+        return len(self._buf)
 
-    @abstractmethod
     def flush_partial(self) -> list[Message]:
         """Give up on a half-received frame (the line went quiet mid-frame)."""
+        if not self._buf:
+            return []
+        raw, self._buf = bytes(self._buf), bytearray()
+        return [Rejected(raw, self.incomplete)]
 
 
 class BoardCodec(ABC):

@@ -64,19 +64,6 @@ def frame(address: int, cmd: int, payload: bytes = b"") -> bytes:
 
 
 class DefaultFrameParser(FrameParser):
-    def __init__(self) -> None:
-        self._buf = bytearray()
-
-    def pending(self) -> int:
-        return len(self._buf)
-
-    def flush_partial(self) -> list[Message]:
-        """Give up on a half-received frame (the line went quiet mid-frame)."""
-        if not self._buf:
-            return []
-        raw, self._buf = bytes(self._buf), bytearray()
-        return [Rejected(raw, "incomplete frame")]
-
     def feed(self, data: bytes) -> list[Message]:
         self._buf.extend(data)
         out: list[Message] = []

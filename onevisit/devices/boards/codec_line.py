@@ -38,17 +38,7 @@ def _line(address: int, *fields: str | bytes) -> bytes:
 
 
 class LineParser(FrameParser):
-    def __init__(self) -> None:
-        self._buf = bytearray()
-
-    def pending(self) -> int:
-        return len(self._buf)
-
-    def flush_partial(self) -> list[Message]:
-        if not self._buf:
-            return []
-        raw, self._buf = bytes(self._buf), bytearray()
-        return [Rejected(raw, "incomplete line")]
+    incomplete = "incomplete line"
 
     def feed(self, data: bytes) -> list[Message]:
         self._buf.extend(data)

@@ -8,7 +8,7 @@ import hmac
 from kivy.metrics import dp
 from kivy.uix.gridlayout import GridLayout
 
-from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
+from onevisit.kiosk.screens.common import Card, KButton, KioskScreen, QrImage
 
 
 class MaintenanceScreen(KioskScreen):
@@ -154,11 +154,29 @@ class MaintenanceScreen(KioskScreen):
             body.add_widget(holder)
             if self.preview.error is not None:
                 body.add_widget(self.label(self.preview.error.en, tone="danger"))
+        body.add_widget(self._board_test_card())
         logs = Card()
         logs.add_widget(self.label(app.t("maint.logs"), role="title", bold=True))
         lines = list(app.recent_log.lines)[-20:] or ["(empty)"]
         logs.add_widget(self.label("\n".join(lines), role="small", tone="muted"))
         body.add_widget(logs)
+
+    def _board_test_card(self) -> Card:
+        """The boards hang on the hall server's bus, and a kiosk token may not drive them (it can
+        only issue and look up), so the test runs on the hall's /maintenance page under the
+        technician's own login: the kiosk hands the technician's phone that page."""
+        from kivy.uix.anchorlayout import AnchorLayout
+
+        app = self.app
+        url = f"{app.config_.hall.public_url.rstrip('/')}/maintenance"
+        card = Card()
+        card.add_widget(self.label(app.t("maint.board_test"), role="title", bold=True))
+        card.add_widget(self.label(app.t("maint.board_how")))
+        holder = AnchorLayout(size_hint_y=None, height=dp(200))
+        holder.add_widget(QrImage(url, 190))
+        card.add_widget(holder)
+        card.add_widget(self.label(url, role="small", tone="muted", align="center"))
+        return card
 
     def _test_print(self) -> None:
         app = self.app
