@@ -166,7 +166,10 @@ class AppointmentStore:
         """A naive slot is the hall's local time; an aware one is converted to it."""
         if slot.tzinfo is None:
             slot = slot.replace(tzinfo=self.zone)
-        return slot.astimezone(self.zone).replace(second=0, microsecond=0)
+        try:
+            return slot.astimezone(self.zone).replace(second=0, microsecond=0)
+        except (OverflowError, ValueError):  # year 1 or 9999 shifted out of range
+            raise _bad_slot() from None
 
     def validate(self, id_number: str, matters: Iterable[str], slot: dt.datetime) -> Booking:
         """Everything a booking must satisfy before it is stored; raises saying which rule fails."""
@@ -203,18 +206,18 @@ class AppointmentStore:
                 "The slot is on a day that has passed",
                 slot=slot.isoformat(),
             )
-        if slot + dt.timedelta(minutes=rules.late_minutes) < now:
-            raise BookingInvalid(
-                "slot_past",
-                "该时段已过，无法预约",
-                "The slot has already passed; it could never be checked in",
-                slot=slot.isoformat(),
-            )
         if (slot.date() - now.date()).days > rules.max_days_ahead:
             raise BookingInvalid(
                 "slot_too_far",
                 f"最多可预约{rules.max_days_ahead}天内的时段",
                 f"Slots can be booked at most {rules.max_days_ahead} days ahead",
+                slot=slot.isoformat(),
+            )
+        if slot + dt.timedelta(minutes=rules.late_minutes) < now:
+            raise BookingInvalid(
+                "slot_past",
+                "该时段已过，无法预约",
+                "The slot has already passed; it could never be checked in",
                 slot=slot.isoformat(),
             )
         if not (parse_hhmm(hours.open) <= slot.time() < parse_hhmm(hours.close)):
@@ -504,11 +507,15 @@ def _parse_slot(text: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
     except ValueError:
-        raise BookingInvalid(
-            "bad_slot",
-            "预约时段格式应为 2026-11-23T10:30",
-            "The slot must look like 2026-11-23T10:30",
-        ) from None
+        raise _bad_slot() from None
+
+
+def _bad_slot() -> BookingInvalid:
+    return BookingInvalid(
+        "bad_slot",
+        "预约时段格式应为 2026-11-23T10:30",
+        "The slot must look like 2026-11-23T10:30",
+    )
 
 
 def parse_slot(text: str) -> dt.datetime:

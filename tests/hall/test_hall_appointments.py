@@ -86,6 +86,9 @@ def test_a_booking_is_stored_with_a_masked_id_and_listed_by_slot(client, tokens,
         ({"slot": "2026-11-20T10:00"}, "slot_past_day"),
         ({"slot": "2026-11-23T08:40"}, "slot_past"),  # today, but more than 15 minutes gone
         ({"slot": "2027-06-01T10:00"}, "slot_too_far"),
+        ({"slot": "9999-12-31T23:59:00"}, "slot_too_far"),
+        ({"slot": "9999-12-31T23:59:00-12:00"}, "bad_slot"),
+        ({"slot": "0001-01-01T00:00:00+14:00"}, "bad_slot"),
         ({"id_number": "510107195808083157"}, "id_check_digit"),
     ],
 )
