@@ -60,7 +60,17 @@ def ticket_print(config: Any, ticket: dict[str, Any], position: dict[str, Any], 
         priority=bool(ticket.get("priority")),
         priority_label=label,
         note=ticket.get("tag") or "",
+        extra_lines=_slot_lines(ticket.get("appointment_at")),
     )
+
+
+def _slot_lines(appointment_at: str | None) -> list[str]:
+    """A checked-in booking queues by its slot; the paper says so, as the screen does."""
+    try:
+        slot = dt.datetime.fromisoformat(appointment_at) if appointment_at else None
+    except ValueError:
+        return []
+    return [f"预约时段：{slot:%H:%M}  Booked slot {slot:%H:%M}"] if slot else []
 
 
 class KioskPrinter:

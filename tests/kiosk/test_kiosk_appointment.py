@@ -33,6 +33,10 @@ def test_checking_in_ends_on_the_ticket_screen_with_the_booked_matter(kiosk, hal
     assert number in shown and number.startswith("C")
     assert "办理事项：待遇申领/核定" in shown
     assert "预约时段 09:30" in shown
+    from onevisit.kiosk.printing import ticket_print
+
+    paper = ticket_print(kiosk.config_, kiosk.session.ticket, kiosk.session.position or {}, "")
+    assert paper.extra_lines == ["预约时段：09:30  Booked slot 09:30"]  # the paper ticket says it too
     assert "您今天已有号码" not in shown
     [booking] = bookings(hall_server)
     assert booking["state"] == "checked_in" and booking["ticket_number"] == number
