@@ -66,10 +66,7 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
     take.error = None
 
     result = demo_ticket(config)
-    app.session.ticket = result["ticket"]
-    app.session.position = result["position"]
-    app.session.status_url = result["status_url"]
-    app.session.created = True
+    app.session.got_ticket(result)
     ticket = app.screen("ticket")
     ticket.printed_for = result["ticket"]["number"]
     ticket.outcome = PrintOutcome("done")
@@ -142,10 +139,7 @@ def _appointment_shots(app, shot) -> None:
     result = demo_appointment_ticket(config)
     app.session.purpose = "appointment"
     app.session.identified(parse_id("510107195808083156", today=app.today()))
-    app.session.ticket = result["ticket"]
-    app.session.position = result["position"]
-    app.session.status_url = result["status_url"]
-    app.session.created = True
+    app.session.got_ticket(result)
     app.session.appointment = {"slot": result["slot"], "already_open": False}
     ticket = app.screen("ticket")
     ticket.printed_for = result["ticket"]["number"]

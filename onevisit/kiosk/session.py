@@ -50,6 +50,13 @@ class Session:
         for name, value in Session().__dict__.items():
             setattr(self, name, value)
 
+    def got_ticket(self, answer: dict[str, Any]) -> None:
+        """The hall's answer to an issue or a check-in: the ticket, its place, the phone link."""
+        self.ticket = answer["ticket"]
+        self.position = answer.get("position") or {}
+        self.status_url = answer.get("status_url")
+        self.created = answer.get("created", True)
+
     def identified(self, id_number: IdNumber, card: CardRead | None = None) -> None:
         self.id_number = id_number
         self.card = card

@@ -135,10 +135,7 @@ class AppointmentScreen(KioskScreen):
         self.working = False
         self.key = None
         session = self.app.session
-        session.ticket = result["ticket"]
-        session.position = result.get("position") or {}
-        session.status_url = result.get("status_url")
-        session.created = result.get("created", True)
+        session.got_ticket(result)
         session.appointment = {
             "slot": result.get("slot"),
             "already_open": bool(result.get("already_open")),

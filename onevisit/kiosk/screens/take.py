@@ -223,10 +223,7 @@ class TakeScreen(KioskScreen):
     def _issued(self, result) -> None:
         self.working = False
         session = self.app.session
-        session.ticket = result["ticket"]
-        session.position = result.get("position") or {}
-        session.status_url = result.get("status_url")
-        session.created = result.get("created", True)
+        session.got_ticket(result)
         log.info("ticket %s (%s)", session.ticket.get("number"), "new" if session.created else "existing")
         self.app.ticket_issued(result)
         self.app.go("ticket")
