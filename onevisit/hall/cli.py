@@ -164,5 +164,10 @@ def _demo(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     kiosk_window = False if args.headless else None
     Demo(ctx, default_components(ctx, kiosk_window=kiosk_window)).run(stop)
+    # Everything has stopped. A second SIGINT can still come (`uv run` may pass the Ctrl-C on after
+    # the terminal's own one reached us); during interpreter exit Python has put SIGINT back to its
+    # default, so that late signal would end a clean stop with status 130. Ignored handlers are left
+    # alone at exit.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     print("已停止 stopped", flush=True)
     return 0
