@@ -18,10 +18,10 @@ import threading
 import time
 from pathlib import Path
 
-from onevisit.config import load_config
+from onevisit.core.config import load_config
 from onevisit.devices.boards.codec_default import CMD_TEXT, STX
-from onevisit.devices.boards.emulator import BoardEmulator
-from onevisit.hall.callout import CallOut
+from onevisit.hall.live.callout import CallOut
+from onevisit.sim.boards.emulator import BoardEmulator
 
 
 def pct(values: list[float], q: float) -> float:

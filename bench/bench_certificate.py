@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from onevisit.config import load_config
+from onevisit.core.config import load_config
 from onevisit.records.certificate import build_certificate
-from onevisit.records.demo_backend import demo_id, open_backend, seed_demo
 from onevisit.records.render import raster_bytes, render_pages
+from onevisit.sim.records.demo_backend import demo_id, open_backend, seed_demo
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -22,14 +22,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import cv2
 import numpy as np
 
-from onevisit.config import VerificationConfig
+from onevisit.core.config import VerificationConfig
 from onevisit.devices.camera import load_image, open_camera
-from onevisit.devices.camera.puppet import kiosk_view
+from onevisit.sim.camera.puppet import kiosk_view
+from onevisit.sim.camera.synthetic_face import SyntheticFace
 from onevisit.verification.analysis import FaceAnalyzer
 from onevisit.verification.liveness import LandmarkFrame, LandmarkLiveness
 from onevisit.verification.matcher import FaceSample, LocalMatcher
 from onevisit.verification.quality import assess
-from onevisit.verification.synthetic import SyntheticFace
 
 REPO = Path(__file__).resolve().parent.parent
 EX = "face_recognition/examples"

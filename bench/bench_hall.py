@@ -56,10 +56,10 @@ def bench_config(folder: Path) -> Path:
 
 
 def prepare_accounts(config_path: Path, db: Path) -> tuple[str, str]:
-    from onevisit.clock import SystemClock
-    from onevisit.config import load_config
-    from onevisit.hall.accounts import AccountStore
-    from onevisit.hall.sqlite import HallDatabase
+    from onevisit.core.clock import SystemClock
+    from onevisit.core.config import load_config
+    from onevisit.db.sqlite import HallDatabase
+    from onevisit.hall.stores.accounts import AccountStore
 
     config = load_config(config_path)
     store = AccountStore(HallDatabase(db), config, SystemClock(config.hall.timezone))
@@ -221,7 +221,7 @@ def main() -> int:
             [
                 sys.executable,
                 "-m",
-                "onevisit.cli",
+                "onevisit.commands.main",
                 "hall",
                 "--config",
                 str(config),

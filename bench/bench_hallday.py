@@ -44,7 +44,7 @@ def backup_check(db: Path, target: Path, acked_before: set[str]) -> dict:
     """`onevisit backup` while serving; the copy must hold every ticket acknowledged before it began."""
     t0 = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-m", "onevisit.cli", "backup", "--db", str(db), str(target)],
+        [sys.executable, "-m", "onevisit.commands.main", "backup", "--db", str(db), str(target)],
         capture_output=True,
         text=True,
         cwd=REPO,

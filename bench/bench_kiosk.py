@@ -26,7 +26,7 @@ import time, os
 t0 = time.perf_counter()
 from onevisit.kiosk.kivy_setup import prepare
 prepare((1080, 1920), offscreen=True)
-from onevisit.config import load_config
+from onevisit.core.config import load_config
 from onevisit.kiosk.app import KioskApp, KioskDevices
 from onevisit.kiosk.printing import KioskPrinter
 from kivy.base import EventLoop
@@ -72,13 +72,13 @@ def touch_to_ticket(runs: int) -> tuple[list[float], list[float]]:
     from kivy.core.window import Window
     from kivy.tests.common import UnitTestTouch
 
-    from onevisit.clock import FixedClock
-    from onevisit.config import load_config
-    from onevisit.devices.printer.virtual import VirtualPrinter
+    from onevisit.core.clock import FixedClock
+    from onevisit.core.config import load_config
     from onevisit.hall.app import create_app
     from onevisit.kiosk.app import KioskApp, KioskDevices
     from onevisit.kiosk.hall_client import HallClient
     from onevisit.kiosk.printing import KioskPrinter
+    from onevisit.sim.printer.virtual import VirtualPrinter
 
     config = load_config()
     tmp = Path(tempfile.mkdtemp())

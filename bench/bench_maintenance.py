@@ -16,15 +16,15 @@ from pathlib import Path
 
 import httpx
 
-from onevisit import logs
-from onevisit.config import load_config
+from onevisit.core import logs
+from onevisit.core.config import load_config
 from onevisit.devices.printer import Printer
-from onevisit.devices.printer.virtual import VirtualPrinter
-from onevisit.hall import accounts
 from onevisit.hall.app import create_app
 from onevisit.hall.server import ServerThread
+from onevisit.hall.stores import accounts
 from onevisit.kiosk.hall_client import HallClient
 from onevisit.kiosk.heartbeat import DeviceProbe, KioskHeartbeat
+from onevisit.sim.printer.virtual import VirtualPrinter
 
 KIOSKS = 50
 

@@ -16,13 +16,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from onevisit.config import PrinterConfig
+from onevisit.core.config import PrinterConfig
 from onevisit.devices.printer import JobState, Printer
-from onevisit.devices.printer.render import render
 from onevisit.devices.printer.ticket import build_ticket
-from onevisit.devices.printer.tokenizer import tokenize
-from onevisit.devices.printer.virtual import VirtualPrinter
-from tests.printer.printer_samples import sample_ticket
+from onevisit.sim.printer.render import render
+from onevisit.sim.printer.tokenizer import tokenize
+from onevisit.sim.printer.virtual import VirtualPrinter
+from tests.devices.printer.printer_samples import sample_ticket
 
 
 def ms(values: list[float]) -> str:

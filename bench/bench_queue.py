@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from onevisit.clock import FixedClock
-from onevisit.config import load_config
+from onevisit.core.clock import FixedClock
+from onevisit.core.config import load_config
 from onevisit.queue import QueueService
-from onevisit.queue.simulation import DayPlan, simulate_day
+from onevisit.sim.hallday.simulation import DayPlan, simulate_day
 
 REPO = Path(__file__).resolve().parent.parent
 MATTERS = ["enroll", "contrib", "benefit", "card", "medical"]

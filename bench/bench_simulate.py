@@ -16,9 +16,9 @@ import platform
 from dataclasses import replace
 from pathlib import Path
 
-from onevisit.config import load_config
-from onevisit.queue.simulation import DayPlan
-from onevisit.stats import simulate as sim
+from onevisit.core.config import load_config
+from onevisit.sim.hallday import simulate as sim
+from onevisit.sim.hallday.simulation import DayPlan
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -6,4 +6,5 @@ bash scripts/setup.sh
 export PATH="$HOME/.local/bin:$PATH"
 uv run --frozen ruff check .
 uv run --frozen ruff format --check .
+uv run --frozen lint-imports
 uv run --frozen pytest "$@"

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from onevisit.clock import FixedClock
-from onevisit.config import load_config
+from onevisit.core.clock import FixedClock
+from onevisit.core.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -49,3 +49,13 @@ def faces_dir() -> Path:
     if not SHARED_FACES.is_dir():
         pytest.skip(f"face photos not available: {SHARED_FACES} is absent (see shared/faces/README.md)")
     return SHARED_FACES
+
+
+@pytest.fixture(scope="session")
+def screens_dir(tmp_path_factory) -> Path:
+    """Where browser and kiosk tests save screenshots for a person to look at: $ONEVISIT_SCREENS when
+    set (outside the checkout), else a temporary folder. Tests never write into the checkout."""
+    chosen = os.environ.get("ONEVISIT_SCREENS")
+    path = Path(chosen) if chosen else tmp_path_factory.mktemp("screens")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

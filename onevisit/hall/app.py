@@ -11,30 +11,30 @@ from fastapi import FastAPI, Query, WebSocket
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from onevisit.clock import Clock, SystemClock
-from onevisit.config import Config
+from onevisit.assets import WEB
+from onevisit.core.clock import Clock, SystemClock
+from onevisit.core.config import Config
+from onevisit.core.secrets import load_or_create_key
+from onevisit.db.sqlite import HallDatabase
 from onevisit.hall import http_errors
-from onevisit.hall.accounts import AccountStore
-from onevisit.hall.appointments import AppointmentStore
-from onevisit.hall.callout import CallOut
 from onevisit.hall.deps import Hall
-from onevisit.hall.gate import ServiceGate
-from onevisit.hall.hub import EventHub
-from onevisit.hall.maintenance import Maintenance
-from onevisit.hall.ratings import RatingStore
-from onevisit.hall.routes_api import router as api_router
-from onevisit.hall.routes_appointments import router as appointments_router
-from onevisit.hall.routes_guide import router as guide_router
-from onevisit.hall.routes_maintenance import router as maintenance_router
-from onevisit.hall.routes_supervisor import router as supervisor_router
-from onevisit.hall.routes_verify import verify_router
-from onevisit.hall.sqlite import HallDatabase
+from onevisit.hall.live.callout import CallOut
+from onevisit.hall.live.device_watch import Maintenance
+from onevisit.hall.live.gate import ServiceGate
+from onevisit.hall.live.hub import EventHub
+from onevisit.hall.routes.api import router as api_router
+from onevisit.hall.routes.appointments import router as appointments_router
+from onevisit.hall.routes.guide import router as guide_router
+from onevisit.hall.routes.maintenance import router as maintenance_router
+from onevisit.hall.routes.supervisor import router as supervisor_router
+from onevisit.hall.routes.verify import verify_router
+from onevisit.hall.stores.accounts import AccountStore
+from onevisit.hall.stores.appointments import AppointmentStore
+from onevisit.hall.stores.ratings import RatingStore
 from onevisit.queue import QueueService
-from onevisit.secrets import load_or_create_key
 
 log = logging.getLogger(__name__)
 
-WEB = Path(__file__).resolve().parent.parent / "assets" / "web"
 PAGES = {"/staff": "staff.html", "/display": "display.html", "/rate": "rate.html"}
 
 

@@ -9,14 +9,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from onevisit.clock import Clock
-from onevisit.config import Config
-from onevisit.hall.accounts import AccountStore, Forbidden, Principal, not_authenticated
-from onevisit.hall.appointments import AppointmentStore
-from onevisit.hall.gate import ServiceGate
-from onevisit.hall.hub import EventHub
-from onevisit.hall.ratings import RatingStore
-from onevisit.hall.sqlite import HallDatabase
+from onevisit.core.clock import Clock
+from onevisit.core.config import Config
+from onevisit.db.sqlite import HallDatabase
+from onevisit.hall.live.gate import ServiceGate
+from onevisit.hall.live.hub import EventHub
+from onevisit.hall.stores.accounts import AccountStore, Forbidden, Principal, not_authenticated
+from onevisit.hall.stores.appointments import AppointmentStore
+from onevisit.hall.stores.ratings import RatingStore
 
 
 @dataclass

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from onevisit.errors import OneVisitError
+from onevisit.core.errors import OneVisitError
 
 log = logging.getLogger(__name__)
 

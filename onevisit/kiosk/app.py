@@ -23,11 +23,11 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from onevisit.config import Config
+from onevisit.core.config import Config
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import redact_ids
 from onevisit.devices.cardreader import CardReadError
 from onevisit.devices.voice.phrases import spoken_number
-from onevisit.errors import OneVisitError
-from onevisit.identity import redact_ids
 from onevisit.kiosk import theme
 from onevisit.kiosk.hall_client import HallClient
 from onevisit.kiosk.i18n import other, tr

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from onevisit.clock import Clock, SystemClock
-from onevisit.config import Config
+from onevisit.core.clock import Clock, SystemClock
+from onevisit.core.config import Config
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import IdNumber
 from onevisit.devices.camera import CameraError, Frame, open_camera
-from onevisit.errors import OneVisitError
-from onevisit.identity import IdNumber
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from onevisit.errors import OneVisitError
+from onevisit.core.errors import OneVisitError
 
 log = logging.getLogger(__name__)
 

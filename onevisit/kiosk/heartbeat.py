@@ -4,7 +4,7 @@ and card reader are, its software version and its last error, and runs what a te
 
 No Kivy here: the heartbeat runs on its own thread beside the touchscreen, and the demo runs the
 same code headless when the machine has no display. Device words only go out: fault codes, URLs
-and details from the drivers, with ID numbers and names redacted (onevisit.logs.redact).
+and details from the drivers, with ID numbers and names redacted (onevisit.core.logs.redact).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from onevisit.errors import OneVisitError
-from onevisit.logs import redact
+from onevisit.core.errors import OneVisitError
+from onevisit.core.logs import redact
 
 log = logging.getLogger(__name__)
 

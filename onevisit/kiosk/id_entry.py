@@ -10,8 +10,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from onevisit.errors import OneVisitError
-from onevisit.identity import IdNumber, InvalidIdNumber, parse_id
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import IdNumber, InvalidIdNumber, parse_id
 
 
 def _problem(code: str, zh: str, en: str) -> InvalidIdNumber:

@@ -33,7 +33,7 @@ def prepare(size: tuple[int, int], offscreen: bool = False, fullscreen: bool = F
 def register_font() -> None:
     from kivy.core.text import DEFAULT_FONT, LabelBase
 
-    from onevisit.fonts import cjk_font_path
+    from onevisit.core.fonts import cjk_font_path
 
     path = str(cjk_font_path())
     # a .ttc opens its first face only; wqy-microhei's first face has all the glyphs we use

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from onevisit.errors import OneVisitError
+from onevisit.core.errors import OneVisitError
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import datetime as dt
 
 from PIL import Image, ImageDraw, ImageFont
 
-from onevisit.config import Config
-from onevisit.fonts import cjk_font_path
+from onevisit.core.config import Config
+from onevisit.core.fonts import cjk_font_path
 
 
 def certification_receipt(

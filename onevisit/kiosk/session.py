@@ -10,8 +10,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from onevisit.core.identity import IdNumber
 from onevisit.devices.cardreader import CardRead
-from onevisit.identity import IdNumber
 
 
 @dataclass

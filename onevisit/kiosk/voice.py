@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from pathlib import Path
 
-from onevisit.config import Config
+from onevisit.core.config import Config
 from onevisit.devices.voice.engines import EspeakEngine, FileSink, NullSink, SilentEngine, SpeakerSink
 
 log = logging.getLogger(__name__)

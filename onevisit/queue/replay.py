@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from onevisit.config import Config
+from onevisit.core.config import Config
 from onevisit.queue.models import Event
 from onevisit.queue.store import STEP_COLUMNS, TICKET_COLUMNS, WINDOW_COLUMNS, SQLiteStore
 

@@ -15,9 +15,10 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from onevisit.clock import Clock, SystemClock
-from onevisit.config import Config, parse_hhmm
-from onevisit.identity import IdNumber, parse_id, redact_ids
+from onevisit.core.clock import Clock, SystemClock
+from onevisit.core.config import Config, parse_hhmm
+from onevisit.core.identity import IdNumber, parse_id, redact_ids
+from onevisit.core.secrets import load_or_create_key
 from onevisit.queue import errors as e
 from onevisit.queue import policy
 from onevisit.queue.models import (
@@ -33,7 +34,6 @@ from onevisit.queue.models import (
     WindowStatus,
 )
 from onevisit.queue.store import SQLiteStore, Tx
-from onevisit.secrets import load_or_create_key
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-from onevisit.errors import OneVisitError
-from onevisit.identity import IdNumber
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import IdNumber
 
 
 class RecordsError(OneVisitError):

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from onevisit.errors import OneVisitError
-from onevisit.identity import IdNumber, parse_id
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import IdNumber, parse_id
 from onevisit.records.backend import INSURANCE_TYPES, Contribution, Enrollment, RecordsBackend
 from onevisit.records.keys import key_id, signing_key
 from onevisit.records.months import add_months, month_of, month_range, months_between

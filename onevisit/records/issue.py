@@ -15,7 +15,7 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
-from onevisit.identity import IdNumber
+from onevisit.core.identity import IdNumber
 from onevisit.records.backend import RecordsBackend
 from onevisit.records.certificate import Certificate, build_certificate
 from onevisit.records.register import CertificateRegister

@@ -15,8 +15,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from onevisit.errors import OneVisitError
-from onevisit.secrets import load_or_create_key
+from onevisit.core.errors import OneVisitError
+from onevisit.core.secrets import load_or_create_key
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import logging
 
 from PIL import Image
 
-from onevisit.config import Config
+from onevisit.core.config import Config
+from onevisit.core.errors import OneVisitError
 from onevisit.devices.printer import JobState, Printer
-from onevisit.errors import OneVisitError
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from onevisit.identity import mask_name
+from onevisit.core.identity import mask_name
 from onevisit.records.payload import Claims, normalise_code
 
 

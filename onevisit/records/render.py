@@ -20,7 +20,7 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from onevisit.fonts import cjk_font_path
+from onevisit.core.fonts import cjk_font_path
 from onevisit.records.certificate import LEGEND, Certificate, TableRow
 from onevisit.records.months import months_between, zh_month
 

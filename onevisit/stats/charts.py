@@ -16,7 +16,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
-from onevisit.fonts import cjk_font_path
+from onevisit.core.fonts import cjk_font_path
 from onevisit.stats.figures import DayFigures
 
 log = logging.getLogger(__name__)

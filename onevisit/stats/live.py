@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from onevisit.config import Config
+from onevisit.core.config import Config
 from onevisit.queue.models import WindowState, WindowStatus
 from onevisit.queue.service import MatterAvailability
 

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from onevisit.config import Config
+from onevisit.core.config import Config
 from onevisit.stats.charts import all_charts
 from onevisit.stats.figures import DayFigures, GroupFigures, compute, event_kinds, step_rows
 from onevisit.stats.rows import DayRows, load_day

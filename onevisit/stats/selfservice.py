@@ -22,8 +22,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from onevisit.errors import OneVisitError
-from onevisit.identity import redact_ids
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import redact_ids
 
 SELFSERVICE_TABLE = "selfservice_events"
 PREFIX = "selfservice."

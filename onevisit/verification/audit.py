@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from cryptography.fernet import Fernet, InvalidToken
 
-from onevisit.errors import OneVisitError
+from onevisit.core.errors import OneVisitError
 
 log = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from onevisit.clock import Clock
-from onevisit.config import Config
+from onevisit.core.clock import Clock
+from onevisit.core.config import Config
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import IdNumber
 from onevisit.devices.camera import Camera, CameraError, Frame, ImageError, load_image_bytes
-from onevisit.errors import OneVisitError
-from onevisit.identity import IdNumber
 from onevisit.records.backend import BackendUnavailable, CertificationResult, RecordIncomplete, RecordsBackend
 from onevisit.verification.analysis import FaceAnalyzer, FaceObservation
 from onevisit.verification.audit import AuditStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from onevisit.config import VerificationConfig
+from onevisit.core.config import VerificationConfig
 from onevisit.verification.errors import HookError
 
 

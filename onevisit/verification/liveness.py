@@ -22,7 +22,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from onevisit.config import VerificationConfig
+from onevisit.core.config import VerificationConfig
 from onevisit.verification import geometry
 
 log = logging.getLogger(__name__)

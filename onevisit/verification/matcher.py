@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from onevisit.config import VerificationConfig
+from onevisit.core.config import VerificationConfig
 from onevisit.verification.analysis import Box, FaceAnalyzer
 from onevisit.verification.errors import no_face, several_faces
 

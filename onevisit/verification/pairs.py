@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from onevisit.core.errors import OneVisitError
 from onevisit.devices.camera import ImageError, load_image
-from onevisit.errors import OneVisitError
 from onevisit.verification.errors import FaceError
 from onevisit.verification.matcher import FaceSample, LocalMatcher
 

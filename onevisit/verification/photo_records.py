@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from onevisit.identity import IdNumber
+from onevisit.core.identity import IdNumber
 from onevisit.records.backend import (
     CertificationResult,
     Contribution,

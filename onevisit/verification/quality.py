@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from onevisit.config import VerificationConfig
+from onevisit.core.config import VerificationConfig
 from onevisit.verification.analysis import FaceObservation, FrameAnalysis
 
 #: code -> (Chinese prompt, English prompt), shown and spoken at the kiosk.

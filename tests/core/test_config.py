@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from onevisit.config import ConfigError, load_config, parse_config
+from onevisit.core.config import ConfigError, load_config, parse_config
 from tests.conftest import REPO
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onevisit.identity import InvalidIdNumber, check_digit, mask_id, mask_name, parse_id, redact_ids
+from onevisit.core.identity import InvalidIdNumber, check_digit, mask_id, mask_name, parse_id, redact_ids
 
 TODAY = dt.date(2026, 11, 23)
 

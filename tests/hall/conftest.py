@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from onevisit.hall import accounts
 from onevisit.hall.app import create_app
+from onevisit.hall.stores import accounts
 
 PASSWORD = "correct-horse"
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from onevisit.hall.accounts import AccountError, check_password, hash_password, token_hash
+from onevisit.hall.stores.accounts import AccountError, check_password, hash_password, token_hash
 
 PASSWORD = "correct-horse"
 
@@ -102,7 +102,7 @@ def test_a_new_password_ends_old_sessions(client, app):
 @pytest.fixture
 def cli(monkeypatch, capsys):
     """Run `onevisit ...` in this process (the same main() the console script calls)."""
-    from onevisit.cli import main
+    from onevisit.commands.main import main
 
     def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
@@ -138,8 +138,8 @@ def test_cli_users_and_kiosks(tmp_path, hall_config, clock, cli):
     code, out, _ = cli("users", "list", "--db", db)
     assert '"wang"' in out and PASSWORD not in out
 
-    from onevisit.hall.accounts import AccountStore
-    from onevisit.hall.sqlite import HallDatabase
+    from onevisit.db.sqlite import HallDatabase
+    from onevisit.hall.stores.accounts import AccountStore
 
     store = AccountStore(HallDatabase(db), hall_config, clock)
     assert store.authenticate(token).actor == "kiosk:kiosk-7"

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from onevisit.hall.appointments import TICKET_KEY
+from onevisit.hall.stores.appointments import TICKET_KEY
 from tests.conftest import TZ
 
 LIU = "510107195808083156"  # 刘德明, the demo pensioner

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from onevisit.cli import main
+from onevisit.commands.main import main
 from tests.conftest import REPO
 
 LIU = "510107195808083156"

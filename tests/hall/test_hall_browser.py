@@ -7,7 +7,6 @@ wait is Playwright's wait on a condition with a timeout. Screenshots of the page
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +15,6 @@ from onevisit.hall.app import create_app
 from onevisit.hall.server import ServerThread
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENS = Path(__file__).resolve().parents[2] / "var" / "screens"
 
 pytestmark = [
     pytest.mark.slow,
@@ -59,10 +57,11 @@ def _issue(url, kiosk_token, key, *matters):
     return r.json()["ticket"]
 
 
-def test_staff_call_shows_on_the_display_and_survives_a_restart(browser, hall_config, db_path, clock):
+def test_staff_call_shows_on_the_display_and_survives_a_restart(
+    browser, hall_config, db_path, clock, screens_dir
+):
     from playwright.sync_api import expect
 
-    SCREENS.mkdir(parents=True, exist_ok=True)
     server = _start(hall_config, db_path, clock)
     store = server.app.state.hall.accounts
     store.add_user("wang", "staff", "pw-wang-1", window=3)
@@ -94,8 +93,8 @@ def test_staff_call_shows_on_the_display_and_survives_a_restart(browser, hall_co
         # The console shows what the citizen tried at the kiosk and the visit's itinerary.
         expect(staff.locator("#current")).to_contain_text("人脸认证三次未通过")
         expect(staff.locator("#current .itinerary li")).to_have_count(2)
-        staff.screenshot(path=str(SCREENS / "staff.png"))
-        display.screenshot(path=str(SCREENS / "display.png"))
+        staff.screenshot(path=str(screens_dir / "staff.png"))
+        display.screenshot(path=str(screens_dir / "display.png"))
         staff.click("button[data-action=start]")
         expect(staff.locator("button[data-action=finish]")).to_be_enabled(timeout=3000)
 
@@ -105,7 +104,7 @@ def test_staff_call_shows_on_the_display_and_survives_a_restart(browser, hall_co
         staff.click("button[data-action=finish]")
         expect(rate.locator("#scores button")).to_have_count(5, timeout=3000)
         expect(rate.locator("#ask")).to_contain_text("A001")
-        rate.screenshot(path=str(SCREENS / "rate.png"))
+        rate.screenshot(path=str(screens_dir / "rate.png"))
         rate.click("#scores button[data-score='5']")
         expect(rate.locator("#thanks")).to_be_visible(timeout=3000)
         assert server.app.state.hall.ratings.summary()["windows"][0]["mean"] == 5.0
@@ -115,7 +114,7 @@ def test_staff_call_shows_on_the_display_and_survives_a_restart(browser, hall_co
         phone.goto(f"{url}/t/A001?c={ticket.short_code}")
         expect(phone.locator(".num")).to_have_text("A001", timeout=5000)
         expect(phone.locator(".itinerary li")).to_have_count(2)
-        phone.screenshot(path=str(SCREENS / "ticket.png"))
+        phone.screenshot(path=str(screens_dir / "ticket.png"))
 
         # English switch on the display.
         display.click("#lang")

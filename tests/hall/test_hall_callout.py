@@ -20,7 +20,7 @@ def test_calls_reach_the_boards_content_even_with_the_board_link_down(hall_confi
     )
     app = create_app(config, db_path=db_path, clock=clock, poll_seconds=0.05)
     callout = app.state.callout
-    assert callout is not None, "onevisit.hall.callout is on main; the hall must use it"
+    assert callout is not None, "onevisit.hall.live.callout is on main; the hall must use it"
     store = app.state.hall.accounts
     store.add_user("wang", "staff", "pw-wang-1", window=3)
     kiosk = store.add_kiosk("k")

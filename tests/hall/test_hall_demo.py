@@ -22,14 +22,23 @@ def _free_port() -> int:
 
 
 def test_demo_runs_and_stops_cleanly(tmp_path):
-    repo_config = __import__("onevisit.config", fromlist=["DEFAULT_CONFIG"]).DEFAULT_CONFIG
+    repo_config = __import__("onevisit.core.config", fromlist=["DEFAULT_CONFIG"]).DEFAULT_CONFIG
     config = tmp_path / "config.toml"
     shutil.copy(repo_config, config)
     # Silent voice keeps the test quiet and quick; everything else is the demo as shipped.
     config.write_text(config.read_text(encoding="utf-8").replace('engine = "espeak"', 'engine = "silent"'))
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "onevisit.cli", "demo", "--config", str(config), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "onevisit.commands.main",
+            "demo",
+            "--config",
+            str(config),
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

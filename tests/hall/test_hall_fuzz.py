@@ -19,7 +19,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from onevisit.clock import FixedClock
+from onevisit.core.clock import FixedClock
 from onevisit.hall.app import create_app
 from onevisit.hall.server import ServerThread
 from onevisit.queue import replay
@@ -32,7 +32,7 @@ STATE: dict = {}
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory):
-    from onevisit.config import DEFAULT_CONFIG, load_config
+    from onevisit.core.config import DEFAULT_CONFIG, load_config
 
     base = tmp_path_factory.mktemp("fuzz")
     config = load_config(DEFAULT_CONFIG).model_copy(update={"base_dir": base})

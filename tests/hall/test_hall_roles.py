@@ -61,8 +61,8 @@ def hall_once(tmp_path_factory):
     """One hall for the whole table: the role check comes before any state, so sharing is sound."""
     from fastapi.testclient import TestClient
 
-    from onevisit.clock import FixedClock
-    from onevisit.config import load_config
+    from onevisit.core.clock import FixedClock
+    from onevisit.core.config import load_config
     from onevisit.hall.app import create_app
 
     base = tmp_path_factory.mktemp("roles")

@@ -74,7 +74,7 @@ def kiosk_session():
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
-    from onevisit.config import load_config
+    from onevisit.core.config import load_config
     from onevisit.kiosk.app import KioskApp, KioskDevices
     from onevisit.kiosk.printing import KioskPrinter
     from tests.conftest import REPO

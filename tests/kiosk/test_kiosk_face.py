@@ -9,12 +9,12 @@ import datetime as dt
 import cv2
 import pytest
 
-from onevisit.devices.printer.virtual import VirtualPrinter
 from onevisit.devices.voice.engines import NullSink, SilentEngine
 from onevisit.kiosk import selfservice_report as ss
 from onevisit.kiosk.face import FaceCertifier
 from onevisit.kiosk.printing import KioskPrinter
 from onevisit.kiosk.voice import KioskVoice
+from onevisit.sim.printer.virtual import VirtualPrinter
 from tests.kiosk.conftest import pump, tap, texts, wait_until
 
 OBAMA = "face_recognition/examples/obama.jpg"
@@ -23,7 +23,7 @@ OBAMA = "face_recognition/examples/obama.jpg"
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory):
     from onevisit.devices.camera import load_image
-    from onevisit.devices.camera.puppet import kiosk_view, write_clip
+    from onevisit.sim.camera.puppet import kiosk_view, write_clip
     from tests.conftest import SHARED_FACES
 
     if not SHARED_FACES.is_dir():
@@ -40,7 +40,7 @@ def clips(tmp_path_factory):
 
 @pytest.fixture
 def records_config(config, tmp_path, faces_dir):
-    from onevisit.records.demo_backend import open_backend, seed_demo
+    from onevisit.sim.records.demo_backend import open_backend, seed_demo
 
     folder = tmp_path / "records"
     seed_demo(folder / "records.db", dt.date.today(), faces_dir=faces_dir, reset=True)
@@ -56,7 +56,7 @@ def setup_face(kiosk, cfg, backend, url, challenges=None, hall=None):
     kiosk.devices.verification = FaceCertifier(cfg, backend, url, challenges=challenges)
     kiosk.devices.voice = KioskVoice(SilentEngine(), NullSink())
     kiosk.devices.hall = hall
-    from onevisit.records.demo_backend import demo_id
+    from onevisit.sim.records.demo_backend import demo_id
 
     kiosk.session.identified(demo_id("pensioner_due"))
     kiosk.session.purpose = "face"
@@ -95,7 +95,7 @@ def test_a_live_face_passes_shows_certified_until_and_prints_a_receipt(
     until = screen.result.certified_until
     assert "认证成功" in shown and f"有效期至 {until}" in shown
     assert dt.date.fromisoformat(until) > dt.date.today()
-    from onevisit.records.demo_backend import demo_id
+    from onevisit.sim.records.demo_backend import demo_id
 
     assert str(backend.pension_status(demo_id("pensioner_due")).certified_until) == until
     with VirtualPrinter(tmp_path / "paper") as vp:
@@ -148,7 +148,7 @@ def test_leaving_mid_check_stops_the_flow_and_records_nothing(kiosk, clips, reco
     assert run.finished.wait(30)
     wait_until(lambda: kiosk.busy == 0)
     assert screen.run is None and screen.result is None
-    from onevisit.records.demo_backend import demo_id
+    from onevisit.sim.records.demo_backend import demo_id
 
     assert backend.certification_attempts(demo_id("pensioner_due")) == []
 

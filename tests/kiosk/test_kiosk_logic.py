@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from onevisit.identity import parse_id
+from onevisit.core.identity import parse_id
 from onevisit.kiosk import theme
 from onevisit.kiosk.i18n import STRINGS
 from onevisit.kiosk.id_entry import IdEntry

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from onevisit.devices.printer.virtual import VirtualPrinter
 from onevisit.kiosk.printing import KioskPrinter
 from onevisit.queue import QueueService
+from onevisit.sim.printer.virtual import VirtualPrinter
 from tests.kiosk.conftest import pump, tap, texts, wait_until
 
 VALID = "11010519491231002X"

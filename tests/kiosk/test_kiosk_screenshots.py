@@ -18,7 +18,7 @@ def test_screenshot_mode_renders_every_screen(tmp_path):
         [
             sys.executable,
             "-m",
-            "onevisit.cli",
+            "onevisit.commands.main",
             "kiosk",
             "--screenshots",
             str(tmp_path / "shots"),

@@ -22,7 +22,7 @@ def _issue_many(config, db_path, start, count, out):
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from onevisit.clock import FixedClock
+    from onevisit.core.clock import FixedClock
 
     clock = FixedClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
     service = QueueService.open(config, db_path=db_path, clock=clock)
@@ -52,14 +52,14 @@ def test_concurrent_processes_never_duplicate_or_skip_a_number(hall_config, tmp_
 CRASHER = textwrap.dedent(
     """
     import sys
-    from onevisit.config import load_config
+    from onevisit.core.config import load_config
     from onevisit.queue import QueueService
     from onevisit.queue.store import Tx
 
     import datetime as dt
     from pathlib import Path
     from zoneinfo import ZoneInfo
-    from onevisit.clock import FixedClock
+    from onevisit.core.clock import FixedClock
 
     config = load_config(sys.argv[1]).model_copy(update={"base_dir": Path(sys.argv[3])})
     clock = FixedClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from onevisit.clock import FixedClock
-from onevisit.config import load_config
+from onevisit.core.clock import FixedClock
+from onevisit.core.config import load_config
 from onevisit.queue import QueueError, QueueService, policy
 from onevisit.queue.models import StepState
 from onevisit.queue.replay import differences, rebuild, snapshot

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from onevisit.identity import InvalidIdNumber
+from onevisit.core.identity import InvalidIdNumber
 from onevisit.queue import errors as e
 
 

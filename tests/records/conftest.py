@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from onevisit.config import load_config
-from onevisit.records.demo_backend import DemoBackend, open_backend, seed_demo
+from onevisit.core.config import load_config
+from onevisit.sim.records.demo_backend import DemoBackend, open_backend, seed_demo
 
 REPO = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")

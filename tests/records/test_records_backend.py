@@ -8,15 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from onevisit.identity import parse_id
+from onevisit.core.identity import parse_id
 from onevisit.records.backend import (
     BackendUnavailable,
     CertificationResult,
     PersonNotFound,
     RecordIncomplete,
 )
-from onevisit.records.demo_backend import DemoBackend, NotAPensioner, demo_id, seed_demo
-from onevisit.records.idgen import make_id
+from onevisit.sim.records.demo_backend import DemoBackend, NotAPensioner, demo_id, seed_demo
+from onevisit.sim.records.idgen import make_id
 
 TODAY = dt.date(2026, 11, 23)
 

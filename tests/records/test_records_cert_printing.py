@@ -8,9 +8,9 @@ import socket
 import zxingcpp
 from PIL import Image
 
-from onevisit.cli import main
-from onevisit.devices.printer.virtual import VirtualPrinter
-from onevisit.records.demo_backend import demo_id
+from onevisit.commands.main import main
+from onevisit.sim.printer.virtual import VirtualPrinter
+from onevisit.sim.records.demo_backend import demo_id
 
 
 def _control(vp: VirtualPrinter, line: str) -> dict:

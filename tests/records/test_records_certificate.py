@@ -9,15 +9,15 @@ import string
 import pytest
 from PIL import Image
 
-from onevisit.identity import InvalidIdNumber
+from onevisit.core.identity import InvalidIdNumber
 from onevisit.records.backend import BackendUnavailable, PersonNotFound, RecordIncomplete
 from onevisit.records.certificate import BadRange, build_certificate
-from onevisit.records.demo_backend import DemoBackend, demo_id
 from onevisit.records.issue import decode_qr, issue_certificate, write_files
 from onevisit.records.keys import hall_public_key, public_key_text
 from onevisit.records.payload import extract_payload, verify
 from onevisit.records.register import CertificateRegister
 from onevisit.records.render import DOTS_PER_MM, Layout, raster_bytes
+from onevisit.sim.records.demo_backend import DemoBackend, demo_id
 
 TODAY = dt.date(2026, 11, 23)
 B64 = string.ascii_letters + string.digits + "-_"
@@ -120,7 +120,7 @@ def test_gap_is_one_row_and_totals_add_up(records_config, backend, now):
 def test_pagination_of_a_long_history(records_config, backend, now):
     cert = build_certificate(records_config, backend, demo_id("long_history", TODAY), "all", now)
     max_h = records_config.records.page_max_mm * DOTS_PER_MM
-    layout = Layout(cert, 576, __import__("onevisit.fonts").fonts.cjk_font_path(), max_h)
+    layout = Layout(cert, 576, __import__("onevisit.core.fonts").fonts.cjk_font_path(), max_h)
     flows = layout.paginate()
     assert len(flows) >= 3
     header_height = layout.table_header()[0].height

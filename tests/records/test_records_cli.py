@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from onevisit.cli import main
-from onevisit.records.demo_backend import demo_id
+from onevisit.commands.main import main
+from onevisit.sim.records.demo_backend import demo_id
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

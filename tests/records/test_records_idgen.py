@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onevisit.identity import parse_id
-from onevisit.records.demo_people import demo_citizens
-from onevisit.records.idgen import REGIONS, make_id, random_id
-from onevisit.records.synthetic import random_citizen
+from onevisit.core.identity import parse_id
+from onevisit.sim.records.demo_people import demo_citizens
+from onevisit.sim.records.idgen import REGIONS, make_id, random_id
+from onevisit.sim.records.synthetic import random_citizen
 
 
 @given(

@@ -9,9 +9,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from onevisit.hall.routes_verify import verify_router
-from onevisit.records.demo_backend import demo_id
+from onevisit.hall.routes.verify import verify_router
 from onevisit.records.issue import issue_certificate
+from onevisit.sim.records.demo_backend import demo_id
 
 TODAY = dt.date(2026, 11, 23)
 

@@ -34,8 +34,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from onevisit.config import Config, load_config
-from onevisit.queue.simulation import HOURLY_ARRIVALS, staffed_windows
+from onevisit.core.config import Config, load_config
+from onevisit.sim.hallday.simulation import HOURLY_ARRIVALS, staffed_windows
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ class HallProcess:
     def start(self, timeout: float = 60.0) -> None:
         self.starts += 1
         out = open(self.log_dir / f"hall-{self.starts}.log", "wb")  # noqa: SIM115 (the child owns it)
-        cmd = [sys.executable, "-m", "onevisit.cli", "hall", "--config", str(self.config_path)]
+        cmd = [sys.executable, "-m", "onevisit.commands.main", "hall", "--config", str(self.config_path)]
         cmd += ["--db", str(self.db_path), "--port", str(self.port)]
         if self.verbose:
             cmd.append("-v")
@@ -208,9 +208,9 @@ class HallProcess:
 
 def create_accounts(config: Config, db_path: Path, windows: list[int], kiosks: int) -> list[str]:
     """Staff for every window, one supervisor, and kiosk tokens, written straight to the database."""
-    from onevisit.clock import SystemClock
-    from onevisit.hall.accounts import AccountStore
-    from onevisit.hall.sqlite import HallDatabase
+    from onevisit.core.clock import SystemClock
+    from onevisit.db.sqlite import HallDatabase
+    from onevisit.hall.stores.accounts import AccountStore
 
     db = HallDatabase(db_path)
     store = AccountStore(db, config, SystemClock(config.hall.timezone))
@@ -291,7 +291,7 @@ def plan_visits(load: DayLoad, config: Config, people: list[str]) -> list[Visit]
     weights = [3, 3, 2, 3, 2][: len(codes)] + [1] * max(0, len(codes) - 5)
     hours = [(h, w) for h, w in HOURLY_ARRIVALS.items()]
     visits = []
-    from onevisit.records.idgen import random_id
+    from onevisit.sim.records.idgen import random_id
 
     people_left = list(people)
     for i in range(load.visits):
@@ -896,7 +896,7 @@ def run_day(
 ) -> DayRun:
     """Set a hall up under `root`, start `onevisit hall`, run the day; the server is left running
     (call .close()) so the caller can check boards and pages after the day."""
-    from onevisit.devices.boards.emulator import BoardEmulator
+    from onevisit.sim.boards.emulator import BoardEmulator
 
     link = root / "board-link"
     emulator = (

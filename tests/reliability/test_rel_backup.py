@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from onevisit.backup.online import BackupError, online_backup
+from onevisit.db.backup import BackupError, online_backup
 from onevisit.queue import QueueService, replay
 from tests.conftest import REPO
 
@@ -64,7 +64,15 @@ def test_cli_prints_what_it_copied(service, tmp_path):
     service.issue(["enroll"], idempotency_key="cli-1")
     target = tmp_path / "b.db"
     out = subprocess.run(
-        [sys.executable, "-m", "onevisit.cli", "backup", "--db", str(tmp_path / "hall.db"), str(target)],
+        [
+            sys.executable,
+            "-m",
+            "onevisit.commands.main",
+            "backup",
+            "--db",
+            str(tmp_path / "hall.db"),
+            str(target),
+        ],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -75,7 +83,15 @@ def test_cli_prints_what_it_copied(service, tmp_path):
     with sqlite3.connect(target) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     bad = subprocess.run(
-        [sys.executable, "-m", "onevisit.cli", "backup", "--db", str(tmp_path / "missing.db"), str(target)],
+        [
+            sys.executable,
+            "-m",
+            "onevisit.commands.main",
+            "backup",
+            "--db",
+            str(tmp_path / "missing.db"),
+            str(target),
+        ],
         capture_output=True,
         text=True,
         cwd=REPO,

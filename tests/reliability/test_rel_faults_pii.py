@@ -27,10 +27,10 @@ import pytest
 
 from onevisit.devices.camera.errors import CameraError
 from onevisit.devices.camera.url import open_camera
-from onevisit.devices.printer.tokenizer import tokenize
-from onevisit.devices.printer.virtual import VirtualPrinter
 from onevisit.queue import replay
-from onevisit.records.demo_people import demo_citizens
+from onevisit.sim.printer.tokenizer import tokenize
+from onevisit.sim.printer.virtual import VirtualPrinter
+from onevisit.sim.records.demo_people import demo_citizens
 from tests.conftest import REPO
 from tests.reliability.hallday import DAY_SECONDS, SUPERVISOR, DayLoad, check_day, expected_boards, run_day
 
@@ -41,7 +41,7 @@ FULL_ID = re.compile(r"\d{17}[\dXx]")
 
 def online_backup_cli(db, target) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "onevisit.cli", "backup", "--db", str(db), str(target)],
+        [sys.executable, "-m", "onevisit.commands.main", "backup", "--db", str(db), str(target)],
         capture_output=True,
         text=True,
         cwd=REPO,

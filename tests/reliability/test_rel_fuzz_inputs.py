@@ -17,14 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onevisit.config import ConfigError, load_config, parse_config
+from onevisit.core.config import ConfigError, load_config, parse_config
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import InvalidIdNumber, parse_id
 from onevisit.devices.boards.codec import Ack, Command, Nak, Rejected, codec_for
 from onevisit.devices.cardreader import frames as card
 from onevisit.devices.printer.layout import JobBuilder
-from onevisit.devices.printer.tokenizer import TokenizeError, Tokenizer, tokenize
-from onevisit.errors import OneVisitError
-from onevisit.identity import InvalidIdNumber, parse_id
-from onevisit.records.idgen import REGIONS, make_id
+from onevisit.sim.printer.tokenizer import TokenizeError, Tokenizer, tokenize
+from onevisit.sim.records.idgen import REGIONS, make_id
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.timeout(120)
@@ -81,7 +81,7 @@ def test_tokenizer_rejects_or_tokenizes(data):
 
 
 def _sample_job() -> bytes:
-    from onevisit.config import PrinterConfig
+    from onevisit.core.config import PrinterConfig
 
     b = JobBuilder.for_config(PrinterConfig(chinese="gbk", native_qr=True))
     b.text("示范区社会保险服务大厅", bold=True, align="center")

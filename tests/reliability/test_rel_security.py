@@ -22,10 +22,10 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onevisit.clock import FixedClock
-from onevisit.config import load_config
-from onevisit.hall import accounts
+from onevisit.core.clock import FixedClock
+from onevisit.core.config import load_config
 from onevisit.hall.app import create_app
+from onevisit.hall.stores import accounts
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.timeout(120)
@@ -113,7 +113,7 @@ def hall(tmp_path_factory):
 
 
 def _an_id() -> str:
-    from onevisit.records.idgen import make_id
+    from onevisit.sim.records.idgen import make_id
 
     return make_id("330106", dt.date(1950, 1, 2), 17, female=False).value
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from onevisit.config import Config
-from onevisit.queue.simulation import DayPlan, DayResult
-from onevisit.stats.simulate import run
+from onevisit.core.config import Config
+from onevisit.sim.hallday.simulate import run
+from onevisit.sim.hallday.simulation import DayPlan, DayResult
 
 DAY = dt.date(2026, 11, 23)
 
@@ -33,7 +33,7 @@ def run_day(config: Config, folder: Path, **plan: object) -> SimulatedDay:
 @pytest.fixture(scope="module")
 def simulated_day(tmp_path_factory) -> SimulatedDay:
     """One small busy day (220 arrivals, service times × 0.4 so queues build), shared by a module."""
-    from onevisit.config import load_config
+    from onevisit.core.config import load_config
     from tests.conftest import REPO
 
     return run_day(load_config(REPO / "config.toml"), tmp_path_factory.mktemp("day"))

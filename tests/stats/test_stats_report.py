@@ -8,7 +8,7 @@ import sqlite3
 from openpyxl import load_workbook
 from PIL import Image
 
-from onevisit.cli import main
+from onevisit.commands.main import main
 from onevisit.stats.report import write_report
 
 

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from onevisit.hall import accounts
 from onevisit.hall.app import create_app
+from onevisit.hall.stores import accounts
 
 PASSWORD = "correct-horse"
 

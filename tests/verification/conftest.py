@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from onevisit.config import VerificationConfig
+from onevisit.core.config import VerificationConfig
 from onevisit.devices.camera import load_image
-from onevisit.devices.camera.puppet import kiosk_view
+from onevisit.sim.camera.puppet import kiosk_view
 from onevisit.verification.analysis import FaceAnalyzer
 from onevisit.verification.matcher import LocalMatcher
 from onevisit.verification.pairs import EncodingCache

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from onevisit.cli import main
+from onevisit.commands.main import main
+from onevisit.core.errors import OneVisitError
 from onevisit.devices.camera import load_image
-from onevisit.errors import OneVisitError
 from onevisit.verification.matcher import FaceSample
 from onevisit.verification.pairs import EncodingCache
 

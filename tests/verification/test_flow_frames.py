@@ -12,10 +12,10 @@ import cv2
 import numpy as np
 import pytest
 
-from onevisit.cli import main
+from onevisit.commands.main import main
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import parse_id
 from onevisit.devices.camera import load_image, load_image_bytes, open_camera
-from onevisit.errors import OneVisitError
-from onevisit.identity import parse_id
 from onevisit.records.backend import PensionStatus
 from onevisit.verification.analysis import FrameAnalysis
 from onevisit.verification.audit import AuditStore
@@ -293,7 +293,7 @@ def test_certify_command_on_a_still_photo(tmp_path, still, faces_dir, capsys) ->
     # Without --reference: the demo records backend (seeded on first use) supplies the photo.
     import datetime as _dt
 
-    from onevisit.records.demo_backend import demo_id, seed_demo
+    from onevisit.sim.records.demo_backend import demo_id, seed_demo
 
     seed_demo(tmp_path / "records.db", _dt.date.today(), faces_dir=faces_dir)
     due = demo_id("pensioner_due").value
@@ -337,7 +337,7 @@ def test_certify_against_the_demo_records_backend(
 ) -> None:
     """The demo pensioner due for certification holds up their own photo: refused, and the
     failed attempt is on their record for the window; their certified-until does not move."""
-    from onevisit.records.demo_backend import demo_id, ensure_seeded
+    from onevisit.sim.records.demo_backend import demo_id, ensure_seeded
 
     records_conf = config.records.model_copy(update={"database": str(tmp_path / "records.db")})
     cfg = fast(config, max_attempts=1).model_copy(update={"records": records_conf})
@@ -372,7 +372,7 @@ def test_certify_against_the_demo_records_backend(
     assert _flow(cfg, backend, clock, matcher, analyzer).run(certified, camera).outcome == "not_due"
 
 
-# -- the pass path, on a photo made to move (see onevisit/devices/camera/puppet.py) -----------
+# -- the pass path, on a photo made to move (see onevisit/sim/camera/puppet.py) -----------
 
 
 def _clip(folder: Path, parts: list[np.ndarray]) -> Path:
@@ -385,7 +385,7 @@ def _clip(folder: Path, parts: list[np.ndarray]) -> Path:
 def test_a_face_doing_the_actions_passes_and_is_recorded(
     config, clock, tmp_path, obama_frame, faces_dir, matcher, analyzer
 ) -> None:
-    from onevisit.devices.camera.puppet import puppet_frames
+    from onevisit.sim.camera.puppet import puppet_frames
 
     frames = puppet_frames(obama_frame, ["still", "blink", "still", "turn_left", "still", "still"])
     clip = _clip(tmp_path / "clip", frames)
@@ -417,7 +417,7 @@ def test_a_face_swap_after_the_actions_fails(
     config, clock, tmp_path, obama_frame, biden_frame, faces_dir, matcher, analyzer
 ) -> None:
     """Someone live does the actions, then the pensioner's photo is held up for the match."""
-    from onevisit.devices.camera.puppet import puppet_frames
+    from onevisit.sim.camera.puppet import puppet_frames
 
     # The nod completes on the clip's second-last frame; the photo is up from the next one.
     live = puppet_frames(obama_frame, ["still", "blink", "still", "nod"])[:-1]

@@ -7,7 +7,8 @@ import random
 import numpy as np
 import pytest
 
-from onevisit.config import VerificationConfig
+from onevisit.core.config import VerificationConfig
+from onevisit.sim.camera.synthetic_face import SyntheticFace
 from onevisit.verification import geometry
 from onevisit.verification.liveness import (
     CHALLENGES,
@@ -17,7 +18,6 @@ from onevisit.verification.liveness import (
     parse_challenges,
     pick_challenges,
 )
-from onevisit.verification.synthetic import SyntheticFace
 
 FPS = 10.0
 CONFIG = VerificationConfig(challenge_seconds=5.0)

@@ -32,9 +32,9 @@ from typing import Any
 
 import serial
 
-from onevisit.clock import Clock, SystemClock
+from onevisit.core.clock import Clock, SystemClock
+from onevisit.core.errors import OneVisitError
 from onevisit.devices.boards.codec import Ack, BoardCodec, Nak, check_address
-from onevisit.errors import OneVisitError
 
 log = logging.getLogger(__name__)
 

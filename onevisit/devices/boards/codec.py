@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
-from onevisit.errors import OneVisitError
+from onevisit.core.errors import OneVisitError
 
 #: Board addresses 1..254 are boards; 0 and 255 are reserved (broadcast, vendor tools).
 MIN_ADDRESS = 1

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from onevisit.clock import Clock
-from onevisit.config import Config
+from onevisit.core.clock import Clock
+from onevisit.core.config import Config
 from onevisit.devices.boards.bus import BoardBus
 from onevisit.devices.boards.codec import codec_for
 from onevisit.devices.boards.content import DEFAULT_COLUMNS, BoardSpec

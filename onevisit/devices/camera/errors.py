@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onevisit.errors import OneVisitError
+from onevisit.core.errors import OneVisitError
 
 
 class CameraError(OneVisitError):

@@ -21,8 +21,8 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import reduce
 
-from onevisit.errors import OneVisitError
-from onevisit.identity import IdNumber, parse_id
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import IdNumber, parse_id
 
 PREAMBLE = bytes.fromhex("AAAAAA9669")
 MAX_BODY = 4096
@@ -169,7 +169,7 @@ class CardRead:
     source: str = ""
 
     def __str__(self) -> str:
-        from onevisit.identity import mask_name
+        from onevisit.core.identity import mask_name
 
         return f"CardRead({self.id_number.masked}, {mask_name(self.name)}, {self.gender}, via {self.source})"
 

@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import serial
 
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import parse_id
 from onevisit.devices.cardreader.frames import (
     CMD_FIND,
     CMD_READ,
@@ -33,8 +35,6 @@ from onevisit.devices.cardreader.frames import (
     parse_read_response,
     parse_text,
 )
-from onevisit.errors import OneVisitError
-from onevisit.identity import parse_id
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onevisit.errors import OneVisitError
+from onevisit.core.errors import OneVisitError
 
 #: code -> (citizen message zh, citizen message en, technician hint). The citizen text always says
 #: the number is kept, because printing is separate from issuing and a failed print loses nothing.

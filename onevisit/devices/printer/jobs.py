@@ -21,13 +21,13 @@ from enum import StrEnum
 
 from PIL import Image
 
-from onevisit.clock import Clock, SystemClock
-from onevisit.config import PrinterConfig
+from onevisit.core.clock import Clock, SystemClock
+from onevisit.core.config import PrinterConfig
+from onevisit.core.errors import OneVisitError
 from onevisit.devices.printer.connection import connect
 from onevisit.devices.printer.errors import FAULTS, PrinterError
 from onevisit.devices.printer.status import PrinterStatus, query_status, silent
 from onevisit.devices.printer.ticket import TicketPrint, build_pages, build_selftest, build_ticket
-from onevisit.errors import OneVisitError
 
 log = logging.getLogger(__name__)
 

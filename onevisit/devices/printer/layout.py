@@ -17,7 +17,7 @@ from escpos.image import EscposImage
 from escpos.printer import Dummy
 from PIL import Image
 
-from onevisit.config import PrinterConfig
+from onevisit.core.config import PrinterConfig
 from onevisit.devices.printer import raster
 
 log = logging.getLogger(__name__)

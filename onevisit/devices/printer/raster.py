@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from onevisit.fonts import cjk_font_path
+from onevisit.core.fonts import cjk_font_path
 
 LEADING = 1.32  # line height / font size: room for descenders and a little air between lines
 

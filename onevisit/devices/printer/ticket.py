@@ -1,7 +1,7 @@
 """What a ticket, a self-test page and a page of images look like on paper.
 
 Devices never import the queue: the hall or the kiosk fills a `TicketPrint` from its queue Ticket
-(see `onevisit.devices.printer.cli` for the conversion) and the printer lays it out.
+(see `onevisit.commands.printer` for the conversion) and the printer lays it out.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from onevisit.config import PrinterConfig
+from onevisit.core.config import PrinterConfig
 from onevisit.devices.printer.layout import JobBuilder
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from onevisit.clock import Clock, SystemClock
-from onevisit.config import Config
+from onevisit.core.clock import Clock, SystemClock
+from onevisit.core.config import Config
 from onevisit.devices.voice.audio import Pcm, chime, silence
 from onevisit.devices.voice.engines import (
     ClipsEngine,

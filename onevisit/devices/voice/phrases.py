@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from onevisit.errors import OneVisitError
+from onevisit.core.errors import OneVisitError
 
 DIGITS = "零一二三四五六七八九"
 _NUMBER = re.compile(r"^[A-Z]{0,3}\d{1,6}$")

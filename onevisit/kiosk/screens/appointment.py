@@ -14,7 +14,7 @@ import uuid
 from kivy.metrics import dp
 from kivy.uix.boxlayout import BoxLayout
 
-from onevisit.errors import OneVisitError
+from onevisit.core.errors import OneVisitError
 from onevisit.kiosk.hall_client import HallUnavailable
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
 

@@ -16,7 +16,7 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from onevisit.errors import OneVisitError
+from onevisit.core.errors import OneVisitError
 from onevisit.kiosk.i18n import other
 
 

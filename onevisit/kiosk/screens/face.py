@@ -15,8 +15,8 @@ from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.uix.anchorlayout import AnchorLayout
 
-from onevisit.errors import OneVisitError
-from onevisit.identity import mask_name
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import mask_name
 from onevisit.kiosk import selfservice_report as ss
 from onevisit.kiosk.face import CameraPreview, FaceRun
 from onevisit.kiosk.screens.camera_view import CameraView

@@ -6,8 +6,8 @@ from kivy.metrics import dp
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
+from onevisit.core.errors import OneVisitError
 from onevisit.devices.cardreader import CardRead
-from onevisit.errors import OneVisitError
 from onevisit.kiosk.id_entry import IdEntry
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
 

@@ -6,7 +6,7 @@ from kivy.metrics import dp
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from onevisit.errors import OneVisitError
+from onevisit.core.errors import OneVisitError
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
 
 

@@ -18,8 +18,8 @@ from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
 
-from onevisit.errors import OneVisitError
-from onevisit.identity import mask_name
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import mask_name
 from onevisit.kiosk import selfservice_report as ss
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
 

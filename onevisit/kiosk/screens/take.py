@@ -14,7 +14,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from onevisit.errors import OneVisitError
+from onevisit.core.errors import OneVisitError
 from onevisit.kiosk.hall_client import HallUnavailable
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
 

@@ -1,1 +1,0 @@
-"""Online backups of the hall database while the hall server keeps serving."""

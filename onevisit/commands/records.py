@@ -1,0 +1,258 @@
+"""`onevisit records …`, `onevisit cert print`, `onevisit verify-cert`, `onevisit keys show`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+from onevisit.core.clock import SystemClock
+from onevisit.core.errors import OneVisitError
+from onevisit.core.identity import mask_id
+from onevisit.records.certificate import RANGES
+from onevisit.records.keys import (
+    hall_public_key,
+    key_id,
+    parse_public_key,
+    public_key_pem,
+    public_key_text,
+    signing_key,
+)
+from onevisit.records.payload import Verdict, verify
+from onevisit.records.register import CertificateRegister
+from onevisit.sim.records.demo_backend import DemoBackend, default_faces_dir, open_backend, seed_demo
+
+log = logging.getLogger(__name__)
+
+EXIT_INVALID = 1
+
+
+def _config(args: argparse.Namespace):
+    from onevisit.commands.main import load
+
+    return load(args)
+
+
+def _print_json(value: object) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def register(subparsers, common: argparse.ArgumentParser) -> None:
+    records = subparsers.add_parser("records", parents=[common], help="the records backend (demo data)")
+    sub = records.add_subparsers(dest="records_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("list", parents=[common], help="list the fixed demo citizens")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--show-ids", action="store_true", help="show the full (synthetic) demo ID numbers to type at a kiosk"
+    )
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser(
+        "seed", parents=[common], help="create the demo database: the demo citizens plus N random"
+    )
+    p.add_argument("--people", type=int, default=0, metavar="N", help="random citizens to add (default 0)")
+    p.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (same seed, same people)")
+    p.add_argument("--reset", action="store_true", help="delete the demo database first")
+    p.add_argument(
+        "--faces", metavar="DIR", help="folder with the demo reference photos (default ../shared/faces)"
+    )
+    p.set_defaults(handler=cmd_seed)
+
+    p = sub.add_parser("fault", parents=[common], help="make the records backend fail, for tests and drills")
+    p.add_argument(
+        "mode",
+        choices=["offline", "online", "lock"],
+        help="offline: take the database away; "
+        "online: bring it back; lock: hold its lock so every query times out",
+    )
+    p.add_argument("--seconds", type=float, default=60, help="how long `lock` holds (default 60)")
+    p.set_defaults(handler=cmd_fault)
+
+    cert = subparsers.add_parser("cert", parents=[common], help="参保证明 certificates")
+    csub = cert.add_subparsers(dest="cert_command", metavar="ACTION", required=True)
+    p = csub.add_parser("print", parents=[common], help="issue a certificate and print it (or write PNG/PDF)")
+    p.add_argument("--id", required=True, metavar="ID", help="the citizen's 18-character ID number")
+    p.add_argument("--months", choices=RANGES, default="12", help="period: last 12 or 36 months, or all")
+    p.add_argument("--printer", metavar="URL", help="printer URL (default: printer.url in config)")
+    p.add_argument("--out", metavar="DIR", help="write PNG pages and a PDF here instead of printing")
+    p.add_argument(
+        "--width", type=int, choices=[576, 384], help="paper width in dots (default: printer.width)"
+    )
+    p.set_defaults(handler=cmd_cert_print)
+
+    p = subparsers.add_parser(
+        "verify-cert", parents=[common], help="check a certificate's QR payload or code"
+    )
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--payload", metavar="TEXT", help="the QR text (payload or verify URL)")
+    group.add_argument("--image", metavar="PNG", help="an image of the certificate; its QR is decoded")
+    group.add_argument("--serial", metavar="SERIAL", help="with --code: check against this hall's register")
+    p.add_argument("--code", metavar="CODE", help="the short verification code printed with --serial")
+    p.add_argument("--public-key", metavar="KEY", help="the hall's public key (default: this hall's own)")
+    p.set_defaults(handler=cmd_verify)
+
+    keys = subparsers.add_parser("keys", parents=[common], help="the certificate signing key")
+    ksub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    p = ksub.add_parser("show", parents=[common], help="print the public key (made on first use)")
+    p.set_defaults(handler=cmd_keys_show)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    config = _config(args)
+    people = open_backend(config).demo_people()
+    for person in people:
+        if not args.show_ids:
+            person["id_number"] = mask_id(person["id_number"])
+    if args.json:
+        _print_json(people)
+        return 0
+    for p in people:
+        pension = ""
+        if p["is_pensioner"]:
+            pension = f"  认证至 {p['certified_until'] or '—'}{'  有照片' if p['has_photo'] else '  无照片'}"
+        print(f"{p['id_number']}  {p['name']}({p['gender']})  [{p['demo_key']}]  {p['about_zh']}{pension}")
+    if not args.show_ids:
+        print(
+            "(ID numbers masked; --show-ids shows the synthetic demo numbers to type at a kiosk)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if args.people < 0:
+        raise OneVisitError("bad_people", "人数不能为负", "--people must be 0 or more")
+    faces = Path(args.faces) if args.faces else default_faces_dir(config)
+    today = SystemClock(config.hall.timezone).now().date()
+    result = seed_demo(
+        config.path(config.records.database), today, args.people, args.seed, faces_dir=faces, reset=args.reset
+    )
+    if not result["photos"]:
+        print(
+            f"note: no reference photos found under {faces}; face checks will say 'record incomplete'",
+            file=sys.stderr,
+        )
+    _print_json(result)
+    return 0
+
+
+def cmd_fault(args: argparse.Namespace) -> int:
+    config = _config(args)
+    backend: DemoBackend = open_backend(config)
+    parked = backend.path.with_name(backend.path.name + ".offline")
+    if args.mode == "offline":
+        if not backend.path.exists():
+            print("records backend already offline", file=sys.stderr)
+            return 0
+        for suffix in ("-wal", "-shm"):
+            side = backend.path.with_name(backend.path.name + suffix)
+            if side.exists():
+                side.unlink(missing_ok=True)
+        shutil.move(backend.path, parked)
+        print(f"records backend offline (database parked at {parked})")
+    elif args.mode == "online":
+        if parked.exists():
+            shutil.move(parked, backend.path)
+        print("records backend online")
+    else:
+        conn = backend.hold_lock()
+        print(
+            f"records database locked for {args.seconds:g} s (queries time out after {backend.timeout:g} s)"
+        )
+        sys.stdout.flush()
+        try:
+            threading.Event().wait(args.seconds)
+        finally:
+            conn.rollback()
+            conn.close()
+    return 0
+
+
+def cmd_cert_print(args: argparse.Namespace) -> int:
+    from onevisit.records.issue import issue_certificate, write_files
+    from onevisit.records.printing import print_pages
+
+    config = _config(args)
+    now = SystemClock(config.hall.timezone).now()
+    issued = issue_certificate(config, open_backend(config), args.id, args.months, now, width=args.width)
+    cert = issued.certificate
+    register_ = CertificateRegister(config.path(config.records.certificates_db))
+    result = {"serial": cert.serial, "id": cert.id_masked, "pages": len(issued.pages), "months": args.months}
+    if args.out:
+        result["files"] = [str(p) for p in write_files(issued, Path(args.out))]
+        register_.set_status(cert.serial, "issued")
+    else:
+        url = args.printer or config.printer.url
+        try:
+            result["printer"] = print_pages(config, url, issued.pages, cert.serial)
+        except OneVisitError:
+            register_.set_status(cert.serial, "print_failed")
+            raise
+        register_.set_status(cert.serial, "printed")
+    _print_json(result)
+    return 0
+
+
+def _report(verdict: Verdict) -> int:
+    _print_json(verdict.to_dict())
+    print(
+        ("VALID: " if verdict.valid else "INVALID: ") + f"{verdict.reason_zh} / {verdict.reason_en}",
+        file=sys.stderr,
+    )
+    return 0 if verdict.valid else EXIT_INVALID
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from onevisit.records.issue import decode_qr
+
+    config = _config(args)
+    if args.serial is not None:
+        if not args.code:
+            raise OneVisitError("code_required", "请输入验证码", "--serial needs --code")
+        row = CertificateRegister(config.path(config.records.certificates_db)).check_code(
+            args.serial, args.code
+        )
+        if row is None:
+            return _report(
+                Verdict(
+                    False,
+                    "not_registered",
+                    "证明编号与验证码不匹配，或本大厅未签发该证明",
+                    "No certificate with this serial and code was issued by this hall",
+                )
+            )
+        _print_json({"valid": True, "code": "registered", "certificate": row})
+        return 0
+    key = parse_public_key(args.public_key) if args.public_key else hall_public_key(config)
+    if args.image:
+        path = Path(args.image)
+        if not path.is_file():
+            raise OneVisitError("image_missing", "找不到图片文件", f"No image at {path}")
+        texts = decode_qr(path)
+        if not texts:
+            return _report(
+                Verdict(False, "no_qr", "图片中未识别到二维码", "No QR code could be read in the image")
+            )
+        verdicts = [verify(t, key) for t in texts]
+        return _report(next((v for v in verdicts if v.valid), verdicts[0]))
+    return _report(verify(args.payload, key))
+
+
+def cmd_keys_show(args: argparse.Namespace) -> int:
+    config = _config(args)
+    public = signing_key(config).public_key()
+    _print_json(
+        {
+            "algorithm": "Ed25519",
+            "key_id": key_id(public),
+            "public_key": public_key_text(public),
+            "pem": public_key_pem(public),
+        }
+    )
+    return 0

@@ -1,0 +1,399 @@
+"""config.toml: the hall's description, strictly validated at start.
+
+Unknown keys are rejected and every error names the key path, so a typo in a hall's config stops
+the server with a clear message instead of silently running with a default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, 24-hour")]
+
+
+def parse_hhmm(value: str) -> dt.time:
+    hours, minutes = value.split(":")
+    return dt.time(int(hours), int(minutes))
+
+
+class Hours(Strict):
+    open: HHMM = "08:30"
+    close: HHMM = "17:00"
+    #: Refuse tickets outside opening hours. The demo runs on a clock that starts at 09:00.
+    enforce: bool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Hours:
+        if parse_hhmm(self.open) >= parse_hhmm(self.close):
+            raise ValueError("open must be before close")
+        return self
+
+
+class HallConfig(Strict):
+    name: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    agency: str = Field(min_length=1, description="issuing agency printed on certificates")
+    timezone: str = "Asia/Shanghai"
+    database: str = "var/onevisit.db"
+    host: str = "127.0.0.1"
+    port: int = Field(8600, ge=1, le=65535)
+    #: The address phones reach the hall server at; ticket QR codes point here.
+    public_url: str = "http://127.0.0.1:8600"
+    hours: Hours = Hours()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+class Matter(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    group_zh: str = ""
+    prefix: str = Field(pattern=r"^[A-Z]$", description="one capital letter")
+    minutes: float = Field(gt=0, le=240, description="default minutes per service")
+    daily_cap: int = Field(gt=0)
+    cutoff: HHMM = "16:30"
+    materials_zh: list[str] = []
+    materials_en: list[str] = []
+
+
+class Window(Strict):
+    number: int = Field(ge=1, le=999)
+    matters: list[str] = Field(min_length=1)
+    label_zh: str = ""
+    label_en: str = ""
+
+
+class Priority(Strict):
+    age_at_least: int = Field(70, ge=50, le=120)
+    declared: list[Literal["disability", "veteran", "pregnant"]] = ["disability", "veteran"]
+    #: After this many priority calls in a row at a window, the next call goes to the longest-waiting
+    #: regular citizen if one is waiting, so priority never starves the rest.
+    interleave: int = Field(3, ge=1, le=100)
+
+
+class Recall(Strict):
+    max_recalls: int = Field(2, ge=0, le=10)
+    min_seconds: int = Field(30, ge=0, le=600)
+    auto_skip_seconds: int = Field(180, ge=10, le=3600)
+    reentry_offset: int = Field(3, ge=0, le=100)
+
+
+class Security(Strict):
+    secrets_dir: str = "var/secrets"
+    token_minutes: int = Field(480, ge=1, le=7 * 24 * 60)
+    kiosk_token_days: int = Field(365, ge=1, le=3650)
+    login_max_failures: int = Field(5, ge=1, le=100)
+    login_lockout_seconds: int = Field(60, ge=1, le=3600)
+
+
+class PrinterConfig(Strict):
+    url: str = "virtual://127.0.0.1:9100"
+    width: Literal[576, 384] = 576
+    #: gbk: text as GBK bytes in the printer's Chinese mode; raster: every line an image.
+    chinese: Literal["gbk", "raster"] = "raster"
+    native_qr: bool = True
+    font: str | None = None
+    timeout: float = Field(5.0, gt=0, le=60)
+
+
+class BoardConfig(Strict):
+    address: int = Field(ge=1, le=254)
+    kind: Literal["window", "main"]
+    window: int | None = None
+    idle_text: str = "欢迎光临"
+    #: Display cells (a Chinese character takes two); longer text is sent with the scroll flag.
+    #: Default: 16 for a window board, 48 for a main board.
+    columns: int | None = Field(None, ge=4, le=1024)
+
+    @model_validator(mode="after")
+    def _window_board_has_window(self) -> BoardConfig:
+        if self.kind == "window" and self.window is None:
+            raise ValueError("a window board needs `window`")
+        if self.kind == "main" and self.window is not None:
+            raise ValueError("a main board shows every window; remove `window`")
+        try:
+            self.idle_text.encode("gb2312")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"idle_text {self.idle_text!r} is not GB2312; the board cannot show it"
+            ) from None
+        return self
+
+
+class BoardsConfig(Strict):
+    enabled: bool = True
+    port: str = "var/board-link"
+    codec: Literal["default", "line"] = "default"
+    baud: int = Field(9600, gt=0)
+    parity: Literal["N", "E", "O"] = "N"
+    timeout: float = Field(0.3, gt=0, le=10)
+    write_timeout: float = Field(0.5, gt=0, le=10)
+    retries: int = Field(2, ge=0, le=10)
+    queue_size: int = Field(256, ge=8, le=10000)
+    #: An offline board is tried again this often (one attempt, so it never stalls the others).
+    probe_seconds: float = Field(5.0, gt=0, le=600)
+    #: Each online board gets its text again this often: the ping, and a repair after a reboot.
+    keepalive_seconds: float = Field(10.0, gt=0, le=3600)
+    #: Reconnect backoff after the port vanished doubles up to this.
+    reconnect_max_seconds: float = Field(5.0, gt=0, le=300)
+    #: How many of the latest calls the main board lists.
+    main_recent: int = Field(3, ge=1, le=10)
+    boards: list[BoardConfig] = []
+
+    @model_validator(mode="after")
+    def _unique_addresses(self) -> BoardsConfig:
+        addresses = [b.address for b in self.boards]
+        if len(set(addresses)) != len(addresses):
+            raise ValueError(f"boards: duplicate address among {addresses}")
+        return self
+
+
+class VoiceConfig(Strict):
+    engine: Literal["espeak", "clips", "silent"] = "espeak"
+    voice: str = "cmn-latn-pinyin"
+    #: The kiosk speaks its prompts in this voice while a citizen has switched to English.
+    voice_en: str = "en-us"
+    template: str = "请 {number} 号 到 {window} 号窗口"
+    repeat: int = Field(2, ge=1, le=5)
+    chime: bool = True
+    #: Write each announcement as a WAV file here instead of playing it (demo, tests).
+    out_dir: str | None = None
+    #: espeak-ng words per minute; slower than its default 175 for elderly listeners.
+    speed: int = Field(140, ge=80, le=300)
+    #: With out_dir: take as long as playing would, so file output keeps a loudspeaker's pace.
+    realtime: bool = True
+    #: engine "clips": folder of phrase WAVs (e.g. 请.wav, A.wav, 零.wav); missing ones are
+    #: rendered once with espeak-ng and kept there, so a recorded voice can replace them one by one.
+    clips_dir: str = "var/voice-clips"
+
+    @field_validator("template")
+    @classmethod
+    def _known_fields(cls, value: str) -> str:
+        import string
+
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        if "number" not in names:
+            raise ValueError("template must contain {number}")
+        unknown = names - {"number", "window"}
+        if unknown:
+            raise ValueError(
+                f"template: unknown placeholder(s) {sorted(unknown)}; use {{number}} and {{window}}"
+            )
+        return value
+
+
+class CameraConfig(Strict):
+    url: str = "camera://0"
+    width: int = Field(640, ge=160, le=3840)
+    height: int = Field(480, ge=120, le=2160)
+
+
+class VerificationConfig(Strict):
+    threshold: float = Field(0.5, gt=0, lt=0.6, description="face distance; stricter than 0.6")
+    challenges: int = Field(2, ge=1, le=5)
+    challenge_seconds: float = Field(8.0, gt=0, le=60)
+    max_attempts: int = Field(3, ge=1, le=10)
+    detect_width: int = Field(320, ge=160, le=1920)
+    matcher: str = "onevisit.verification.matcher:LocalMatcher"
+    liveness: str = "onevisit.verification.liveness:LandmarkLiveness"
+    audit_snapshots: bool = False
+    audit_retention_days: int = Field(30, ge=1, le=365)
+    #: Encrypted audit snapshots go here (only when audit_snapshots is on).
+    audit_dir: str = "var/audit"
+    certification_months: int = Field(12, ge=1, le=24)
+    # Quality gate: a frame is judged only when the face is near, lit, sharp and frontal enough.
+    min_face_px: int = Field(80, ge=40, le=1000)
+    min_face_fraction: float = Field(0.15, ge=0.05, le=0.9, description="face width / frame width")
+    min_brightness: float = Field(60, ge=0, le=255)
+    max_brightness: float = Field(225, ge=0, le=255)
+    min_sharpness: float = Field(25, ge=0, description="Laplacian variance of the face at 128 px")
+    max_frontal_degrees: float = Field(25, ge=5, le=45)
+    #: Frames whose encodings are averaged for the match (sharpest, most frontal first).
+    match_frames: int = Field(3, ge=1, le=10)
+    #: After the last challenge, at most this many seconds to collect frontal frames for the match.
+    settle_seconds: float = Field(3.0, gt=0, le=30)
+
+
+class RecordsConfig(Strict):
+    type: Literal["demo"] = "demo"
+    database: str = "var/records.db"
+    #: Seconds to wait for the business system (the demo's SQLite lock) before "unavailable".
+    timeout: float = Field(2.0, gt=0, le=60)
+    #: The hall's own register of issued certificates (serial, verification code, digest).
+    certificates_db: str = "var/certificates.db"
+    #: Hall code at the front of certificate serial numbers: SFQ + date + daily sequence.
+    serial_prefix: str = Field("SFQ", pattern=r"^[A-Z0-9]{2,8}$")
+    #: Longest page of a printed certificate before it continues on the next (mm of paper).
+    page_max_mm: int = Field(297, ge=120, le=2000)
+
+
+class CardReaderConfig(Strict):
+    url: str = "sim://"
+
+
+class KioskConfig(Strict):
+    name: str = "kiosk-1"
+    hall_url: str = "http://127.0.0.1:8600"
+    token_file: str = "var/kiosk-token"
+    idle_seconds: int = Field(60, ge=10, le=600)
+    idle_warning_seconds: int = Field(15, ge=5, le=120)
+    technician_pin: str = Field("2468", pattern=r"^\d{4,8}$")
+    heartbeat_seconds: int = Field(15, ge=1, le=300)
+    #: the matter preselected on the window ticket when self-service fails there (face, certificate,
+    #: records); the citizen can still change it. An unknown code preselects nothing.
+    window_matters: dict[str, str] = {"face": "benefit", "certificate": "enroll", "records": "enroll"}
+
+
+class AppointmentsConfig(Strict):
+    """预约签到: when a booked citizen may check in at the kiosk, and how far ahead staff may book."""
+
+    #: Check-in opens this many minutes before the booked slot (earlier: "come back at …").
+    early_minutes: int = Field(60, ge=0, le=480)
+    #: … and closes this many minutes after it; later, the booking has lapsed (take a number).
+    late_minutes: int = Field(15, ge=0, le=240)
+    #: Furthest day ahead a booking may be made for (0: today only).
+    max_days_ahead: int = Field(30, ge=0, le=366)
+
+
+class SupervisorConfig(Strict):
+    #: A matter whose predicted wait for a newcomer passes this raises an alert on /supervisor.
+    wait_alert_minutes: float = Field(30, gt=0, le=600)
+    #: How often the /supervisor page refreshes its figures and charts (the queue itself is live).
+    refresh_seconds: int = Field(30, ge=5, le=3600)
+
+
+class MaintenanceConfig(Strict):
+    """Technicians' side: device health on /maintenance, `onevisit doctor`, the log files."""
+
+    #: A kiosk whose last heartbeat is older than this shows as silent (an alert on /maintenance).
+    kiosk_silent_seconds: int = Field(60, ge=5, le=3600)
+    #: How often the hall re-reads its boards' links and looks for silent kiosks.
+    check_seconds: float = Field(2.0, gt=0, le=60)
+    #: Structured (JSON lines) logs, one file per process, rotated at midnight.
+    log_dir: str = "var/logs"
+    log_keep_days: int = Field(30, ge=1, le=3650)
+    #: doctor warns when the disk holding var/ has less free space than this, fails under a tenth.
+    disk_warn_mb: int = Field(1024, ge=10, le=10_000_000)
+    #: Seconds the boards show a technician's test pattern before their current texts come back.
+    test_pattern_seconds: float = Field(5.0, gt=0, le=300)
+    #: Device events (state changes) kept in the hall database.
+    event_keep_days: int = Field(90, ge=1, le=3650)
+
+
+class Config(Strict):
+    hall: HallConfig
+    matters: list[Matter] = Field(min_length=1)
+    windows: list[Window] = Field(min_length=1)
+    priority: Priority = Priority()
+    recall: Recall = Recall()
+    security: Security = Security()
+    printer: PrinterConfig = PrinterConfig()
+    boards: BoardsConfig = BoardsConfig()
+    voice: VoiceConfig = VoiceConfig()
+    camera: CameraConfig = CameraConfig()
+    verification: VerificationConfig = VerificationConfig()
+    records: RecordsConfig = RecordsConfig()
+    card_reader: CardReaderConfig = CardReaderConfig()
+    kiosk: KioskConfig = KioskConfig()
+    appointments: AppointmentsConfig = AppointmentsConfig()
+    supervisor: SupervisorConfig = SupervisorConfig()
+    maintenance: MaintenanceConfig = MaintenanceConfig()
+
+    #: Folder relative paths in this config resolve against (the config file's folder).
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Config:
+        codes = [m.code for m in self.matters]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"matters: duplicate code among {codes}")
+        numbers = [w.number for w in self.windows]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError(f"windows: duplicate window number among {numbers}")
+        for i, window in enumerate(self.windows):
+            for code in window.matters:
+                if code not in codes:
+                    raise ValueError(f"windows[{i}].matters: unknown matter {code!r} (known: {codes})")
+        served = {code for w in self.windows for code in w.matters}
+        for code in codes:
+            if code not in served:
+                raise ValueError(f"matters: {code!r} is served by no window")
+        for i, board in enumerate(self.boards.boards):
+            if board.window is not None and board.window not in numbers:
+                raise ValueError(f"boards.boards[{i}].window: no window {board.window}")
+        return self
+
+    def matter(self, code: str) -> Matter:
+        for m in self.matters:
+            if m.code == code:
+                return m
+        raise KeyError(code)
+
+    def window(self, number: int) -> Window:
+        for w in self.windows:
+            if w.number == number:
+                return w
+        raise KeyError(number)
+
+    def path(self, relative: str) -> Path:
+        """A path from the config, resolved against the config file's folder."""
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+
+class ConfigError(Exception):
+    """config.toml is unreadable or invalid; the message lists every problem with its key path."""
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            lines.append(f"  {where}: unknown key (check the spelling; see config.toml in the repo)")
+        else:
+            got = item.get("input")
+            shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+            lines.append(f"  {where}: {item['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    path = Path(path) if path else DEFAULT_CONFIG
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(raw, base_dir=path.resolve().parent, source=str(path))
+
+
+def parse_config(raw: dict, base_dir: Path = Path("."), source: str = "config") -> Config:
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{source} is invalid:\n{_describe(exc)}") from None
+    return config.model_copy(update={"base_dir": base_dir})

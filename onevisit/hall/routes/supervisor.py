@@ -1,0 +1,170 @@
+"""/supervisor: the live queue, alerts with a window to switch, today's figures and charts.
+
+Also the kiosks' self-service report (`POST /api/selfservice`): visits that ended at a kiosk never
+touch the queue, so the kiosk tells the hall, and the statistics count them as queues avoided.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from onevisit.assets import WEB
+from onevisit.core.errors import OneVisitError
+from onevisit.hall.deps import HallDep, Supervisor, require
+from onevisit.hall.stores.accounts import Principal
+from onevisit.stats.live import supervisor_view
+from onevisit.stats.selfservice import KINDS, SelfServiceLog
+
+log = logging.getLogger(__name__)
+
+CHARTS = ("hourly", "queue", "matters", "windows", "ratings")
+ChartName = Literal["hourly", "queue", "matters", "windows", "ratings"]
+Kiosk = Annotated[Principal, Depends(require("kiosk"))]
+DayQuery = Annotated[
+    str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; default today")
+]
+
+router = APIRouter()
+
+
+class SelfServiceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(description=f"one of {sorted(KINDS)}", max_length=60)
+    data: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=10)
+
+
+class BadDay(OneVisitError):
+    status = 422
+
+
+def _day(hall, day: str | None) -> str:
+    if day is None:
+        return hall.clock.now().date().isoformat()
+    try:
+        return dt.date.fromisoformat(day).isoformat()
+    except ValueError:
+        raise BadDay("bad_date", "日期无效", f"Not a date: {day}", date=day) from None
+
+
+def _db_path(hall) -> Path:
+    return Path(hall.db.path)
+
+
+class _ChartCache:
+    """Rendered PNGs per (day, chart, last event id): a dashboard refresh re-renders only after change."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self.size = size
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple, value: bytes) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_charts = _ChartCache()
+
+
+def _figures(hall, day: str):
+    from onevisit.stats.report import day_figures
+    from onevisit.stats.rows import load_day
+
+    return day_figures(hall.config, load_day(_db_path(hall), day))
+
+
+def _last_event_id(hall, day: str) -> int:
+    from onevisit.stats.rows import open_readonly
+
+    conn = open_readonly(_db_path(hall))
+    try:
+        row = conn.execute("SELECT max(id) FROM events WHERE day = ?", (day,)).fetchone()
+        extra = 0
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'hall_ratings'").fetchone():
+            extra = conn.execute("SELECT count(*) FROM hall_ratings WHERE day = ?", (day,)).fetchone()[0]
+        return (row[0] or 0) * 100000 + extra
+    finally:
+        conn.close()
+
+
+@router.get("/supervisor", include_in_schema=False)
+def supervisor_page() -> FileResponse:
+    return FileResponse(
+        WEB / "supervisor.html", media_type="text/html", headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.get("/api/supervisor/live", tags=["supervisor"])
+async def live(hall: HallDep, principal: Supervisor) -> dict[str, Any]:
+    """Queues, predicted waits, windows busy/idle/paused/closed and wait alerts, now."""
+    service = hall.service
+    availability = await hall.gate.read(service.availability)
+    windows = await hall.gate.read(service.windows)
+    view = supervisor_view(hall.config, availability, windows, hall.config.supervisor.wait_alert_minutes)
+    now = hall.clock.now()
+    return {"now": now.isoformat(timespec="seconds"), "day": now.date().isoformat(), **view}
+
+
+@router.get("/api/supervisor/figures", tags=["supervisor"])
+def figures(hall: HallDep, principal: Supervisor, date: DayQuery = None) -> dict[str, Any]:
+    """A day's figures per matter, window, staff member and hour (today unless `date` is given)."""
+    day = _day(hall, date)
+    out = _figures(hall, day).to_dict()
+    out["refresh_seconds"] = hall.config.supervisor.refresh_seconds
+    return out
+
+
+@router.get("/api/supervisor/charts/{name}.png", tags=["supervisor"], response_class=Response)
+def chart(name: ChartName, hall: HallDep, principal: Supervisor, date: DayQuery = None) -> Response:
+    """One of today's charts as a PNG (hourly, queue, matters, windows, ratings)."""
+    import io
+    import tempfile
+
+    from onevisit.stats import charts
+
+    day = _day(hall, date)
+    key = (str(_db_path(hall)), day, name, _last_event_id(hall, day))
+    png = _charts.get(key)
+    if png is None:
+        fig = _figures(hall, day)
+        labels = {m.code: m.name_zh for m in hall.config.matters}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{name}.png"
+            if name == "queue":
+                charts.queue_chart(fig, path, labels)
+            else:
+                getattr(charts, f"{name}_chart")(fig, path)
+            png = io.BytesIO(path.read_bytes()).getvalue()
+        _charts.put(key, png)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/api/selfservice", tags=["kiosk"], status_code=201)
+def selfservice(body: SelfServiceIn, hall: HallDep, principal: Kiosk) -> dict[str, Any]:
+    """A kiosk reports a visit that ended (or failed) at the kiosk: counted in the statistics."""
+    actor = f"kiosk:{principal.name}"
+    # Rare (a few a minute): a short-lived connection keeps no handle open beside the hall's own.
+    log_ = SelfServiceLog(_db_path(hall))
+    try:
+        row_id = log_.record(body.kind, actor, hall.clock.now(), dict(body.data))
+    finally:
+        log_.close()
+    return {"id": row_id, "kind": body.kind}
