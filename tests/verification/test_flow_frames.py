@@ -17,13 +17,13 @@ from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import parse_id
 from onevisit.devices.camera import load_image, load_image_bytes, open_camera
 from onevisit.records.backend import PensionStatus
+from onevisit.sim.records.photo_records import PhotoFileRecords
 from onevisit.verification.analysis import FrameAnalysis
 from onevisit.verification.audit import AuditStore
 from onevisit.verification.flow import CertificationFlow, judge_match
 from onevisit.verification.hooks import build_liveness, build_matcher, load_class
 from onevisit.verification.liveness import LandmarkLiveness
 from onevisit.verification.matcher import FaceSample, LocalMatcher
-from onevisit.verification.photo_records import PhotoFileRecords
 from onevisit.verification.quality import assess
 
 PENSIONER = "11010519491231002X"

@@ -9,7 +9,7 @@ import pytest
 from onevisit.sim.printer.render import render
 from onevisit.sim.printer.tokenizer import TokenizeError, Tokenizer, tokenize
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "devices" / "printer" / "fixtures"
 
 
 def names(tokens):
