@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import shutil
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -227,7 +228,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, access_log=False)
     )
+    # uvicorn stops gracefully on SIGINT/SIGTERM and then raises the signal again for the handler
+    # it found; a no-op one there makes a requested stop a clean exit (status 0).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _signum, _frame: None)
     server.run(sockets=[sock])
+    print("records service stopped", flush=True)
     return 0
 
 
