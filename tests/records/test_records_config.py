@@ -70,3 +70,18 @@ def test_a_missing_token_file_and_a_demo_without_its_factory_are_refused(config,
     with pytest.raises(OneVisitError) as info:
         open_records(config)
     assert info.value.code == "records_not_configured"
+
+
+def test_the_kiosk_opens_what_config_names(config, tmp_path):
+    from onevisit.commands.kiosk import open_kiosk_records
+    from onevisit.sim.records.demo_backend import DemoBackend
+
+    http = parse_config(with_records(config, type="http", url="http://127.0.0.1:8610"), base_dir=tmp_path)
+    backend = open_kiosk_records(http)
+    assert isinstance(backend, HttpRecordsBackend)
+    backend.close()
+    demo = parse_config(with_records(config), base_dir=tmp_path)
+    assert open_kiosk_records(demo) is None  # no demo database here: the screens offer a window
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "records.db").touch()
+    assert isinstance(open_kiosk_records(demo), DemoBackend)
