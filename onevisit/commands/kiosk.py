@@ -29,19 +29,7 @@ def build_devices(config, args, for_screenshots: bool = False):
         except CardReadError as exc:
             reader_error = exc
             log.warning("card reader %s unavailable: %s", url, exc.en)
-    records = None
-    try:
-        from onevisit.sim.records.demo_backend import open_backend
-
-        if config.path(config.records.database).exists():
-            records = open_backend(config)
-        else:
-            log.warning(
-                "records database %s missing: certificate and records screens unavailable",
-                config.records.database,
-            )
-    except ImportError:
-        log.warning("records part not installed")
+    records = open_kiosk_records(config)
     camera = args.camera or config.camera.url
     camera = None if camera == "none" else camera
     verification = None
@@ -64,6 +52,25 @@ def build_devices(config, args, for_screenshots: bool = False):
     )
 
 
+def open_kiosk_records(config):
+    """The records system config.toml names, or None (the screens then offer a window ticket):
+    a demo database that is not there, or an http token file that cannot be read."""
+    from onevisit.commands._records import records_from_config
+    from onevisit.core.errors import OneVisitError
+
+    if config.records.type == "demo" and not config.path(config.records.database).exists():
+        log.warning(
+            "records database %s missing: certificate and records screens unavailable",
+            config.records.database,
+        )
+        return None
+    try:
+        return records_from_config(config)
+    except OneVisitError as exc:
+        log.warning("records system unavailable: %s", exc.en)
+        return None
+
+
 def demo_records_config(config, out: Path):
     """Screenshot mode shows the records screens with the seeded synthetic demo citizens, in a
     folder of their own so a hall's real records database is never touched."""
@@ -73,7 +80,11 @@ def demo_records_config(config, out: Path):
 
     folder = out.resolve() / ".demo-records"
     records = config.records.model_copy(
-        update={"database": str(folder / "records.db"), "certificates_db": str(folder / "certificates.db")}
+        update={
+            "type": "demo",  # even when the hall's config points at an http service
+            "database": str(folder / "records.db"),
+            "certificates_db": str(folder / "certificates.db"),
+        }
     )
     security = config.security.model_copy(update={"secrets_dir": str(folder / "secrets")})
     seed_demo(folder / "records.db", dt.date.today(), reset=True)

@@ -6,10 +6,12 @@ import argparse
 import json
 import logging
 import shutil
+import signal
 import sys
 import threading
 from pathlib import Path
 
+from onevisit.commands._records import records_from_config
 from onevisit.core.clock import SystemClock
 from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import mask_id
@@ -29,6 +31,8 @@ from onevisit.sim.records.demo_backend import DemoBackend, default_faces_dir, op
 log = logging.getLogger(__name__)
 
 EXIT_INVALID = 1
+#: `onevisit records serve`'s port when neither --port nor records.url gives one.
+SERVE_PORT = 8610
 
 
 def _config(args: argparse.Namespace):
@@ -72,6 +76,17 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seconds", type=float, default=60, help="how long `lock` holds (default 60)")
     p.set_defaults(handler=cmd_fault)
+
+    p = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="run the demo records as the HTTP records service of docs/records.md",
+    )
+    p.add_argument("--host", help="address to listen on (default: records.url's host, else 127.0.0.1)")
+    p.add_argument(
+        "--port", type=int, help=f"port (default: records.url's port, else {SERVE_PORT}; 0 = any free port)"
+    )
+    p.set_defaults(handler=cmd_serve)
 
     cert = subparsers.add_parser("cert", parents=[common], help="参保证明 certificates")
     csub = cert.add_subparsers(dest="cert_command", metavar="ACTION", required=True)
@@ -174,13 +189,63 @@ def cmd_fault(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the demo database over HTTP until Ctrl-C or SIGTERM. Prints
+    `records service: http://HOST:PORT` once the socket listens (the demo waits for that line)."""
+    from urllib.parse import urlsplit
+
+    import uvicorn
+
+    from onevisit.core import logs
+    from onevisit.hall.server import bind
+    from onevisit.records.http_backend import read_token
+    from onevisit.sim.records.service import create_records_app
+
+    config = _config(args)
+    configured = urlsplit(config.records.url or "")
+    host = args.host or configured.hostname or "127.0.0.1"
+    port = args.port if args.port is not None else (configured.port or SERVE_PORT)
+    if not 0 <= port <= 65535:
+        raise OneVisitError("bad_port", "端口号无效", f"--port must be 0-65535, got {port}")
+    backend = open_backend(config)
+    if not backend.path.exists():
+        print(
+            f"note: no records database at {backend.path}: every call answers 503 records_unavailable"
+            " (onevisit records seed)",
+            file=sys.stderr,
+        )
+    token = read_token(config)  # the same token the hall's side sends, when config names one
+    logs.install(config, "records")
+    app = create_records_app(backend, token=token)
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        raise OneVisitError(
+            "port_in_use", "端口无法使用", f"cannot listen on {host}:{port}: {exc.strerror}"
+        ) from None
+    shown = f"[{host}]" if ":" in host else host
+    print(f"records service: http://{shown}:{sock.getsockname()[1]}", flush=True)
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, access_log=False)
+    )
+    # uvicorn stops gracefully on SIGINT/SIGTERM and then raises the signal again for the handler
+    # it found; a no-op one there makes a requested stop a clean exit (status 0).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _signum, _frame: None)
+    server.run(sockets=[sock])
+    print("records service stopped", flush=True)
+    return 0
+
+
 def cmd_cert_print(args: argparse.Namespace) -> int:
     from onevisit.records.issue import issue_certificate, write_files
     from onevisit.records.printing import print_pages
 
     config = _config(args)
     now = SystemClock(config.hall.timezone).now()
-    issued = issue_certificate(config, open_backend(config), args.id, args.months, now, width=args.width)
+    issued = issue_certificate(
+        config, records_from_config(config), args.id, args.months, now, width=args.width
+    )
     cert = issued.certificate
     register_ = CertificateRegister(config.path(config.records.certificates_db))
     result = {"serial": cert.serial, "id": cert.id_masked, "pages": len(issued.pages), "months": args.months}

@@ -132,14 +132,14 @@ def _face_clip(args: argparse.Namespace) -> int:
 
 
 def _records(config, args: argparse.Namespace, id_number, today):
-    """The records backend config names (the demo one, seeded on first use), or one photo file."""
+    """The records system config names (the demo one seeded on first use), or one photo file."""
     if args.reference:
         from onevisit.sim.records.photo_records import PhotoFileRecords
 
         return PhotoFileRecords(id_number, Path(args.reference), config.verification.certification_months)
-    from onevisit.sim.records.demo_backend import ensure_seeded
+    from onevisit.commands._records import records_from_config
 
-    return ensure_seeded(config, today)
+    return records_from_config(config, seed_today=today)
 
 
 def _certify(args: argparse.Namespace) -> int:

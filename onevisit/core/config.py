@@ -10,8 +10,17 @@ import datetime as dt
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
 
@@ -237,16 +246,50 @@ class VerificationConfig(Strict):
 
 
 class RecordsConfig(Strict):
-    type: Literal["demo"] = "demo"
+    """Which business system answers for records (docs/records.md).
+
+    `type = "demo"`: the demo SQLite file in this process (`database`, `timeout`).
+    `type = "http"`: a records service at `url` speaking the JSON contract of docs/records.md
+    (a province's system, or `onevisit records serve` in front of the demo file).
+    """
+
+    type: Literal["demo", "http"] = "demo"
+    #: The demo business system's SQLite file (type "demo", and what `onevisit records serve` serves).
     database: str = "var/records.db"
-    #: Seconds to wait for the business system (the demo's SQLite lock) before "unavailable".
+    #: Seconds to wait for the demo's SQLite lock before "unavailable" (type "demo").
     timeout: float = Field(2.0, gt=0, le=60)
+    #: Base URL of the records service (type "http"), e.g. "http://10.1.2.3:8610"; required there.
+    url: str | None = Field(None, validate_default=True)
+    #: Seconds to connect and, separately, to wait for an answer (type "http"); then "unavailable".
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+    #: Bearer token for the records service: a file holding it (mode 600), or the token itself.
+    token_file: str | None = None
+    token: str | None = Field(None, min_length=8)
     #: The hall's own register of issued certificates (serial, verification code, digest).
     certificates_db: str = "var/certificates.db"
     #: Hall code at the front of certificate serial numbers: SFQ + date + daily sequence.
     serial_prefix: str = Field("SFQ", pattern=r"^[A-Z0-9]{2,8}$")
     #: Longest page of a printed certificate before it continues on the next (mm of paper).
     page_max_mm: int = Field(297, ge=120, le=2000)
+
+    @field_validator("url")
+    @classmethod
+    def _url_for_http(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("type") == "http":
+            if not value:
+                raise ValueError('required when type = "http" (the records service\'s base URL)')
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("must be an http:// or https:// URL with a host")
+            if parts.query or parts.fragment:
+                raise ValueError("a base URL only: no query or fragment")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _one_token(self) -> RecordsConfig:
+        if self.token and self.token_file:
+            raise ValueError("token and token_file: give one of them, not both")
+        return self
 
 
 class CardReaderConfig(Strict):

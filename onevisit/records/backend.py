@@ -53,6 +53,19 @@ class RecordIncomplete(RecordsError):
         )
 
 
+class NotAPensioner(RecordsError):
+    """`record_certification` for someone who draws no pension: nothing to certify."""
+
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "not_pensioner",
+            "您不是养老保险待遇领取人员，无需进行资格认证",
+            "You do not draw a pension, so no qualification certification is needed",
+        )
+
+
 INSURANCE_TYPES: dict[str, tuple[str, str]] = {
     "pension_employee": ("企业职工基本养老保险", "Employee basic pension insurance"),
     "pension_resident": ("城乡居民养老保险", "Urban and rural resident pension insurance"),

@@ -12,6 +12,10 @@ import sys
 import httpx
 import pytest
 
+from onevisit.core.config import load_config
+from onevisit.core.identity import parse_id
+from onevisit.records.http_backend import HttpRecordsBackend
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 
 
@@ -75,6 +79,12 @@ def test_demo_runs_and_stops_cleanly(tmp_path):
         )
         assert checked.status_code == 201, checked.text
         assert checked.json()["slot"].endswith("09:30+08:00")
+        # Records are a service of their own, and the demo's config points the kiosk at it.
+        records_url = re.search(r"Records service (http://127\.0\.0\.1:\d+)", banner).group(1)
+        demo_config = load_config(tmp_path / "var" / "demo" / "config.toml")
+        assert (demo_config.records.type, demo_config.records.url) == ("http", records_url)
+        with HttpRecordsBackend.from_config(demo_config) as records:
+            assert records.find_person(parse_id("510107195808083156")).name == "刘德明"
     finally:
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=30)

@@ -1,5 +1,6 @@
 """The demo's simulated devices, each a Component (start, stop, banner lines) of onevisit/sim/demo/run.py:
-the records of the demo citizens, the virtual printer, the board emulator (a separate process a
+the records of the demo citizens and the records service in front of them (a separate process the
+kiosk reaches over HTTP), the virtual printer, the board emulator (a separate process a
 technician can kill and restart), a file camera, a simulated ID card reader on a pseudo-terminal,
 and the kiosk - its window when the machine has a display, otherwise its heartbeat alone, so
 /maintenance shows the kiosk's devices either way.
@@ -64,6 +65,97 @@ class RecordsComponent:
 
         shown = ", ".join(f"{mask_name(c.name)} ({c.demo_key})" for c in self.citizens[:4])
         return [f"社保记录 Records (demo)   {len(self.citizens)} demo citizens: {shown} … (docs/records.md)"]
+
+
+class RecordsServiceProcess:
+    """The demo records as `onevisit records serve`, a process of its own on a free port: the
+    kiosk and every command given var/demo/config.toml reach records over the HTTP contract
+    (`[records] type = "http"`), as they would a province's system. Kill it to see what citizens
+    see when records are down; run the printed command to bring it back on the same port."""
+
+    name = "records_service"
+
+    def __init__(self, ctx: DemoContext) -> None:
+        self.ctx = ctx
+        self.proc: subprocess.Popen[str] | None = None
+        self.config_file = ctx.root / "config.toml"
+        self.log_file = ctx.root / "records-service.log"
+        self.url = ""
+        self._pump: threading.Thread | None = None
+
+    def start(self) -> None:
+        import re
+
+        from onevisit.records.http_backend import HttpRecordsBackend
+        from onevisit.sim.demo.config import write_config
+
+        # The service reads the demo's database path from the demo's config, like every command.
+        write_config(self.ctx.config, self.config_file)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "onevisit.commands.main",
+                "records",
+                "serve",
+                "--config",
+                str(self.config_file),
+                "--host",
+                self.ctx.host if self.ctx.host not in ("0.0.0.0", "::") else "127.0.0.1",
+                "--port",
+                "0",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+        )
+        ready = threading.Event()
+        first: list[str] = []
+
+        def pump() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            with self.log_file.open("a", encoding="utf-8") as out:
+                for line in self.proc.stdout:
+                    out.write(line)
+                    out.flush()
+                    if not ready.is_set():
+                        first.append(line)
+                        found = re.match(r"records service: (http://\S+)", line)
+                        if found:
+                            self.url = found.group(1)
+                            ready.set()
+            ready.set()
+
+        self._pump = threading.Thread(target=pump, name="records-service-log", daemon=True)
+        self._pump.start()
+        if not ready.wait(30) or not self.url or self.proc.poll() is not None:
+            raise RuntimeError(f"the records service did not start: {''.join(first)[-500:]}")
+        self.ctx.config = with_updates(self.ctx.config, {"records": {"type": "http", "url": self.url}})
+        with HttpRecordsBackend.from_config(self.ctx.config) as client:
+            client.health()  # the socket listens once the URL is printed; this proves it answers
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self._pump is not None:
+            self._pump.join(2)
+
+    def lines(self) -> list[str]:
+        pid = self.proc.pid if self.proc else "?"
+        port = self.url.rsplit(":", 1)[-1]
+        return [
+            f"社保记录服务 Records service {self.url}  (HTTP, docs/records.md; pid {pid}; log "
+            f"{_shell_path(self.log_file)})",
+            f"  records down: kill {pid}   back up: uv run onevisit records serve --config "
+            f"{_shell_path(self.config_file)} --port {port}",
+        ]
 
 
 class PrinterComponent:

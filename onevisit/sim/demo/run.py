@@ -1,6 +1,7 @@
 """`onevisit demo`: the whole hall on one machine, assembled from components started in order.
 
 Each component has start(), stop() and lines() for the banner: the demo citizens' records, the
+records service in front of them (its own process; the kiosk reaches records over HTTP), the
 virtual printer, the board emulator (its own process), a file camera, a simulated ID card reader,
 the hall server (with file voice), and the kiosk (its window when there is a display, otherwise its
 heartbeat). Everything lives in var/demo/: the hall database is made fresh on every run (pass
@@ -192,7 +193,11 @@ def default_components(ctx: DemoContext, *, kiosk_window: bool | None = None) ->
     hall server, then the kiosk that talks to it."""
     from onevisit.sim.demo import devices as d
 
-    components: list[Component] = [d.RecordsComponent(ctx), d.PrinterComponent(ctx)]
+    components: list[Component] = [
+        d.RecordsComponent(ctx),
+        d.RecordsServiceProcess(ctx),
+        d.PrinterComponent(ctx),
+    ]
     if ctx.config.boards.enabled and ctx.config.boards.boards:
         components.append(d.BoardEmulatorProcess(ctx))
     components += [

@@ -26,11 +26,11 @@ from onevisit.records.backend import (
     CertificationResult,
     Contribution,
     Enrollment,
+    NotAPensioner,
     PensionStatus,
     Person,
     PersonNotFound,
     RecordIncomplete,
-    RecordsError,
 )
 from onevisit.records.months import add_months, add_months_to_date, month_of, parse_month
 from onevisit.sim.records.demo_people import demo_citizens
@@ -39,17 +39,6 @@ from onevisit.sim.records.synthetic import Citizen, employee_rows, random_citize
 log = logging.getLogger(__name__)
 
 _TABLES = ("people", "enrollments", "contributions", "pension", "photos", "certifications", "meta")
-
-
-class NotAPensioner(RecordsError):
-    status = 409
-
-    def __init__(self) -> None:
-        super().__init__(
-            "not_pensioner",
-            "您不是养老保险待遇领取人员，无需进行资格认证",
-            "You do not draw a pension, so no qualification certification is needed",
-        )
 
 
 class DemoBackend:
