@@ -17,8 +17,8 @@ from typing import Literal
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 from fastapi.responses import HTMLResponse
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, Field
 
+from onevisit.hall.schemas import VerifyRequest
 from onevisit.records.issue import decode_qr
 from onevisit.records.keys import key_id, signing_key
 from onevisit.records.payload import Verdict, verify
@@ -27,15 +27,6 @@ from onevisit.records.register import CertificateRegister
 log = logging.getLogger(__name__)
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
-
-
-class VerifyRequest(BaseModel):
-    """Either the QR text (`payload`, bare or the verify URL) or `serial` with `code`."""
-
-    model_config = ConfigDict(extra="forbid")
-    payload: str | None = Field(None, max_length=4000)
-    serial: str | None = Field(None, max_length=40)
-    code: str | None = Field(None, max_length=20)
 
 
 def _bad(code: str, zh: str, en: str, status: int = 400) -> HTTPException:
