@@ -9,6 +9,7 @@ import string
 import pytest
 from PIL import Image
 
+from onevisit.core.fonts import cjk_font_path
 from onevisit.core.identity import InvalidIdNumber
 from onevisit.records.backend import BackendUnavailable, PersonNotFound, RecordIncomplete
 from onevisit.records.certificate import BadRange, build_certificate
@@ -120,7 +121,7 @@ def test_gap_is_one_row_and_totals_add_up(records_config, backend, now):
 def test_pagination_of_a_long_history(records_config, backend, now):
     cert = build_certificate(records_config, backend, demo_id("long_history", TODAY), "all", now)
     max_h = records_config.records.page_max_mm * DOTS_PER_MM
-    layout = Layout(cert, 576, __import__("onevisit.core.fonts").fonts.cjk_font_path(), max_h)
+    layout = Layout(cert, 576, cjk_font_path(), max_h)
     flows = layout.paginate()
     assert len(flows) >= 3
     header_height = layout.table_header()[0].height
