@@ -22,11 +22,19 @@ from onevisit.hall.live.callout import CallOut
 from onevisit.hall.live.device_watch import Maintenance
 from onevisit.hall.live.gate import ServiceGate
 from onevisit.hall.live.hub import EventHub
-from onevisit.hall.routes.api import router as api_router
-from onevisit.hall.routes.appointments import router as appointments_router
-from onevisit.hall.routes.guide import router as guide_router
-from onevisit.hall.routes.maintenance import router as maintenance_router
-from onevisit.hall.routes.supervisor import router as supervisor_router
+from onevisit.hall.routes import (
+    appointments,
+    auth,
+    guide,
+    public,
+    queues,
+    ratings,
+    selfservice,
+    tickets,
+    windows,
+)
+from onevisit.hall.routes import maintenance as maintenance_routes
+from onevisit.hall.routes import supervisor as supervisor_routes
 from onevisit.hall.routes.verify import verify_router
 from onevisit.hall.stores.accounts import AccountStore
 from onevisit.hall.stores.appointments import AppointmentStore
@@ -34,6 +42,11 @@ from onevisit.hall.stores.ratings import RatingStore
 from onevisit.queue import QueueService
 
 log = logging.getLogger(__name__)
+
+#: One router per resource, in the order of /openapi.json's paths; the certificate check's
+#: router is built from the config (its key) and goes between the two groups.
+API_ROUTERS = tuple(m.router for m in (auth, public, tickets, windows, queues, ratings, appointments))
+PAGE_ROUTERS = tuple(m.router for m in (supervisor_routes, selfservice, guide, maintenance_routes))
 
 PAGES = {"/staff": "staff.html", "/display": "display.html", "/rate": "rate.html"}
 
@@ -117,12 +130,8 @@ def create_app(
     app.state.callout = callout
     app.state.maintenance = maintenance
     http_errors.install(app)
-    app.include_router(api_router)
-    app.include_router(appointments_router)
-    app.include_router(verify_router(config))
-    app.include_router(supervisor_router)
-    app.include_router(guide_router)
-    app.include_router(maintenance_router)
+    for router in (*API_ROUTERS, verify_router(config), *PAGE_ROUTERS):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 
     @app.get("/healthz", tags=["public"])

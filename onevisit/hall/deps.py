@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from onevisit.core.clock import Clock
 from onevisit.core.config import Config
 from onevisit.db.sqlite import HallDatabase
+from onevisit.hall.live.device_watch import Maintenance
 from onevisit.hall.live.gate import ServiceGate
 from onevisit.hall.live.hub import EventHub
 from onevisit.hall.stores.accounts import AccountStore, Forbidden, Principal, not_authenticated
@@ -45,6 +46,13 @@ async def get_hall(request: Request) -> Hall:
 
 
 HallDep = Annotated[Hall, Depends(get_hall)]
+
+
+async def get_maintenance(request: Request) -> Maintenance:
+    return request.app.state.maintenance
+
+
+MaintenanceDep = Annotated[Maintenance, Depends(get_maintenance)]
 
 _bearer = HTTPBearer(
     auto_error=False, description="A login token (staff, supervisor, technician) or a kiosk token"
@@ -98,5 +106,17 @@ def check_window(principal: Principal, window: int) -> None:
     )
 
 
+# Who may call a route, one name per meaning; routes import these and never call require() themselves.
+
+#: Anyone logged in, whatever the role (their own session: who am I, log out).
+Authenticated = Annotated[Principal, Depends(current_principal)]
+#: A kiosk token only: its own reports (self-service, heartbeats).
+KioskOnly = Annotated[Principal, Depends(require("kiosk"))]
+#: A kiosk, or a supervisor acting for one (issuing tickets, appointment check-in).
+KioskOrSupervisor = Annotated[Principal, Depends(require("kiosk", "supervisor"))]
+#: Reading a ticket and re-checking it in: a kiosk, any staff member, a supervisor.
+Lookup = Annotated[Principal, Depends(require("kiosk", "staff", "supervisor"))]
+#: Window work: staff (for their own window, see check_window) and supervisors.
 Staffish = Annotated[Principal, Depends(require("staff", "supervisor"))]
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
+Technician = Annotated[Principal, Depends(require("technician"))]

@@ -22,6 +22,24 @@ _HTTP_WORDS = {
 }
 
 
+class NotFound(OneVisitError):
+    """A named thing the route acts on does not exist (a board address, a kiosk)."""
+
+    status = 404
+
+
+class Conflict(OneVisitError):
+    """The hall's state does not allow the action now (boards disabled, a device refused)."""
+
+    status = 409
+
+
+class BadDay(OneVisitError):
+    """A `date` query that matched the pattern but is no calendar day (2026-02-30)."""
+
+    status = 422
+
+
 def error_body(code: str, zh: str, en: str, **details: object) -> dict[str, object]:
     return {"error": OneVisitError(code, zh, en, **details).to_dict()}
 

@@ -1,11 +1,35 @@
-"""Request and response bodies of the hall API: what /openapi.json documents and what is validated."""
+"""Request and response bodies and the shared request parameters of the hall API: what
+/openapi.json documents and what is validated, each declared once for every route that uses it."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Header, Query
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
+
+from onevisit.stats.selfservice import KINDS
+
+# -- parameters ---------------------------------------------------------------------------------
+
+TicketNumber = Annotated[
+    str, PathParam(pattern=r"^[A-Za-z][0-9]{1,5}$", max_length=6, description="ticket number, e.g. A012")
+]
+WindowNumber = Annotated[int, PathParam(ge=1, le=999, description="window number")]
+AppointmentId = Annotated[int, PathParam(ge=1, le=2**62, description="the booking's id")]
+KioskName = Annotated[str, PathParam(pattern=r"^[^\s:/]{1,64}$", description="registered kiosk name")]
+Day = Annotated[str, PathParam(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
+DayQuery = Annotated[
+    str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; default today")
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(max_length=100, description="one per button press: a repeat returns the first answer"),
+]
+
+# -- bodies -------------------------------------------------------------------------------------
 
 
 class Body(BaseModel):
@@ -55,6 +79,89 @@ class RatingIn(Body):
     window: int = Field(ge=1, le=999)
     score: int = Field(ge=1, le=5)
     step_id: int | None = Field(None, ge=1, description="the step the tablet showed; guards against a race")
+
+
+# -- appointments (预约签到) ------------------------------------------------------------------
+
+
+class AppointmentIn(Body):
+    id_number: str = Field(min_length=1, max_length=32, description="18-character ID; kept only hashed")
+    matters: list[str] = Field(min_length=1, max_length=5, description="matter codes in visiting order")
+    slot: dt.datetime = Field(description="2026-11-23T10:30; without a zone it is the hall's local time")
+
+
+class CheckinIn(Body):
+    id_number: str = Field(min_length=1, max_length=32, description="as read from the card or typed")
+    idempotency_key: str = Field(
+        min_length=1, max_length=100, description="one per press: a repeat gets the same answer"
+    )
+
+
+class ImportIn(Body):
+    csv: str = Field(min_length=1, max_length=2_000_000, description="header id_number,matters,slot")
+
+
+# -- the kiosk's self-service report ---------------------------------------------------------
+
+
+class SelfServiceIn(Body):
+    kind: str = Field(description=f"one of {sorted(KINDS)}", max_length=60)
+    data: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=10)
+
+
+# -- the heartbeat contract and the technician's actions --------------------------------------
+
+
+class DeviceReport(Body):
+    """One kiosk device as the kiosk sees it. Device words only: no citizen's data."""
+
+    state: Literal["ok", "warning", "error", "offline", "missing", "unknown"]
+    code: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9_]{0,39}$", description="fault code, e.g. paper_out"
+    )
+    url: str | None = Field(None, max_length=300)
+    detail: str = Field("", max_length=300)
+    paper: Literal["ok", "near_end", "out", "unknown"] | None = None
+    frames: int | None = Field(None, ge=0)
+    bad_frames: int | None = Field(None, ge=0)
+
+
+class LastError(Body):
+    at: str = Field(max_length=40)
+    message: str = Field(max_length=500)
+
+
+class CommandResult(Body):
+    id: int = Field(ge=1)
+    ok: bool
+    detail: str = Field("", max_length=300)
+
+
+class HeartbeatIn(Body):
+    kiosk: str = Field(min_length=1, max_length=64, description="the kiosk's configured name")
+    devices: dict[Literal["printer", "camera", "card_reader"], DeviceReport] = Field(default_factory=dict)
+    version: str | None = Field(None, max_length=40)
+    started_at: str | None = Field(None, max_length=40)
+    last_error: LastError | None = None
+    results: list[CommandResult] = Field(default_factory=list, max_length=20)
+
+
+class BoardTestIn(Body):
+    address: int | None = Field(None, ge=1, le=254, description="one board; all boards when absent")
+
+
+# -- certificate check (/verify) --------------------------------------------------------------
+
+
+class VerifyRequest(Body):
+    """Either the QR text (`payload`, bare or the verify URL) or `serial` with `code`."""
+
+    payload: str | None = Field(None, max_length=4000)
+    serial: str | None = Field(None, max_length=40)
+    code: str | None = Field(None, max_length=20)
+
+
+# -- errors -----------------------------------------------------------------------------------
 
 
 class ErrorDetail(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 
 import pytest
@@ -11,6 +12,8 @@ from onevisit.hall.app import create_app
 from onevisit.hall.stores import accounts
 
 PASSWORD = "correct-horse"
+#: The system's Chromium (scripts/setup.sh installs it): no browser download in tests.
+CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(autouse=True)
@@ -97,3 +100,26 @@ def issue(client, tokens):
         return r.json()
 
     return run
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium for the page tests; every wait in them is Playwright's wait on a condition."""
+    if not shutil.which(CHROMIUM):
+        pytest.skip("chromium is not installed (scripts/setup.sh)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--headless",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()

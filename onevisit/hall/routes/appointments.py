@@ -9,36 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
-from fastapi import Path as PathParam
-from pydantic import Field
+from fastapi import APIRouter, Query, Response
 
-from onevisit.hall.deps import HallDep, Supervisor, require
-from onevisit.hall.schemas import ERRORS, Body
-from onevisit.hall.stores.accounts import Principal
+from onevisit.hall.deps import HallDep, KioskOrSupervisor, Supervisor
+from onevisit.hall.schemas import ERRORS, AppointmentId, AppointmentIn, CheckinIn, ImportIn
 from onevisit.hall.stores.appointments import check_in
 
 router = APIRouter(prefix="/api/appointments", responses=ERRORS, tags=["appointments"])
-
-Kiosk = Annotated[Principal, Depends(require("kiosk", "supervisor"))]
-AppointmentId = Annotated[int, PathParam(ge=1, le=2**62, description="the booking's id")]
-
-
-class AppointmentIn(Body):
-    id_number: str = Field(min_length=1, max_length=32, description="18-character ID; kept only hashed")
-    matters: list[str] = Field(min_length=1, max_length=5, description="matter codes in visiting order")
-    slot: dt.datetime = Field(description="2026-11-23T10:30; without a zone it is the hall's local time")
-
-
-class CheckinIn(Body):
-    id_number: str = Field(min_length=1, max_length=32, description="as read from the card or typed")
-    idempotency_key: str = Field(
-        min_length=1, max_length=100, description="one per press: a repeat gets the same answer"
-    )
-
-
-class ImportIn(Body):
-    csv: str = Field(min_length=1, max_length=2_000_000, description="header id_number,matters,slot")
 
 
 @router.post("", status_code=201)
@@ -76,7 +53,7 @@ def cancel(appointment_id: AppointmentId, hall: HallDep, principal: Supervisor) 
 
 
 @router.post("/checkin", status_code=201)
-async def checkin(body: CheckinIn, response: Response, hall: HallDep, principal: Kiosk) -> dict:
+async def checkin(body: CheckinIn, response: Response, hall: HallDep, principal: KioskOrSupervisor) -> dict:
     """Check today's booking in: the same answer as POST /api/tickets plus the booking and its
     slot. A second check-in (or the same idempotency key) returns the same ticket (200); a citizen
     who already has an open ticket today keeps it (already_open) and gets no second one."""

@@ -11,90 +11,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi import Path as PathParam
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from onevisit.assets import WEB
 from onevisit.core import logs
 from onevisit.core.errors import OneVisitError
-from onevisit.hall.deps import require
-from onevisit.hall.live.device_watch import Maintenance, MaintenanceError
-from onevisit.hall.stores.accounts import Principal
+from onevisit.hall.deps import KioskOnly, MaintenanceDep, Technician
+from onevisit.hall.http_errors import Conflict, NotFound
+from onevisit.hall.live.device_watch import MaintenanceError
+from onevisit.hall.schemas import BoardTestIn, Day, HeartbeatIn, KioskName
 
 log = logging.getLogger(__name__)
 
 
-Technician = Annotated[Principal, Depends(require("technician"))]
-KioskCaller = Annotated[Principal, Depends(require("kiosk"))]
-KioskName = Annotated[str, PathParam(pattern=r"^[^\s:/]{1,64}$", description="registered kiosk name")]
-Day = Annotated[str, PathParam(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
-
 router = APIRouter()
-
-
-class NotFound(OneVisitError):
-    status = 404
-
-
-class Conflict(OneVisitError):
-    status = 409
-
-
-# -- the heartbeat contract -------------------------------------------------------------------
-
-
-class DeviceReport(BaseModel):
-    """One kiosk device as the kiosk sees it. Device words only: no citizen's data."""
-
-    model_config = ConfigDict(extra="forbid")
-    state: Literal["ok", "warning", "error", "offline", "missing", "unknown"]
-    code: str | None = Field(
-        None, pattern=r"^[a-z][a-z0-9_]{0,39}$", description="fault code, e.g. paper_out"
-    )
-    url: str | None = Field(None, max_length=300)
-    detail: str = Field("", max_length=300)
-    paper: Literal["ok", "near_end", "out", "unknown"] | None = None
-    frames: int | None = Field(None, ge=0)
-    bad_frames: int | None = Field(None, ge=0)
-
-
-class LastError(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    at: str = Field(max_length=40)
-    message: str = Field(max_length=500)
-
-
-class CommandResult(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: int = Field(ge=1)
-    ok: bool
-    detail: str = Field("", max_length=300)
-
-
-class HeartbeatIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kiosk: str = Field(min_length=1, max_length=64, description="the kiosk's configured name")
-    devices: dict[Literal["printer", "camera", "card_reader"], DeviceReport] = Field(default_factory=dict)
-    version: str | None = Field(None, max_length=40)
-    started_at: str | None = Field(None, max_length=40)
-    last_error: LastError | None = None
-    results: list[CommandResult] = Field(default_factory=list, max_length=20)
-
-
-class BoardTestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    address: int | None = Field(None, ge=1, le=254, description="one board; all boards when absent")
-
-
-def get_maintenance(request: Request) -> Maintenance:
-    return request.app.state.maintenance
-
-
-MaintenanceDep = Annotated[Maintenance, Depends(get_maintenance)]
 
 
 def _refusal(err: MaintenanceError, **details: Any) -> OneVisitError:
@@ -112,7 +45,7 @@ def _refusal(err: MaintenanceError, **details: Any) -> OneVisitError:
 
 
 @router.post("/api/kiosks/heartbeat", tags=["kiosk"])
-def heartbeat(body: HeartbeatIn, request: Request, m: MaintenanceDep, kiosk: KioskCaller) -> dict[str, Any]:
+def heartbeat(body: HeartbeatIn, request: Request, m: MaintenanceDep, kiosk: KioskOnly) -> dict[str, Any]:
     """A kiosk's devices every `kiosk.heartbeat_seconds`; the answer carries a technician's
     commands for it (test print, paper replaced) until the kiosk reports their results."""
     if body.kiosk.lower() != kiosk.name.lower():

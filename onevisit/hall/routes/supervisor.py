@@ -1,8 +1,4 @@
-"""/supervisor: the live queue, alerts with a window to switch, today's figures and charts.
-
-Also the kiosks' self-service report (`POST /api/selfservice`): visits that ended at a kiosk never
-touch the queue, so the kiosk tells the hall, and the statistics count them as queues avoided.
-"""
+"""/supervisor: the live queue, alerts with a window to switch, today's figures and charts."""
 
 from __future__ import annotations
 
@@ -11,42 +7,26 @@ import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from onevisit.assets import WEB
-from onevisit.core.errors import OneVisitError
-from onevisit.hall.deps import HallDep, Supervisor, require
-from onevisit.hall.stores.accounts import Principal
+from onevisit.hall.deps import Hall, HallDep, Supervisor
+from onevisit.hall.http_errors import BadDay
+from onevisit.hall.schemas import DayQuery
 from onevisit.stats.live import supervisor_view
-from onevisit.stats.selfservice import KINDS, SelfServiceLog
 
 log = logging.getLogger(__name__)
 
 CHARTS = ("hourly", "queue", "matters", "windows", "ratings")
 ChartName = Literal["hourly", "queue", "matters", "windows", "ratings"]
-Kiosk = Annotated[Principal, Depends(require("kiosk"))]
-DayQuery = Annotated[
-    str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; default today")
-]
 
 router = APIRouter()
 
 
-class SelfServiceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: str = Field(description=f"one of {sorted(KINDS)}", max_length=60)
-    data: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=10)
-
-
-class BadDay(OneVisitError):
-    status = 422
-
-
-def _day(hall, day: str | None) -> str:
+def _day(hall: Hall, day: str | None) -> str:
     if day is None:
         return hall.clock.now().date().isoformat()
     try:
@@ -55,7 +35,7 @@ def _day(hall, day: str | None) -> str:
         raise BadDay("bad_date", "日期无效", f"Not a date: {day}", date=day) from None
 
 
-def _db_path(hall) -> Path:
+def _db_path(hall: Hall) -> Path:
     return Path(hall.db.path)
 
 
@@ -84,14 +64,14 @@ class _ChartCache:
 _charts = _ChartCache()
 
 
-def _figures(hall, day: str):
+def _figures(hall: Hall, day: str):
     from onevisit.stats.report import day_figures
     from onevisit.stats.rows import load_day
 
     return day_figures(hall.config, load_day(_db_path(hall), day))
 
 
-def _last_event_id(hall, day: str) -> int:
+def _last_event_id(hall: Hall, day: str) -> int:
     from onevisit.stats.rows import open_readonly
 
     conn = open_readonly(_db_path(hall))
@@ -155,16 +135,3 @@ def chart(name: ChartName, hall: HallDep, principal: Supervisor, date: DayQuery 
             png = io.BytesIO(path.read_bytes()).getvalue()
         _charts.put(key, png)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
-
-
-@router.post("/api/selfservice", tags=["kiosk"], status_code=201)
-def selfservice(body: SelfServiceIn, hall: HallDep, principal: Kiosk) -> dict[str, Any]:
-    """A kiosk reports a visit that ended (or failed) at the kiosk: counted in the statistics."""
-    actor = f"kiosk:{principal.name}"
-    # Rare (a few a minute): a short-lived connection keeps no handle open beside the hall's own.
-    log_ = SelfServiceLog(_db_path(hall))
-    try:
-        row_id = log_.record(body.kind, actor, hall.clock.now(), dict(body.data))
-    finally:
-        log_.close()
-    return {"id": row_id, "kind": body.kind}

@@ -11,14 +11,16 @@ Use: `app.include_router(verify_router(config))`.
 from __future__ import annotations
 
 import io
+import json
 import logging
 from typing import Literal
 
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 from fastapi.responses import HTMLResponse
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, Field
 
+from onevisit.hall.pages import render
+from onevisit.hall.schemas import VerifyRequest
 from onevisit.records.issue import decode_qr
 from onevisit.records.keys import key_id, signing_key
 from onevisit.records.payload import Verdict, verify
@@ -27,15 +29,6 @@ from onevisit.records.register import CertificateRegister
 log = logging.getLogger(__name__)
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
-
-
-class VerifyRequest(BaseModel):
-    """Either the QR text (`payload`, bare or the verify URL) or `serial` with `code`."""
-
-    model_config = ConfigDict(extra="forbid")
-    payload: str | None = Field(None, max_length=4000)
-    serial: str | None = Field(None, max_length=40)
-    code: str | None = Field(None, max_length=20)
 
 
 def _bad(code: str, zh: str, en: str, status: int = 400) -> HTTPException:
@@ -176,84 +169,16 @@ _TEXT = {
 
 
 def _page(lang: str, hall_name: str, kid: str) -> str:
-    import json
-
     t = _TEXT[lang]
-    other = "en" if lang == "zh" else "zh"
-    return f"""<!doctype html>
-<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{t["title"]} · {hall_name}</title>
-<style>
-body {{ font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif; margin: 0; background: #f3f5f7; color: #1b1f23; }}
-header {{ background: #1a4f8b; color: #fff; padding: 14px 20px; display: flex; justify-content: space-between; align-items: center; }}
-header a {{ color: #fff; }}
-main {{ max-width: 720px; margin: 20px auto; background: #fff; padding: 20px 24px; border-radius: 6px; }}
-label {{ display: block; margin: 12px 0 4px; font-weight: bold; }}
-textarea, input[type=text] {{ width: 100%; box-sizing: border-box; font-size: 16px; padding: 8px; }}
-.row {{ display: flex; gap: 12px; }} .row > div {{ flex: 1; }}
-button {{ margin-top: 14px; font-size: 18px; padding: 8px 28px; background: #1a4f8b; color: #fff; border: 0; border-radius: 4px; }}
-#result {{ margin-top: 20px; padding: 14px; border-radius: 6px; display: none; }}
-#result.ok {{ display: block; background: #e6f4ea; border: 2px solid #1e7b34; }}
-#result.bad {{ display: block; background: #fdecea; border: 2px solid #b3261e; }}
-#verdict {{ font-size: 26px; font-weight: bold; }}
-table {{ margin-top: 8px; border-collapse: collapse; }} td {{ padding: 3px 12px 3px 0; }}
-small {{ color: #555; }}
-</style></head>
-<body>
-<header><span>{hall_name} · {t["title"]}</span><a href="?lang={other}" id="switch">{t["switch"]}</a></header>
-<main>
-<p>{t["lead"]}</p>
-<form id="form">
-<label for="payload">{t["payload"]}</label>
-<textarea id="payload" name="payload" rows="3" autofocus></textarea>
-<p>{t["or"]}</p>
-<div class="row">
-<div><label for="serial">{t["serial"]}</label><input type="text" id="serial" name="serial" autocomplete="off"></div>
-<div><label for="code">{t["code"]}</label><input type="text" id="code" name="code" autocomplete="off"></div>
-</div>
-<label for="image">{t["image"]}</label>
-<input type="file" id="image" accept="image/*" capture="environment">
-<div><button type="submit">{t["check"]}</button></div>
-</form>
-<div id="result"><div id="verdict"></div><div id="reason"></div><table id="fields"></table><small id="reg"></small></div>
-<p><small>{t["key"]}: {kid}</small></p>
-</main>
-<script>
-const T = {json.dumps(t, ensure_ascii=False)};
-const LANG = "{lang}";
-function show(r) {{
-  const box = document.getElementById("result");
-  box.className = r.valid ? "ok" : "bad";
-  document.getElementById("verdict").textContent = r.valid ? T.valid : T.invalid;
-  document.getElementById("reason").textContent = LANG === "zh" ? r.reason_zh : r.reason_en;
-  const table = document.getElementById("fields"); table.innerHTML = "";
-  const c = r.certificate || {{}};
-  if (r.verification_code) c.verification_code = r.verification_code;
-  for (const [k, label] of Object.entries(T.fields)) {{
-    if (c[k] === undefined || c[k] === null) continue;
-    const tr = table.insertRow(); tr.insertCell().textContent = label; tr.insertCell().textContent = c[k];
-  }}
-  document.getElementById("reg").textContent = r.registered === undefined ? "" : (r.registered ? T.registered : T.unregistered);
-}}
-async function post(url, opts) {{
-  try {{
-    const res = await fetch(url, opts); const body = await res.json();
-    if (!res.ok) {{ const d = body.detail || {{}}; show({{valid: false, reason_zh: d.message_zh || T.error, reason_en: d.message_en || T.error}}); return; }}
-    show(body);
-  }} catch (e) {{ show({{valid: false, reason_zh: T.error, reason_en: T.error}}); }}
-}}
-document.getElementById("form").addEventListener("submit", (ev) => {{
-  ev.preventDefault();
-  const file = document.getElementById("image").files[0];
-  if (file) {{ const fd = new FormData(); fd.append("file", file); post("/api/verify-cert/image", {{method: "POST", body: fd}}); return; }}
-  const body = {{payload: document.getElementById("payload").value || null,
-                serial: document.getElementById("serial").value || null,
-                code: document.getElementById("code").value || null}};
-  post("/api/verify-cert", {{method: "POST", headers: {{"Content-Type": "application/json"}}, body: JSON.stringify(body)}});
-}});
-document.getElementById("switch").href += location.hash;
-const m = location.hash.match(/[#&]p=([^&]+)/);
-if (m) {{ document.getElementById("payload").value = decodeURIComponent(m[1]); document.getElementById("form").requestSubmit(); }}
-</script>
-</body></html>"""
+    words = {k: v for k, v in t.items() if isinstance(v, str)}
+    return render(
+        "verify.html",
+        **words,
+        lang=lang,
+        html_lang="zh-CN" if lang == "zh" else "en",
+        other="en" if lang == "zh" else "zh",
+        hall_name=hall_name,
+        kid=kid,
+        # The script's words (verdicts, field labels) as JSON in an attribute: escaped like any value.
+        texts=json.dumps(t, ensure_ascii=False),
+    )

@@ -1,0 +1,80 @@
+"""/api/tickets: one ticket for the whole visit — issued at a kiosk, read, re-checked-in after
+过号, given another matter or cancelled by staff.
+
+Each write is one queue-service call run on the service thread: the queue's transaction is the unit
+of work, so a refused or failed request leaves nothing half-done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from onevisit.hall.deps import Hall, HallDep, KioskOrSupervisor, Lookup, Staffish
+from onevisit.hall.schemas import ERRORS, IssueIn, MatterIn, TicketNumber
+
+router = APIRouter(prefix="/api/tickets", responses=ERRORS, tags=["tickets"])
+
+
+@router.post("", status_code=201)
+async def issue(body: IssueIn, response: Response, hall: HallDep, principal: KioskOrSupervisor) -> dict:
+    """Issue one ticket for the whole visit. A repeated idempotency key returns the same ticket (200)."""
+
+    def run() -> tuple[Any, Any]:
+        result = hall.service.issue(
+            body.matters,
+            id_number=body.id_number,
+            declared=body.declared,
+            idempotency_key=body.idempotency_key,
+            source=f"{principal.role}:{principal.name}",
+            tag=body.tag,
+            appointment_at=body.appointment_at,
+            actor=principal.actor,
+        )
+        return result, hall.service.position(result.ticket)
+
+    result, position = await hall.gate.write(run)
+    if not result.created:
+        response.status_code = 200
+    ticket = result.ticket
+    return {
+        "created": result.created,
+        "ticket": ticket.to_dict(),
+        "position": position.to_dict(),
+        "status_url": f"{hall.config.hall.public_url.rstrip('/')}/t/{ticket.number}?c={ticket.short_code}",
+    }
+
+
+@router.get("/{number}")
+async def ticket(number: TicketNumber, hall: HallDep, principal: Lookup) -> dict:
+    def read() -> dict:
+        t = hall.service.ticket(number)
+        return {"ticket": t.to_dict(), "position": hall.service.position(t).to_dict()}
+
+    return await hall.gate.read(read)
+
+
+@router.post("/{number}/checkin")
+async def checkin(number: TicketNumber, hall: HallDep, principal: Lookup) -> dict:
+    """Re-check-in after 过号: the ticket re-enters its queue a few places back."""
+    return await _ticket_write(hall, hall.service.checkin, number, principal.actor)
+
+
+@router.post("/{number}/matters")
+async def add_matter(number: TicketNumber, body: MatterIn, hall: HallDep, principal: Staffish) -> dict:
+    return await _ticket_write(hall, hall.service.add_matter, number, body.matter, principal.actor)
+
+
+@router.post("/{number}/cancel")
+async def cancel(number: TicketNumber, hall: HallDep, principal: Staffish) -> dict:
+    return await _ticket_write(hall, hall.service.cancel, number, principal.actor)
+
+
+async def _ticket_write(hall: Hall, fn: Callable[..., Any], *args: Any) -> dict:
+    def run() -> dict:
+        t = fn(*args)
+        return {"ticket": t.to_dict(), "position": hall.service.position(t).to_dict()}
+
+    return await hall.gate.write(run)
