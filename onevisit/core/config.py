@@ -151,6 +151,23 @@ class BoardConfig(Strict):
         return self
 
 
+class KeypadConfig(Strict):
+    """A keypad on the boards' line, bound to one window: a 呼叫器 (caller) or a 评价器 (rater)."""
+
+    address: int = Field(ge=1, le=254)
+    kind: Literal["caller", "rater"]
+    window: int = Field(ge=1, le=999)
+    #: Caller only: the matter its 转移 key sends the citizen on to (a keypad cannot ask which);
+    #: without it the key is refused with code E5 on the keypad's display.
+    transfer_matter: str | None = None
+
+    @model_validator(mode="after")
+    def _transfer_is_a_callers(self) -> KeypadConfig:
+        if self.kind == "rater" and self.transfer_matter is not None:
+            raise ValueError("a rater has no 转移 key; remove `transfer_matter`")
+        return self
+
+
 class BoardsConfig(Strict):
     enabled: bool = True
     port: str = "var/board-link"
@@ -170,12 +187,21 @@ class BoardsConfig(Strict):
     #: How many of the latest calls the main board lists.
     main_recent: int = Field(3, ge=1, le=10)
     boards: list[BoardConfig] = []
+    keypads: list[KeypadConfig] = []
+    #: Each online keypad is asked for key presses this often (when no board frame is waiting).
+    poll_seconds: float = Field(0.1, ge=0.01, le=5)
+    #: A rater's lamp stays on this long after 完成; a key pressed later records nothing.
+    rating_seconds: float = Field(30.0, gt=0, le=600)
+    #: A refusal code (e.g. "E1 太快") stays on a caller's display at least this long.
+    keypad_error_seconds: float = Field(3.0, ge=0, le=60)
 
     @model_validator(mode="after")
     def _unique_addresses(self) -> BoardsConfig:
-        addresses = [b.address for b in self.boards]
+        addresses = [b.address for b in self.boards] + [k.address for k in self.keypads]
         if len(set(addresses)) != len(addresses):
-            raise ValueError(f"boards: duplicate address among {addresses}")
+            raise ValueError(f"boards: duplicate address among boards and keypads {addresses}")
+        if self.keypads and self.codec != "default":
+            raise ValueError(f"keypads: the {self.codec!r} codec has no keypad commands; use codec 'default'")
         return self
 
 
@@ -386,6 +412,13 @@ class Config(Strict):
         for i, board in enumerate(self.boards.boards):
             if board.window is not None and board.window not in numbers:
                 raise ValueError(f"boards.boards[{i}].window: no window {board.window}")
+        for i, keypad in enumerate(self.boards.keypads):
+            if keypad.window not in numbers:
+                raise ValueError(f"boards.keypads[{i}].window: no window {keypad.window}")
+            if keypad.transfer_matter is not None and keypad.transfer_matter not in codes:
+                raise ValueError(
+                    f"boards.keypads[{i}].transfer_matter: unknown matter {keypad.transfer_matter!r}"
+                )
         return self
 
     def matter(self, code: str) -> Matter:

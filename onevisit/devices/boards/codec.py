@@ -25,11 +25,39 @@ class BoardTextError(OneVisitError):
     """Text a board cannot show (not GB2312, too long, control characters)."""
 
 
+#: The most text bytes a keypad's small display keeps (a 呼叫器 shows "A012 候12" and a code).
+MAX_KEYPAD_TEXT_BYTES = 32
+#: Key-report sequence numbers run 1..255 and wrap to 1; 0 in a poll means "nothing to acknowledge".
+MAX_SEQ = 255
+
+
 class CommandKind(StrEnum):
     TEXT = "text"
     CLEAR = "clear"
     BRIGHTNESS = "brightness"
     PING = "ping"
+    # keypads (呼叫器, 评价器): polled by the hall, they answer with a key report or an ACK
+    POLL = "poll"
+    DISPLAY = "display"
+    LAMP = "lamp"
+
+
+class Key(StrEnum):
+    """The keys of a caller keypad (呼叫 重呼 过号 暂停 转移) and a rating keypad (r1 非常满意 … r4 不满意)."""
+
+    CALL = "call"
+    RECALL = "recall"
+    SKIP = "skip"
+    PAUSE = "pause"
+    TRANSFER = "transfer"
+    R1 = "r1"
+    R2 = "r2"
+    R3 = "r3"
+    R4 = "r4"
+
+
+CALLER_KEYS = (Key.CALL, Key.RECALL, Key.SKIP, Key.PAUSE, Key.TRANSFER)
+RATER_KEYS = (Key.R1, Key.R2, Key.R3, Key.R4)
 
 
 class NakReason(StrEnum):
@@ -49,6 +77,19 @@ class Command:
     text: str = ""
     scroll: bool = False
     level: int = 0
+    #: POLL: the sequence number of the key report the hall acknowledges (0: none)
+    seq: int = 0
+    #: LAMP: on or off
+    on: bool = False
+
+
+@dataclass(frozen=True)
+class KeyReport:
+    """A keypad's answer to a poll: its oldest unacknowledged key press, numbered 1..255."""
+
+    address: int
+    seq: int
+    key: Key
 
 
 @dataclass(frozen=True)
@@ -73,7 +114,7 @@ class Rejected:
     reason: NakReason = NakReason.OTHER
 
 
-Message = Command | Ack | Nak | Rejected
+Message = Command | Ack | Nak | KeyReport | Rejected
 
 
 def encode_gb2312(text: str, address: int | None = None) -> bytes:
@@ -125,6 +166,31 @@ def check_level(level: int) -> int:
             f"brightness {level} is out of range 0-{MAX_BRIGHTNESS}",
         )
     return level
+
+
+def check_seq(seq: int) -> int:
+    if not 0 <= seq <= MAX_SEQ:
+        raise BoardTextError(
+            "keypad_seq_invalid", f"按键序号{seq}无效（0–255）", f"key sequence {seq} is out of range 0-255"
+        )
+    return seq
+
+
+def encode_keypad_text(text: str, address: int | None = None) -> bytes:
+    """A keypad display's text as GB2312, at most MAX_KEYPAD_TEXT_BYTES; BoardTextError otherwise."""
+    data = encode_gb2312(text, address)
+    if len(data) > MAX_KEYPAD_TEXT_BYTES:
+        raise BoardTextError(
+            "keypad_text_too_long",
+            f"呼叫器显示内容过长（{len(data)}字节，最多{MAX_KEYPAD_TEXT_BYTES}）",
+            f"keypad text too long ({len(data)} bytes, at most {MAX_KEYPAD_TEXT_BYTES})",
+            address=address,
+        )
+    return data
+
+
+class KeypadUnsupported(BoardTextError):
+    """The codec has no keypad commands (a board-only vendor protocol)."""
 
 
 class FrameParser(ABC):
@@ -179,6 +245,33 @@ class BoardCodec(ABC):
 
     @abstractmethod
     def parser(self) -> FrameParser: ...
+
+    # -- keypads: optional, a board-only protocol leaves them out ---------------------------------
+    #: True when the codec implements the four keypad encoders below.
+    supports_keypads = False
+
+    def encode_poll(self, address: int, ack_seq: int) -> bytes:
+        """Ask keypad `address` for its oldest unacknowledged key press, acknowledging `ack_seq`."""
+        raise self._no_keypads()
+
+    def encode_display(self, address: int, text: str) -> bytes:
+        """Show `text` (at most MAX_KEYPAD_TEXT_BYTES of GB2312) on a keypad's display."""
+        raise self._no_keypads()
+
+    def encode_lamp(self, address: int, on: bool) -> bytes:
+        """Switch a keypad's lamp (the 评价器's "请评价" light)."""
+        raise self._no_keypads()
+
+    def encode_key(self, address: int, seq: int, key: Key) -> bytes:
+        """What a keypad answers a poll with when a key was pressed (used by the emulator)."""
+        raise self._no_keypads()
+
+    def _no_keypads(self) -> KeypadUnsupported:
+        return KeypadUnsupported(
+            "keypad_codec_unsupported",
+            f"协议“{self.name}”不支持呼叫器/评价器",
+            f"the {self.name!r} codec has no keypad commands",
+        )
 
     def decode(self, data: bytes) -> list[Message]:
         """Every message in a complete buffer (fixtures, tests, one-shot reads)."""

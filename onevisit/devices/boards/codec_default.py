@@ -16,13 +16,17 @@ from onevisit.devices.boards.codec import (
     Command,
     CommandKind,
     FrameParser,
+    Key,
+    KeyReport,
     Message,
     Nak,
     NakReason,
     Rejected,
     check_address,
     check_level,
+    check_seq,
     encode_gb2312,
+    encode_keypad_text,
 )
 
 STX = 0x02
@@ -36,6 +40,10 @@ CMD_TEXT = 0x10
 CMD_CLEAR = 0x11
 CMD_BRIGHTNESS = 0x12
 CMD_PING = 0x13
+CMD_POLL = 0x20
+CMD_DISPLAY = 0x21
+CMD_LAMP = 0x22
+CMD_KEY = 0x30  # keypad -> hall
 CMD_ACK = 0x06
 CMD_NAK = 0x15
 
@@ -49,6 +57,19 @@ NAK_CODES = {
     NakReason.OTHER: 0xFF,
 }
 NAK_REASONS = {code: reason for reason, code in NAK_CODES.items()}
+
+KEY_CODES = {
+    Key.CALL: 0x01,
+    Key.RECALL: 0x02,
+    Key.SKIP: 0x03,
+    Key.PAUSE: 0x04,
+    Key.TRANSFER: 0x05,
+    Key.R1: 0x11,
+    Key.R2: 0x12,
+    Key.R3: 0x13,
+    Key.R4: 0x14,
+}
+KEYS = {code: key for key, code in KEY_CODES.items()}
 
 
 def bcc(data: bytes) -> int:
@@ -122,6 +143,24 @@ def _interpret(raw: bytes, address: int, cmd: int, payload: bytes) -> Message:
         except UnicodeDecodeError:
             return bad("text is not valid GB2312")
         return Command(address, CommandKind.TEXT, text=text, scroll=bool(flags & FLAG_SCROLL))
+    if cmd == CMD_KEY:
+        if len(payload) != 2 or not 1 <= payload[0] <= 255 or payload[1] not in KEYS:
+            return bad("key report takes a sequence 1-255 and a known key code")
+        return KeyReport(address, payload[0], KEYS[payload[1]])
+    if cmd == CMD_POLL:
+        if len(payload) != 1:
+            return bad("poll takes one acknowledged-sequence byte")
+        return Command(address, CommandKind.POLL, seq=payload[0])
+    if cmd == CMD_DISPLAY:
+        try:
+            text = payload.decode("gb2312")
+        except UnicodeDecodeError:
+            return bad("display text is not valid GB2312")
+        return Command(address, CommandKind.DISPLAY, text=text)
+    if cmd == CMD_LAMP:
+        if len(payload) != 1 or payload[0] > 1:
+            return bad("lamp takes one byte 0 or 1")
+        return Command(address, CommandKind.LAMP, on=bool(payload[0]))
     if cmd == CMD_CLEAR:
         return Command(address, CommandKind.CLEAR) if not payload else bad("clear takes no payload")
     if cmd == CMD_PING:
@@ -157,3 +196,19 @@ class DefaultCodec(BoardCodec):
 
     def parser(self) -> DefaultFrameParser:
         return DefaultFrameParser()
+
+    supports_keypads = True
+
+    def encode_poll(self, address: int, ack_seq: int) -> bytes:
+        return frame(check_address(address), CMD_POLL, bytes([check_seq(ack_seq)]))
+
+    def encode_display(self, address: int, text: str) -> bytes:
+        return frame(address, CMD_DISPLAY, encode_keypad_text(text, check_address(address)))
+
+    def encode_lamp(self, address: int, on: bool) -> bytes:
+        return frame(check_address(address), CMD_LAMP, bytes([1 if on else 0]))
+
+    def encode_key(self, address: int, seq: int, key: Key) -> bytes:
+        # 0 is "nothing to acknowledge" in a poll, so a report is numbered 1..255.
+        check_seq(seq - 1)
+        return frame(check_address(address), CMD_KEY, bytes([seq, KEY_CODES[key]]))

@@ -16,6 +16,11 @@ def board_specs(config: Config) -> list[BoardSpec]:
     ]
 
 
+def keypad_labels(config: Config) -> dict[int, str]:
+    """Keypad address -> label, e.g. "caller window 3" (health and /maintenance read it back)."""
+    return {k.address: f"{k.kind} window {k.window}" for k in config.boards.keypads}
+
+
 def port_path(config: Config, port: str | None = None) -> str:
     """A device path from config resolves against the config's folder; URLs pass unchanged."""
     value = port or config.boards.port
@@ -40,4 +45,6 @@ def bus_from_config(config: Config, port: str | None = None, clock: Clock | None
         keepalive_seconds=b.keepalive_seconds,
         reconnect_max=b.reconnect_max_seconds,
         clock=clock,
+        keypads=keypad_labels(config),
+        poll_seconds=b.poll_seconds,
     )
