@@ -618,7 +618,8 @@ class BoardBus:
                 self._retry.append(job)  # behind every fresh job: others wait one timeout at most
                 return
             if board.online is not False:
-                log.warning("board %s (%s) offline: %s", board.address, board.label, error)
+                what = "keypad" if board.keypad else "board"
+                log.warning("%s %s (%s) offline: %s", what, board.address, board.label, error)
                 board.online = False
                 board.since = now_iso
             board.next_probe = self.monotonic() + self.probe_seconds

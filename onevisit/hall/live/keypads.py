@@ -61,7 +61,8 @@ REFUSALS: dict[str, str] = {
     "nothing_serving": "E4 无当前号",
     "nothing_at_window": "E4 无当前号",
     "no_transfer_matter": "E5 未设转移",
-    "window_unavailable": "E6 窗口未开",
+    "window_paused": "E6 已暂停",
+    "window_closed": "E6 窗口未开",
     "window_busy": "E7 窗口忙",
 }
 #: Any other refusal (a bug, a database problem): the keypad still says something.
@@ -200,9 +201,7 @@ class KeypadDesk:
         elif key is Key.PAUSE:
             state = service.window_status(window).state
             if state == WindowState.CLOSED:
-                raise KeypadRefused(
-                    "window_unavailable", f"{window}号窗口未开放", f"window {window} is closed"
-                )
+                raise KeypadRefused("window_closed", f"{window}号窗口已关闭", f"Window {window} is closed")
             (service.resume if state == WindowState.PAUSED else service.pause)(window, actor)
         elif key is Key.TRANSFER:
             if spec.transfer_matter is None:
