@@ -383,21 +383,12 @@ class BoardEmulator:
         return self.codec.encode_ack(command.address)
 
     def _apply_keypad(self, command: Command) -> bytes:
+        if command.kind is CommandKind.POLL:
+            return self._poll(command)
         address = command.address
         echo = None
         with self._cond:
             pad = self._keypads[address]
-            if command.kind is CommandKind.POLL:
-                if pad.deaf:
-                    pad.deaf = False
-                elif pad.queued and pad.queued[0][0] == command.seq:
-                    pad.acked = pad.queued.pop(0)  # the hall acknowledged it
-                    self._cond.notify_all()
-                if not pad.queued:
-                    return self.codec.encode_ack(address)
-                pad.reports += 1
-                seq, key = pad.queued[0]
-                return self.codec.encode_key(address, seq, Key(key))
             if command.kind is CommandKind.DISPLAY:
                 if pad.text != command.text:
                     echo = f"keypad {address:03d} ({pad.kind}): {command.text}"
@@ -411,6 +402,27 @@ class BoardEmulator:
             self.echo(echo)
         self._write_state()
         return self.codec.encode_ack(address)
+
+    def _poll(self, command: Command) -> bytes:
+        """A keypad's answer to a poll: its oldest press not yet acknowledged, else an ACK."""
+        address = command.address
+        acknowledged = False
+        with self._cond:
+            pad = self._keypads[address]
+            if pad.deaf:
+                pad.deaf = False
+            elif pad.queued and pad.queued[0][0] == command.seq:
+                pad.acked = pad.queued.pop(0)  # the hall acknowledged it
+                acknowledged = True
+                self._cond.notify_all()
+            head = pad.queued[0] if pad.queued else None
+            if head is not None:
+                pad.reports += 1
+        if acknowledged:
+            self._write_state()
+        if head is None:
+            return self.codec.encode_ack(address)
+        return self.codec.encode_key(address, head[0], Key(head[1]))
 
     def _apply_board(self, command: Command) -> None:
         if command.kind is CommandKind.PING:
@@ -622,12 +634,13 @@ def run(args: argparse.Namespace) -> int:
             emulator.stop()
             print(f"board emulator: control port {args.control[0]}:{args.control[1]}: {exc}", file=sys.stderr)
             return 2
-    print(f"board emulator: {args.link} -> {emulator.device} (codec {args.codec})", flush=True)
     for address, kind in sorted(keypads.items()):
         print(f"keypad {address:03d}: {kind}", flush=True)
     if control:
         host, port = control.address
         print(f"control: {host}:{port} (press ADDRESS KEY)", flush=True)
+    # Last: the demo takes this line as "ready" and reads the lines above it.
+    print(f"board emulator: {args.link} -> {emulator.device} (codec {args.codec})", flush=True)
     try:
         stop.wait()
     finally:
