@@ -14,8 +14,9 @@ Why it is shaped like this:
 - Every `keepalive_seconds` each online board gets its text again: that is the ping, and it also
   repairs a board that rebooted blank.
 - Keypads (呼叫器, 评价器) hang on the same line and speak only when polled. The worker polls each
-  online keypad every `poll_seconds`, but only when no board job is waiting: a call's frame always
-  goes out first, and a poll delays it by one round trip at most. A key report carries the
+  online keypad every `poll_seconds`, but only when no board job is waiting, and a keypad's display
+  and lamp frames wait behind every board frame too: a call's frame always goes out first, and a
+  keypad delays it by one round trip at most. A key report carries the
   keypad's sequence number; the next poll acknowledges it, and a report repeated because that
   acknowledgement was lost is recognised by its number and applied once. A keypad that misses
   `retries + 1` polls in a row is offline, and is then only probed every `probe_seconds`.
@@ -156,6 +157,8 @@ class BoardBus:
         self.polls = 0
         self._jobs: queue.Queue[_Job] = queue.Queue(maxsize=queue_size)
         self._retry: deque[_Job] = deque()
+        #: Keypads' display and lamp frames: sent when no board frame waits (a call goes first).
+        self._low: deque[_Job] = deque()
         self._pending: set[int] = set()  # boards with a state job waiting in _jobs
         self._overflow = False
         self._busy = False
@@ -287,7 +290,7 @@ class BoardBus:
                 "connected_since": self.connected_since,
                 "reconnects": self.reconnects,
                 "last_port_error": self.last_port_error,
-                "queued": self._jobs.qsize() + len(self._retry),
+                "queued": self._jobs.qsize() + len(self._retry) + len(self._low),
                 "frames_sent": self.frames_sent,
                 "bytes_sent": self.bytes_sent,
                 "polls": self.polls,
@@ -299,7 +302,14 @@ class BoardBus:
         """Block until nothing is queued and every board shows its text or is offline."""
 
         def settled() -> bool:
-            if not self.connected or self._busy or self._pending or self._retry or self._jobs.qsize():
+            if (
+                not self.connected
+                or self._busy
+                or self._pending
+                or self._retry
+                or self._low
+                or self._jobs.qsize()
+            ):
                 return False
             return all(b.shown or b.online is False or b.text is None for b in self._boards.values())
 
@@ -332,6 +342,13 @@ class BoardBus:
                 self._pending.discard(address)
 
     def _put(self, job: _Job) -> bool:
+        board = self._boards.get(job.address)
+        if board is not None and board.keypad and job.kind in ("state", "lamp"):
+            # Bounded: a keypad's display coalesces like a board's, and a lamp job whose state
+            # is already shown is skipped. The worker wakes for polls every poll_seconds anyway.
+            with self._cond:
+                self._low.append(job)
+            return True
         try:
             self._jobs.put_nowait(job)
             return True
@@ -351,6 +368,8 @@ class BoardBus:
             pass
         if self._retry:
             return self._retry.popleft()
+        if self._low:
+            return self._low.popleft()
         now = self.monotonic()
         with self._cond:
             if self._overflow:

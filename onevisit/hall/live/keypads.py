@@ -110,6 +110,8 @@ class KeypadDesk:
         self._error_until: dict[int, dt.datetime] = {}  # caller address -> refusal shown until
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tick: asyncio.Task | None = None
+        self._refresher: asyncio.Task | None = None
+        self._dirty = False
         self._pending: set[Future] = set()
         #: Called after each press is handled with (address, key, outcome code or "ok"); tests wait on it.
         self.on_handled: Callable[[int, Key, str], None] | None = None
@@ -126,10 +128,11 @@ class KeypadDesk:
 
     async def stop(self) -> None:
         self.bus.on_key = None
-        if self._tick:
-            self._tick.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._tick
+        for task in (self._tick, self._refresher):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     # -- key presses -----------------------------------------------------------------------------
     def on_key(self, address: int, key: Key, seq: int) -> None:
@@ -240,7 +243,19 @@ class KeypadDesk:
                     until = self.clock.now() + dt.timedelta(seconds=self.rating_seconds)
                     self._open[address] = _Rating(event.window, int(step_id), until)
                     self.bus.lamp(address, True)
-        await self.refresh()
+        # One refresh for a burst of events (a 呼叫 writes started, finished and called at once):
+        # the listeners after this one, and the next events, are not held up by it.
+        self._dirty = True
+        if self._refresher is None or self._refresher.done():
+            self._refresher = asyncio.create_task(self._refresh_while_dirty(), name="keypad-refresh")
+
+    async def _refresh_while_dirty(self) -> None:
+        while self._dirty:
+            self._dirty = False
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("keypad displays not refreshed")
 
     async def refresh(self, specs: list[KeypadConfig] | None = None) -> None:
         """Each caller's display: its window's current number and the count waiting for its matters."""

@@ -107,6 +107,7 @@ class BoardEmulator:
         drop_rate: float = 0.0,
         garble_rate: float = 0.0,
         delay_ms: float = 0.0,
+        baud: int | None = None,
         dead: set[int] | frozenset[int] = frozenset(),
         seed: int | None = None,
         state_file: str | Path | None = None,
@@ -125,6 +126,13 @@ class BoardEmulator:
         self.drop_rate = drop_rate
         self.garble_rate = garble_rate
         self.delay = delay_ms / 1000.0
+        if baud is not None and baud <= 0:
+            raise ValueError("baud must be positive")
+        #: A pty moves bytes at once; with `baud` set, a reply leaves only after the command and the
+        #: reply would have taken on a serial line at that speed (10 bits a byte: 8N1), so the
+        #: line's time per frame shows in timings (bench/bench_keypads.py).
+        self.baud = baud
+        self._inbound = 0
         self.dead = set(dead)
         self.rng = random.Random(seed)
         self.state_file = Path(state_file) if state_file else None
@@ -303,6 +311,7 @@ class BoardEmulator:
                         self.on_bytes(now, data)
                     with self._cond:
                         self.stats.bytes_in += len(data)
+                    self._inbound = len(data)  # the bus sends one frame and waits: one frame a read
                     for message in parser.feed(data):
                         self._handle(message, now, replies)
             elif parser.pending() and now - last_byte >= QUIET_GAP:
@@ -318,10 +327,12 @@ class BoardEmulator:
             log.debug("reply lost: %s", exc)
 
     def _reply(self, replies: list[_Reply], now: float, data: bytes) -> None:
-        if self.delay <= 0:
+        wire = (self._inbound + len(data)) * 10 / self.baud if self.baud else 0.0
+        if self.delay <= 0 and wire <= 0:
             self._send(data)
         else:
-            replies.append(_Reply(now + self.delay, data))
+            replies.append(_Reply(now + self.delay + wire, data))
+            replies.sort(key=lambda r: r.due)
 
     def _handle(self, message: object, now: float, replies: list[_Reply]) -> None:
         if isinstance(message, Rejected):
@@ -578,6 +589,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--garble-rate", type=rate, default=0.0, metavar="R", help="share of frames garbled")
     parser.add_argument("--delay", type=float, default=0.0, metavar="MS", help="reply delay in ms")
     parser.add_argument(
+        "--baud", type=int, default=None, metavar="N", help="answer at a serial line's pace (e.g. 9600)"
+    )
+    parser.add_argument(
         "--dead", type=parse_dead, default=set(), metavar="ADDR,...", help="boards that never answer"
     )
     parser.add_argument("--seed", type=int, default=None, help="seed the fault generator (reproducible runs)")
@@ -613,6 +627,7 @@ def run(args: argparse.Namespace) -> int:
         drop_rate=args.drop_rate,
         garble_rate=args.garble_rate,
         delay_ms=args.delay,
+        baud=args.baud,
         dead=args.dead,
         seed=args.seed,
         state_file=args.state,

@@ -74,7 +74,7 @@ def test_keypad_text_and_codec_refusals() -> None:
 
 def test_a_press_reaches_the_hall_once_and_displays_and_lamps_reach_the_keypads(link: Path) -> None:
     presses = Presses()
-    with BoardEmulator(link, keypads=EMULATED, seed=1) as emu:
+    with BoardEmulator(link, keypads=EMULATED, seed=1, baud=9600) as emu:  # at a real line's pace
         bus = keypad_bus(link, presses).start()
         try:
             emu.press(21, "call")
