@@ -49,6 +49,7 @@ def test_keypad_frames_round_trip_and_match_the_documented_bytes() -> None:
     assert codec.encode_poll(21, 0).hex(" ") == "02 15 20 00 01 00 34 03"
     assert codec.encode_key(21, 5, Key.CALL).hex(" ") == "02 15 30 00 02 05 01 23 03"
     assert codec.encode_lamp(31, True).hex(" ") == "02 1f 22 00 01 01 3d 03"
+    assert codec.encode_display(21, "A012 候5").hex(" ") == "02 15 21 00 08 41 30 31 32 20 ba f2 35 13 03"
     assert codec.decode(codec.encode_poll(21, 7)) == [Command(21, CommandKind.POLL, seq=7)]
     assert codec.decode(codec.encode_key(31, 255, Key.R4)) == [KeyReport(31, 255, Key.R4)]
     assert codec.decode(codec.encode_display(21, "A012 候5")) == [
