@@ -89,8 +89,9 @@ ALERTS: dict[str, tuple[str, str, str, str]] = {
     "keypad_offline": (
         "呼叫器/评价器离线",
         "Keypad offline",
-        "检查该键盘的电源、RS-485 接线和地址拨码；离线期间请用窗口电脑叫号。",
-        "Check the keypad's power, RS-485 wiring and address; call from the window console meanwhile.",
+        "检查该键盘的电源、RS-485 接线和地址拨码；离线期间按键无效：用窗口电脑叫号、评价平板评价。",
+        "Check the keypad's power, RS-485 wiring and address. Meanwhile its keys do nothing: call "
+        "from the window console, rate on the rating tablet.",
     ),
     "board_link_down": (
         "显示屏线路断开",

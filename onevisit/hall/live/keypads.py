@@ -238,9 +238,13 @@ class KeypadDesk:
         """A hub listener: light a rater after 完成 at its window; refresh the callers' displays."""
         if str(event.kind) == "step.finished" and event.window is not None:
             step_id = event.data.get("step_id")
+            # From when the step finished, not from now: a hall catching up on events after a
+            # restart must not light the lamp for a citizen who left long ago.
+            until = _parse_at(event.at, self.clock.now()) + dt.timedelta(seconds=self.rating_seconds)
             for address, spec in self.keypads.items():
                 if spec.kind == "rater" and spec.window == event.window and step_id is not None:
-                    until = self.clock.now() + dt.timedelta(seconds=self.rating_seconds)
+                    if self.clock.now() > until:
+                        continue
                     self._open[address] = _Rating(event.window, int(step_id), until)
                     self.bus.lamp(address, True)
         # One refresh for a burst of events (a 呼叫 writes started, finished and called at once):
@@ -317,3 +321,12 @@ def _step_at(ticket: Any, window: int) -> Any:
         if step.window == window and step.state in (StepState.CALLED, StepState.SERVING):
             return step
     return None
+
+
+def _parse_at(at: object, default: dt.datetime) -> dt.datetime:
+    """An event's `at` (ISO, with offset) as an aware datetime; `default` when it is unreadable."""
+    try:
+        when = dt.datetime.fromisoformat(str(at))
+    except ValueError:
+        return default
+    return when if when.tzinfo is not None else default

@@ -216,6 +216,11 @@ def test_a_rating_after_finish_is_recorded_once_and_late_presses_record_nothing(
         assert second not in [
             r["number"] for r in h.app.state.hall.db.query("SELECT number FROM hall_ratings")
         ]
+        # a hall catching up on events after a restart does not light the lamp for a step long done
+        old = [e for e in h.service.events_since(0, 10000) if str(e.kind) == "step.finished"][-1]
+        h.client.portal.call(h.app.state.keypads.on_event, old)
+        assert h.app.state.callout.bus.lamps()[RATER3] is False
+        assert h.press(RATER3, "r1") == "ignored"
 
 
 def test_dead_keypad_and_garbled_frames_calls_reach_boards_and_no_press_applies_twice(
