@@ -102,6 +102,8 @@ def create_app(
     if bus is not None and config.boards.keypads:
         keypads = KeypadDesk(config, clock, gate, hall.ratings, hall.accounts, bus)
         hub.listeners.append(keypads.on_event)  # after the rating prompter: the prompt exists first
+    elif config.boards.keypads:
+        log.warning("[boards] keypads configured but the board bus is off: the keypads are not polled")
     maintenance = Maintenance(
         config, clock, db, callout=callout, kiosk_names=lambda: [k["name"] for k in hall.accounts.kiosks()]
     )
