@@ -93,3 +93,14 @@ def test_a_keypad_without_address_comes_from_config_or_is_refused(tmp_path: Path
     assert refused.returncode == 2
     assert "--keypad 4:rater: no such keypad in [boards] keypads; add @ADDRESS" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_keypads_on_a_codec_without_keypad_commands_are_refused(tmp_path: Path) -> None:
+    refused = subprocess.run(
+        [sys.executable, "-m", "onevisit.sim.boards.emulator", "--link", str(tmp_path / "link"),
+         "--codec", "line", "--keypad", "3:caller@21"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "the 'line' codec has no keypad commands; use --codec default" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (tmp_path / "link").exists()

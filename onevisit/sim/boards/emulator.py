@@ -144,6 +144,8 @@ class BoardEmulator:
         #: Every well-formed command as it arrived: (monotonic time, address, kind), newest last.
         self.received: deque[tuple[float, int, str]] = deque(maxlen=10000)
         self._boards: dict[int, BoardView] = {}
+        if keypads and not self.codec.supports_keypads:
+            raise ValueError(f"the {self.codec.name!r} codec has no keypad commands; use --codec default")
         for address, kind in (keypads or {}).items():
             if not MIN_ADDRESS <= address <= MAX_ADDRESS or kind not in ("caller", "rater"):
                 raise ValueError(f"keypad {address}:{kind}: address 1-254, kind caller or rater")
@@ -617,22 +619,22 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         keypads = resolve_keypads(args.keypad, getattr(args, "config", None))
-    except Exception as exc:  # a bad or missing config: say so, no traceback
+        emulator = BoardEmulator(
+            args.link,
+            args.codec,
+            keypads=keypads,
+            drop_rate=args.drop_rate,
+            garble_rate=args.garble_rate,
+            delay_ms=args.delay,
+            baud=args.baud,
+            dead=args.dead,
+            seed=args.seed,
+            state_file=args.state,
+            echo=echo,
+        )
+    except Exception as exc:  # a bad or missing config, a codec without keypads: say so, no traceback
         print(f"board emulator: {exc}", file=sys.stderr)
         return 2
-    emulator = BoardEmulator(
-        args.link,
-        args.codec,
-        keypads=keypads,
-        drop_rate=args.drop_rate,
-        garble_rate=args.garble_rate,
-        delay_ms=args.delay,
-        baud=args.baud,
-        dead=args.dead,
-        seed=args.seed,
-        state_file=args.state,
-        echo=echo,
-    )
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
