@@ -147,6 +147,8 @@ def test_call_on_window_3s_caller_calls_once_with_board_voice_and_tv(hall_config
         assert h.press(CALLER3, "recall") == "recall_too_soon"
         assert h.emu.wait_keypads(lambda k: k[CALLER3].text == "E1 太快")
         assert len(h.events("step.recalled", 3)) == 0
+        clock.advance(3)  # keypad_error_seconds: the display goes back to the number and the count
+        assert h.emu.wait_keypads(lambda k: k[CALLER3].text == f"{first} 候1")
 
         # the next 呼叫 finishes this citizen and calls the next; then nothing is left for window 3
         assert h.press(CALLER3, "call") == "ok"
