@@ -8,7 +8,7 @@ import sys
 
 from onevisit.devices.boards.bus import BoardBus
 from onevisit.devices.boards.codec import Key, codec_for
-from onevisit.devices.boards.setup import board_specs, port_path
+from onevisit.devices.boards.setup import board_charsets, board_specs, port_path
 from onevisit.sim.boards import emulator
 
 
@@ -58,7 +58,7 @@ def _bus(args: argparse.Namespace, addresses: dict[int, str]) -> BoardBus:
     b = config.boards
     return BoardBus(
         port_path(config, args.port),
-        codec_for(args.codec or b.codec),
+        codec_for(args.codec or b.codec, board_charsets(config)),
         addresses,
         baud=b.baud,
         parity=b.parity,

@@ -10,6 +10,8 @@ parser drops that one STX byte and looks for the next.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from onevisit.devices.boards.codec import (
     Ack,
     BoardCodec,
@@ -25,7 +27,6 @@ from onevisit.devices.boards.codec import (
     check_address,
     check_level,
     check_seq,
-    encode_gb2312,
     encode_keypad_text,
 )
 
@@ -118,11 +119,13 @@ class DefaultFrameParser(FrameParser):
             if bcc(body) != raw[-2]:
                 out.append(Rejected(raw, "checksum mismatch", address=raw[1], reason=NakReason.CHECKSUM))
                 continue
-            out.append(_interpret(raw, raw[1], raw[2], raw[HEADER : HEADER + length]))
+            out.append(_interpret(raw, raw[1], raw[2], raw[HEADER : HEADER + length], self.decode_text))
         return out
 
 
-def _interpret(raw: bytes, address: int, cmd: int, payload: bytes) -> Message:
+def _interpret(
+    raw: bytes, address: int, cmd: int, payload: bytes, decode_text: Callable[[int, bytes], str]
+) -> Message:
     def bad(why: str) -> Rejected:
         return Rejected(raw, why, address=address, reason=NakReason.BAD_PAYLOAD)
 
@@ -139,9 +142,9 @@ def _interpret(raw: bytes, address: int, cmd: int, payload: bytes) -> Message:
         if flags & ~FLAG_SCROLL:
             return bad(f"unknown text flags 0x{flags:02x}")
         try:
-            text = payload[1:].decode("gb2312")
+            text = decode_text(address, payload[1:])
         except UnicodeDecodeError:
-            return bad("text is not valid GB2312")
+            return bad("text is not valid in the board's charset")
         return Command(address, CommandKind.TEXT, text=text, scroll=bool(flags & FLAG_SCROLL))
     if cmd == CMD_KEY:
         if len(payload) != 2 or not 1 <= payload[0] <= 255 or payload[1] not in KEYS:
@@ -153,9 +156,9 @@ def _interpret(raw: bytes, address: int, cmd: int, payload: bytes) -> Message:
         return Command(address, CommandKind.POLL, seq=payload[0])
     if cmd == CMD_DISPLAY:
         try:
-            text = payload.decode("gb2312")
+            text = decode_text(address, payload)
         except UnicodeDecodeError:
-            return bad("display text is not valid GB2312")
+            return bad("display text is not valid in the keypad's charset")
         return Command(address, CommandKind.DISPLAY, text=text)
     if cmd == CMD_LAMP:
         if len(payload) != 1 or payload[0] > 1:
@@ -176,7 +179,7 @@ class DefaultCodec(BoardCodec):
     name = "default"
 
     def encode_text(self, address: int, text: str, scroll: bool = False) -> bytes:
-        data = encode_gb2312(text, check_address(address))
+        data = self.text_bytes(address, text)
         return frame(address, CMD_TEXT, bytes([FLAG_SCROLL if scroll else 0]) + data)
 
     def encode_clear(self, address: int) -> bytes:
@@ -195,7 +198,7 @@ class DefaultCodec(BoardCodec):
         return frame(address, CMD_NAK, bytes([NAK_CODES[reason]]))
 
     def parser(self) -> DefaultFrameParser:
-        return DefaultFrameParser()
+        return DefaultFrameParser(self.charset)
 
     supports_keypads = True
 
@@ -203,7 +206,9 @@ class DefaultCodec(BoardCodec):
         return frame(check_address(address), CMD_POLL, bytes([check_seq(ack_seq)]))
 
     def encode_display(self, address: int, text: str) -> bytes:
-        return frame(address, CMD_DISPLAY, encode_keypad_text(text, check_address(address)))
+        return frame(
+            address, CMD_DISPLAY, encode_keypad_text(text, self.charset(check_address(address)), address)
+        )
 
     def encode_lamp(self, address: int, on: bool) -> bytes:
         return frame(check_address(address), CMD_LAMP, bytes([1 if on else 0]))

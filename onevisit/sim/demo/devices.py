@@ -225,6 +225,7 @@ class BoardEmulatorProcess:
             self.ctx.config.boards.codec,
             "--state",
             str(self.state_file),
+            *(f"--charset={b.address}={b.charset}" for b in self.ctx.config.boards.boards),
             *[arg for spec in keypads for arg in ("--keypad", spec)],
             *(["--control", f"127.0.0.1:{self.control_port}"] if keypads else []),
         ]
