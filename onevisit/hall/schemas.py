@@ -14,8 +14,11 @@ from onevisit.stats.selfservice import KINDS
 
 # -- parameters ---------------------------------------------------------------------------------
 
+#: As typed: a1, A01, A001 and ａ００１ are one ticket. The queue parses it (onevisit.queue.numbers)
+#: and answers 422 bad_ticket_number with bilingual words when it is no number at all.
 TicketNumber = Annotated[
-    str, PathParam(pattern=r"^[A-Za-z][0-9]{1,5}$", max_length=6, description="ticket number, e.g. A012")
+    str,
+    PathParam(min_length=1, max_length=24, description="ticket number, e.g. A012 (a12, Ａ０１２ accepted)"),
 ]
 WindowNumber = Annotated[int, PathParam(ge=1, le=999, description="window number")]
 AppointmentId = Annotated[int, PathParam(ge=1, le=2**62, description="the booking's id")]
