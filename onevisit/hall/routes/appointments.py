@@ -62,7 +62,8 @@ async def import_list(request: Request, hall: HallDep, principal: Supervisor) ->
     encodings, or .xlsx; see docs/imports.md). Bad rows are named by line and field; a file with
     any bad row imports nothing (400 bad_rows)."""
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
+    # A form posted without a file part (urlencoded) is read as a form too: it gets "choose a file".
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         data, filename = await _uploaded_file(request)
 
         def run() -> list:
