@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Header, Query
 from fastapi import Path as PathParam
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from onevisit.core.typed import parse_datetime_text
 from onevisit.stats.selfservice import KINDS
 
 # -- parameters ---------------------------------------------------------------------------------
@@ -87,10 +88,24 @@ class RatingIn(Body):
 # -- appointments (预约签到) ------------------------------------------------------------------
 
 
+def _typed_datetime(value: Any) -> Any:
+    """A slot as a clerk types it (2026/11/23 10:30, 2026年11月23日 10:30, full-width digits) read
+    by the one date-time parser; anything else is left to pydantic, which names the field."""
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            return parse_datetime_text(value)
+        except (ValueError, OverflowError):
+            return value
+    return value
+
+
 class AppointmentIn(Body):
     id_number: str = Field(min_length=1, max_length=32, description="18-character ID; kept only hashed")
     matters: list[str] = Field(min_length=1, max_length=5, description="matter codes in visiting order")
-    slot: dt.datetime = Field(description="2026-11-23T10:30; without a zone it is the hall's local time")
+    slot: Annotated[dt.datetime, BeforeValidator(_typed_datetime)] = Field(
+        description="2026-11-23T10:30 (also 2026/11/23 10:30, 2026年11月23日 10:30); without a zone it is"
+        " the hall's local time"
+    )
 
 
 class CheckinIn(Body):

@@ -32,11 +32,20 @@ def test_a_foreign_residence_card_is_refused_as_unsupported_not_invalid(client, 
     assert r.status_code == 400 and r.json()["error"]["code"] == "id_card_type_unsupported"
 
 
-def test_a_booking_takes_the_full_width_id(client, tokens):
-    body = {"id_number": ELDER_FULL_WIDTH, "matters": ["benefit"], "slot": "2026-11-24T09:30"}
+@pytest.mark.parametrize("slot", ["2026-11-24T09:30", "2026/11/24 9:30", "２０２６年１１月２４日　９：３０"])
+def test_a_booking_takes_the_full_width_id_and_a_typed_slot(client, tokens, slot):
+    body = {"id_number": ELDER_FULL_WIDTH, "matters": ["benefit"], "slot": slot}
     r = client.post("/api/appointments", json=body, headers=tokens.supervisor)
     assert r.status_code == 201, r.text
     assert r.json()["person_masked"] == "110105********002X"
+    assert r.json()["slot"] == "2026-11-24T09:30+08:00"
+
+
+def test_a_booking_slot_that_is_no_time_names_the_field(client, tokens):
+    body = {"id_number": ELDER_FULL_WIDTH, "matters": ["benefit"], "slot": "明天上午"}
+    r = client.post("/api/appointments", json=body, headers=tokens.supervisor)
+    assert r.status_code == 422
+    assert [f["field"] for f in r.json()["error"]["details"]["fields"]] == ["slot"]
 
 
 @pytest.mark.parametrize("typed", ["a1", "A01", "A001", "ａ００１", "Ａ１"])
