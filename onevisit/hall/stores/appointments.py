@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -286,19 +286,17 @@ class AppointmentStore:
 
     def import_rows(self, rows: list[SheetRow], actor: str) -> list[Appointment]:
         """The provincial booking system's list: a header naming the columns id_number, matters and
-        slot (or 身份证号, 业务, 预约时间; any order), then one booking per row. Matters are joined by
+        slot (or 身份证号, 业务, 预约时间; any order; title lines above it are passed over), then one
+        booking per row. Matters are joined by
         ';' '|' '、' '，' or ',' inside quotes; the slot in any spelling of
         onevisit.core.typed.DATETIME_SPELLINGS, or an Excel date cell. Every bad row is reported by
         line and field; a file with any bad row imports nothing (ImportRefused, 400)."""
-        if not rows:
-            raise _bad_header(1)
-        header = rows[0]
-        columns = _columns(header)
+        header, columns = _find_header(rows)
         problems: list[dict[str, Any]] = []
         bookings: list[tuple[int, Booking]] = []
         seen: dict[tuple[str, str], int] = {}
         now = self.clock.now()
-        for row in rows[1:]:
+        for row in rows[rows.index(header) + 1 :]:
             line = row.line
             if len(bookings) + len(problems) >= MAX_IMPORT_ROWS:
                 raise ImportRefused(
@@ -535,7 +533,7 @@ _FIELD_OF_CODE = {
 _FIELD_ZH = {"id_number": "身份证号", "matters": "业务", "slot": "预约时间", "row": "整行"}
 
 
-def _sheet_rows(read: Any) -> list[SheetRow]:
+def _sheet_rows(read: Callable[[], list[SheetRow]]) -> list[SheetRow]:
     try:
         return read()
     except SheetError as exc:  # the file as a whole: bilingual words, same 400 as a bad row
@@ -550,6 +548,25 @@ def _bad_header(line: int, **details: Any) -> ImportRefused:
         problems=[{"line": line, "field": "header", "code": "bad_csv_header"}],
         **details,
     )
+
+
+#: Rows searched for the header: offices put a title (2026年12月预约名单) or a date line above it.
+HEADER_SEARCH_ROWS = 5
+
+
+def _find_header(rows: list[SheetRow]) -> tuple[SheetRow, dict[str, int]]:
+    """The first of the top HEADER_SEARCH_ROWS rows that names every column, and the columns;
+    ImportRefused about the first row when none does."""
+    if not rows:
+        raise _bad_header(1)
+    first_error: ImportRefused | None = None
+    for row in rows[:HEADER_SEARCH_ROWS]:
+        try:
+            return row, _columns(row)
+        except ImportRefused as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    raise first_error
 
 
 def _columns(header: SheetRow) -> dict[str, int]:

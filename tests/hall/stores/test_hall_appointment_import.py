@@ -116,6 +116,15 @@ def test_bad_rows_are_named_by_line_and_field_and_nothing_is_imported(store):
     assert store.day("2026-11-24") == []
 
 
+def test_a_title_line_above_the_header_is_passed_over(store):
+    text = (
+        "2026年11月预约名单,,\n导出时间：2026/11/23 8:00,,\nid_number,matters,slot\n"
+        + f"{LIU},benefit,2026/11/24 9:30\n"
+    )
+    booked = store.import_file(text.encode("gb18030"), "test")
+    assert [a.person_masked for a in booked] == ["510107********3156"]
+
+
 def test_an_id_that_excel_turned_into_a_number_is_named_as_such(store):
     book = openpyxl.Workbook()
     book.active.append(["id_number", "matters", "slot"])
