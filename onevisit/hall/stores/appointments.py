@@ -171,10 +171,10 @@ class AppointmentStore:
         except (OverflowError, ValueError):  # year 1 or 9999 shifted out of range
             raise _bad_slot() from None
 
-    def validate(self, id_number: str, matters: Iterable[str], slot: dt.datetime) -> Booking:
+    def validate(self, id_number: str | IdNumber, matters: Iterable[str], slot: dt.datetime) -> Booking:
         """Everything a booking must satisfy before it is stored; raises saying which rule fails."""
         now = self.clock.now()
-        person = parse_id(id_number, now.date())
+        person = id_number if isinstance(id_number, IdNumber) else parse_id(id_number, now.date())
         codes = tuple(m.strip() for m in matters if m and m.strip())
         known = [m.code for m in self.config.matters]
         if not codes:
@@ -323,7 +323,7 @@ class AppointmentStore:
                 field = "matters"
                 matters = split_matters(clean(_text_cell(cells["matters"])))
                 field = "row"
-                booking = self.validate(person.value, matters, slot)
+                booking = self.validate(person, matters, slot)
                 field = "id_number"
                 twin = seen.get((booking.day, booking.person_hash))
                 if twin is not None:
