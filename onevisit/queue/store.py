@@ -193,13 +193,15 @@ class Tx:
 
     def ahead_count(self, step_id: int) -> int:
         """How many waiting steps of the same matter and day come before this one, in the order
-        policy.queue_order defines (priority tier, sort key, number); 0 when it is not waiting.
+        policy.queue_order defines (priority tier, sort key, then prefix and numeric sequence —
+        tickets.seq, so A999 comes before A1000); 0 when it is not waiting.
 
         Counted in SQL: kiosks ask on every issue and lookup, and by the afternoon hundreds wait.
         """
         row = self.one(
             """WITH me AS (
-                 SELECT s.id, s.matter, s.sort_key, t.day, t.priority, t.number
+                 SELECT s.id, s.matter, s.sort_key, t.day, t.priority,
+                        substr(t.number, 1, 1) AS prefix, t.seq AS number_seq
                  FROM steps s JOIN tickets t ON t.id = s.ticket_id
                  WHERE s.id = ? AND s.state = 'waiting')
                SELECT count(*) AS n FROM me, steps s JOIN tickets t ON t.id = s.ticket_id
@@ -207,7 +209,10 @@ class Tx:
                  AND s.id != me.id
                  AND (t.priority > me.priority OR (t.priority = me.priority
                       AND (s.sort_key < me.sort_key
-                           OR (s.sort_key = me.sort_key AND t.number < me.number))))""",
+                           OR (s.sort_key = me.sort_key
+                               AND (substr(t.number, 1, 1) < me.prefix
+                                    OR (substr(t.number, 1, 1) = me.prefix
+                                        AND t.seq < me.number_seq))))))""",
             step_id,
         )
         return int(row["n"]) if row else 0

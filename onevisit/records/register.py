@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from onevisit.core.identity import mask_name
+from onevisit.core.typed import squeezed
 from onevisit.records.payload import Claims, normalise_code
 
 
@@ -100,7 +101,8 @@ class CertificateRegister:
         conn = self._connect()
         try:
             row = conn.execute(
-                "SELECT * FROM certificates WHERE serial = ?", ((serial or "").strip().upper(),)
+                "SELECT * FROM certificates WHERE serial = ?",
+                (squeezed(serial).upper(),),  # typed full-width or with spaces: the same serial
             ).fetchone()
             return dict(row) if row else None
         finally:

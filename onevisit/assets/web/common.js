@@ -83,7 +83,9 @@ const OV = (() => {
   async function api(method, path, body, opts) {
     opts = opts || {};
     const headers = { Accept: "application/json" };
-    if (body !== undefined && body !== null) headers["Content-Type"] = "application/json";
+    // A FormData body (a file upload) sets its own multipart Content-Type with the boundary.
+    const isForm = typeof FormData !== "undefined" && body instanceof FormData;
+    if (body !== undefined && body !== null && !isForm) headers["Content-Type"] = "application/json";
     if (opts.token) headers.Authorization = "Bearer " + opts.token;
     if (opts.idempotencyKey) headers["Idempotency-Key"] = opts.idempotencyKey;
     let response;
@@ -91,7 +93,7 @@ const OV = (() => {
       response = await fetch(path, {
         method,
         headers,
-        body: body !== undefined && body !== null ? JSON.stringify(body) : undefined,
+        body: body === undefined || body === null ? undefined : isForm ? body : JSON.stringify(body),
         cache: "no-store",
       });
     } catch (err) {

@@ -53,6 +53,9 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
     for key in "1101052":
         identify.press(key)
     shot("identify-impossible-date")
+    identify.entry.clear()
+    identify.press("9")  # a foreigner's permanent residence card: "not supported here", at once
+    shot("identify-foreign-card")
 
     app.session.identified(parse_id("11010519491231002X", today=app.today()))
     app.session.matters = ["benefit", "medical"]
