@@ -149,7 +149,10 @@ def rate_tables(results: dict[str, dict]) -> None:
         + " | max S | min D |"
     )
     print("|---|---|---|" + "---|" * (len(THRESHOLDS) + 2))
-    names = list(next(iter(results.values())))
+    order = ["photos", "frames640", "kiosk"]
+    names = sorted(
+        next(iter(results.values())), key=lambda n: (order.index(n) if n in order else len(order), n)
+    )
     for name in names:
         for label, sets in results.items():
             same, diff, _ = sets[name]
