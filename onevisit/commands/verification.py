@@ -8,8 +8,12 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from onevisit.core.errors import OneVisitError
+
+if TYPE_CHECKING:  # imported lazily at run time: `onevisit --help` stays fast
+    from onevisit.core.config import VerificationConfig
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +119,7 @@ def _verify_face(args: argparse.Namespace) -> int:
     return 0 if row["match"] else 1
 
 
-def _overridden(vconf, args: argparse.Namespace):
+def _overridden(vconf: VerificationConfig, args: argparse.Namespace) -> VerificationConfig:
     """verification config with the command line's --threshold/--model/--ref-jitters/--combination,
     validated by the same strict model as config.toml (so the bounds are stated once)."""
     from pydantic import ValidationError
@@ -139,8 +143,10 @@ def _overridden(vconf, args: argparse.Namespace):
             raise OneVisitError(
                 "threshold", "阈值应在 0 与 0.6 之间", "--threshold must be above 0 and below 0.6"
             ) from None
-        flag = "--" + field.replace("reference_jitters", "ref-jitters")
-        raise OneVisitError("usage", "参数取值有误", f"{flag}: {error['msg']}") from None
+        # --model and --combination are argparse choices; only the jitter count can be out of range.
+        raise OneVisitError(
+            "usage", "参考照片抖动次数应在 1 到 100 之间", f"--ref-jitters: {error['msg']} (1 to 100)"
+        ) from None
 
 
 def _face_clip(args: argparse.Namespace) -> int:
