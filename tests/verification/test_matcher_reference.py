@@ -4,8 +4,9 @@ combination) and the flow encoding the reference while the citizen does the acti
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from onevisit.devices.camera import Camera, Frame, load_image, open_camera
 from onevisit.records.backend import PensionStatus
 from onevisit.sim.camera.puppet import write_clip
 from onevisit.sim.records.photo_records import PhotoFileRecords
-from onevisit.verification.flow import CertificationFlow, judge_match
+from onevisit.verification.flow import CertificationFlow, judge_match, matcher_for
 from onevisit.verification.matcher import FaceSample, LocalMatcher
 
 EX = "face_recognition/examples"
@@ -164,12 +165,23 @@ def test_verify_face_cli_encodes_as_configured_and_takes_overrides(faces_dir, ca
     assert "--ref-jitters" in capsys.readouterr().err
 
 
-def test_a_cache_folder_in_config_is_used_by_the_default_matcher(config, tmp_path) -> None:
-    from onevisit.verification.flow import matcher_for
-
+def test_a_cache_folder_in_config_is_used_and_pruned_by_the_flow(config, clock, tmp_path, faces_dir) -> None:
     vconf = config.verification.model_copy(update={"reference_cache_dir": str(tmp_path / "refs")})
     security = config.security.model_copy(update={"secrets_dir": str(tmp_path / "secrets")})
-    built = matcher_for(config.model_copy(update={"verification": vconf, "security": security}))
-    assert isinstance(built, LocalMatcher) and built.references.directory == Path(tmp_path / "refs")
-    assert (tmp_path / "secrets" / "face-refs.key").stat().st_mode & 0o077 == 0
-    assert matcher_for(config).references.directory is None  # default: memory only
+    cached = config.model_copy(update={"verification": vconf, "security": security})
+    built = matcher_for(cached)
+    assert isinstance(built, LocalMatcher) and built.references.directory == tmp_path / "refs"
+    assert stat.S_IMODE((tmp_path / "secrets" / "face-refs.key").stat().st_mode) == 0o600
+    assert matcher_for(config).references.directory is None  # the default: memory only
+    # A photo encoded a year and more ago is deleted when the next certification starts.
+    photo = (faces_dir / OBAMA).read_bytes()
+    built.encode_reference(photo)
+    (path,) = (tmp_path / "refs").rglob("*.npy")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    old = clock.now().timestamp() - 401 * 86400
+    os.utime(path, (old, old))
+    pid = parse_id(PENSIONER)
+    records = PhotoFileRecords(pid, faces_dir / f"{EX}/two_people.jpg")
+    flow = CertificationFlow(cached, records, clock, matcher=built)
+    assert flow.run(pid, open_camera(f"frames://{faces_dir / OBAMA}")).reason == "reference_unusable"
+    assert not path.exists()
