@@ -175,8 +175,8 @@ def judge_match(
     if hasattr(matcher, "encode") and hasattr(matcher, "compare") and isinstance(reference, np.ndarray):
         end_enc = [matcher.encode(s) for s in end]
         begin_enc = [matcher.encode(s) for s in begin]
-        # Continuity keeps the mean of distances: its threshold was set on that rule, and it
-        # compares frames of one sitting, not a photo with a live face.
+        # Continuity keeps the mean of distances, as measured and tested before: it compares
+        # frames of one sitting, where averaging away frame noise is not what is wanted.
         continuity = _compare(matcher, np.mean(begin_enc, axis=0), end_enc, "mean_distance")
         match = matcher.compare(reference, end_enc)  # the configured combination
     else:
