@@ -272,6 +272,24 @@ class VerificationConfig(Strict):
     match_frames: int = Field(3, ge=1, le=10)
     #: After the last challenge, at most this many seconds to collect frontal frames for the match.
     settle_seconds: float = Field(3.0, gt=0, le=30)
+    # Encodings (docs/verification.md "Match and decision"; figures in BENCHMARKS.md "Face matching").
+    #: dlib alignment before encoding: "large" = 68 landmarks, "small" = 5. Reference and probes always
+    #: use the same one (encodings of one photo under the two sit ~0.12 apart).
+    encoding_model: Literal["small", "large"] = "large"
+    #: dlib num_jitters for the reference photo only (probes: 1). 10 lowered FNMR on every shared set;
+    #: 20 bought nothing more at twice the cost (~0.8 s of one core per 10 jitters, on a cache miss).
+    reference_jitters: int = Field(10, ge=1, le=100)
+    #: How the match frames are combined: distance from the reference to the mean of their encodings,
+    #: or the mean of their distances (the rule before 2026-11). Deliberately no "min": best-of-N
+    #: raises the false-match rate with every frame.
+    probe_combination: Literal["mean_encoding", "mean_distance"] = "mean_encoding"
+    #: Reference encodings kept in memory, by photo content hash (0 = none: every visit re-encodes).
+    reference_cache_entries: int = Field(256, ge=0, le=100_000)
+    #: Folder for reference encodings across restarts ("" = memory only, the default: encodings are
+    #: biometric data). Files 0600, named by an HMAC keyed with face-refs.key in security.secrets_dir.
+    reference_cache_dir: str = ""
+    #: Cached reference files older than this are deleted (a pensioner comes once a year).
+    reference_cache_days: int = Field(400, ge=1, le=800)
 
 
 class RecordsConfig(Strict):
