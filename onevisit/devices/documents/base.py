@@ -149,5 +149,8 @@ class DocumentPrinter(Protocol):
     def job_state(self, job: DocumentJob | str) -> DocumentJob:
         """The job as the printer knows it now; raises DocumentPrintError when it cannot be asked."""
 
+    def cancel(self, job: DocumentJob | str) -> None:
+        """Cancel a job that has not finished (a kiosk gave up on it: it must not come out later)."""
+
     def printer_status(self) -> DocumentPrinterHealth:
         """Health from IPP; never raises (an unreachable scheduler is a state)."""

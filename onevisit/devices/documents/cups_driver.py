@@ -105,6 +105,15 @@ class CupsDocumentPrinter:
             attrs.get("job-printer-state-message", "") or "",
         )
 
+    def cancel(self, job: DocumentJob | str) -> None:
+        job_id = job.id if isinstance(job, DocumentJob) else str(job)
+        cups = self._cups
+        with _LOCK:
+            try:
+                self._connect().cancelJob(int(job_id))
+            except (cups.IPPError, ValueError) as exc:
+                log.warning("cancelling job %s on %s: %s", job_id, self.url, exc)
+
     def printer_status(self) -> DocumentPrinterHealth:
         cups = self._cups
         with _LOCK:

@@ -45,5 +45,11 @@ class FakeDocumentPrinter:
                 self.jobs[job_id] = current
             return current
 
+    def cancel(self, job: DocumentJob | str) -> None:
+        job_id = job.id if isinstance(job, DocumentJob) else str(job)
+        with self._lock:
+            if job_id in self.jobs and not self.jobs[job_id].final:
+                self.jobs[job_id] = DocumentJob(job_id, "canceled")
+
     def printer_status(self) -> DocumentPrinterHealth:
         return self.health
