@@ -131,7 +131,7 @@ class DocumentPrintError(OneVisitError):
     def __init__(self, code: str, en_detail: str, job: DocumentJob | None = None) -> None:
         super().__init__(
             code,
-            "证明打印失败，请取号到窗口办理（已注明原因）",
+            "打印机未能完成打印，请取号到窗口办理（已注明原因）",
             f"The certificate could not be printed ({en_detail}); please take a number for a window",
             job=job.id if job else None,
         )
