@@ -20,7 +20,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from PIL import Image, ImageFont
 
-from onevisit.core.fonts import font_chain, font_for, require_glyphs
+from onevisit.core.fonts import covers, font_chain, font_for, font_for_char, require_glyphs
 from onevisit.records.certificate import LEGEND, Certificate
 from onevisit.records.months import months_between, zh_month
 from onevisit.records.render import draw_seal, make_qr, money, month_dot
@@ -62,10 +62,14 @@ class CertificatePdf(FPDF):
         self.set_author(cert.agency)
         chain = font_chain(configured_font)
         self.add_font("cjk", "", str(chain[0]))
+        # Only the fallbacks this certificate needs: parsing a 30 MB Hanazono file costs seconds, and
+        # every other character is in the primary font (our own wording is checked by doctor).
+        needed = {font_for_char(ch, configured_font) for ch in cert.free_text if not covers(chain[0], ch)}
         fallbacks = []
         for i, path in enumerate(chain[1:], start=1):
-            self.add_font(f"cjk{i}", "", str(path))
-            fallbacks.append(f"cjk{i}")
+            if path in needed:
+                self.add_font(f"cjk{i}", "", str(path))
+                fallbacks.append(f"cjk{i}")
         if fallbacks:
             self.set_fallback_fonts(fallbacks, exact_match=False)
         self.alias_nb_pages("{nb}")
@@ -132,7 +136,7 @@ def render_a4_pdf(cert: Certificate, timezone: str = "Asia/Shanghai", font: str 
     pdf.set_font("cjk", size=TABLE_PT)
     heads = FontFace(emphasis="NONE", fill_color=(235, 235, 235))
     with pdf.table(
-        col_widths=(30, 22, 40, 20, 62), text_align="CENTER", headings_style=heads, line_height=6.5
+        col_widths=(40, 20, 36, 18, 60), text_align="CENTER", headings_style=heads, line_height=6.5
     ) as table:
         table.row(["险种", "参保状态", "参保期间", "累计月数", "参保单位"])
         for line in c.insurances:
@@ -216,26 +220,31 @@ def _closing(pdf: CertificatePdf, c: Certificate, timezone: str, font: str | Non
         pdf.add_page()
     pdf.ln(4)
     pdf.set_font("cjk", size=BODY_PT)
+    indent = 2 * pdf.get_string_width("证")  # two characters, as Chinese official letters have
+    pdf.set_x(MARGIN + indent)
     pdf.multi_cell(
         0,
         7,
-        f"\u3000\u3000兹证明{c.name}（身份证号{c.id_masked}）在我中心参加社会保险，参保及缴费情况如上。",
+        f"兹证明{c.name}（身份证号{c.id_masked}）在我中心参加社会保险，参保及缴费情况如上。",
         align="L",
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    pdf.multi_cell(0, 7, "　　特此证明。", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(MARGIN + indent)
+    pdf.cell(0, 7, "特此证明。", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     local = c.issued_at.astimezone(ZoneInfo(timezone)) if c.issued_at.tzinfo else c.issued_at
     lines = [f"出具机构：{c.agency}", f"打印时间：{local:%Y年%m月%d日 %H:%M}"]
     top = pdf.get_y()
     right = pdf.w - MARGIN
     text_w = max(pdf.get_string_width(t) for t in lines) + 2
+    text_right = right - SEAL_MM + 5
     for i, text in enumerate(lines):
-        pdf.set_xy(right - text_w - 8, top + 4 + i * 8)
+        pdf.set_xy(text_right - text_w, top + 4 + i * 8)
         pdf.cell(text_w, 7, text)
-    # The seal sits over the issuing body's name, as a stamped paper has it.
-    pdf.image(red_seal(c.agency, font), x=right - SEAL_MM - 4, y=top - 14, w=SEAL_MM, h=SEAL_MM)
+    # The seal touches the end of the issuing body's line, as a stamp does, without hiding the
+    # agency's name or the print time (a reader and a scanner must still read them).
+    pdf.image(red_seal(c.agency, font), x=right - SEAL_MM, y=top - 9, w=SEAL_MM, h=SEAL_MM)
     pdf.set_xy(MARGIN, top + SEAL_MM - 4)
     pdf.set_draw_color(120)
     pdf.set_dash_pattern(dash=1, gap=1)
