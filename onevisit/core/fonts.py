@@ -51,11 +51,11 @@ class GlyphsMissing(OneVisitError):
     status = 422
 
     def __init__(self, chars: list[str], what_zh: str = "证明", what_en: str = "document") -> None:
-        shown = "".join(chars)
         codes = ", ".join(f"U+{ord(c):04X}" for c in chars)
         super().__init__(
             "glyph_missing",
-            f"姓名或内容中有本机字库无法显示的生僻字（{shown}），不能自助打印{what_zh}，请取号到窗口办理",
+            # The characters themselves are not repeated in Chinese: no font here could show them.
+            f"姓名或内容中有本机字库无法显示的生僻字，不能自助打印{what_zh}，请取号到窗口办理",
             f"This kiosk's fonts cannot print some characters ({codes}); the {what_en} "
             "cannot be printed here, please take a number for a window",
             chars=[f"U+{ord(c):04X}" for c in chars],
