@@ -126,9 +126,10 @@ def test_the_a4_printers_ipp_reasons_reach_the_doctor(tmp_path, capsys, hall, pr
     cfg = kiosk_toml(tmp_path, hall=hall.url)
     (tmp_path / "var").mkdir(exist_ok=True)
     (tmp_path / "var" / "kiosk-token").write_text(hall.kiosk_token)
-    cfg.write_text(
-        cfg.read_text() + f'\n[documents]\nprinter = "{private_cups.pdf_queue_url}"\n', encoding="utf-8"
-    )
+    text = cfg.read_text(encoding="utf-8")
+    assert '\nprinter = "none"\n' in text  # [documents] of the repo's config.toml
+    text = text.replace('\nprinter = "none"\n', f'\nprinter = "{private_cups.pdf_queue_url}"\n')
+    cfg.write_text(text, encoding="utf-8")
     code, out, _ = run(capsys, "--config", str(cfg), "--json")
     by = {c["name"]: c for c in json.loads(out)["checks"]}
     assert by["documents"]["status"] == "ok" and code == 0
