@@ -20,7 +20,7 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from onevisit.core.fonts import GlyphsMissing, covers, font_for
+from onevisit.core.fonts import GlyphsMissing, covers, font_chain, font_for
 from onevisit.records.certificate import LEGEND, Certificate, TableRow
 from onevisit.records.months import months_between, zh_month
 
@@ -539,8 +539,10 @@ def render_pages(
         for element in elements:
             element.draw(draw, img, y)
             y += element.height
-        # Threshold rather than dither: text and QR edges stay sharp on a thermal head.
-        images.append(img.point(lambda v: 255 if v > 150 else 0).convert("1"))
+        # Threshold rather than dither: text and QR edges stay sharp on a thermal head. A Mincho
+        # fallback (Hanazono, for a rare name) has hairline horizontals: a lighter cut keeps them.
+        cut = 150 if path == font_chain(font)[0] else 235
+        images.append(img.point(lambda v, cut=cut: 255 if v > cut else 0).convert("1"))
     return images
 
 
