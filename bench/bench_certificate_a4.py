@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from fpdf import FPDF
+
 from onevisit.core.config import load_config
 from onevisit.devices.documents import open_document_printer
 from onevisit.records.a4 import render_a4_pdf
@@ -71,9 +73,15 @@ def main() -> None:
         with PrivateCups(output_dir=Path(tmp) / "printed") as cups:
             printer = open_document_printer(cups.pdf_queue_url)
             print(f"private cupsd ready in {cups.startup_seconds:.2f} s")
+            plain = FPDF(format="A4")
+            plain.set_font("helvetica", size=20)
+            for n in range(2):
+                plain.add_page()
+                plain.cell(text=f"baseline page {n + 1}")
+            pdfs = {"baseline: 2 pages of Helvetica, no CJK font": bytes(plain.output()), **pdfs}
             for label, pdf in pdfs.items():
                 times = []
-                for n in range(args.runs if label.startswith("36") else 3):
+                for n in range(3 if label.startswith("all") else args.runs):
                     t0 = time.perf_counter()
                     job = wait_final(printer, printer.submit(pdf, f"bench-{n}"), timeout=120, poll=0.02)
                     times.append(time.perf_counter() - t0)
