@@ -218,7 +218,25 @@ class Doctor:
                 f"{path} has no glyph for {''.join(lacking)}",
                 fix="install fonts-wqy-microhei or set [printer] font to a Simplified-Chinese font",
             )
-        return Check("fonts", "ok", f"{path} draws Chinese", detail={"path": str(path)})
+        from onevisit.core.fonts import font_chain, missing_glyphs
+
+        chain = [str(p) for p in font_chain(self.config.printer.font)]
+        # One character of CJK Extension A and one of B: names such as 孙䶮 need the fallbacks.
+        lacking = missing_glyphs("\u4dae\U0002003e", self.config.printer.font)
+        if lacking:
+            return Check(
+                "fonts",
+                "warn",
+                f"{path} draws Chinese, but no font draws CJK Extension A/B: certificates for rare names are refused",
+                fix="install fonts-hanazono (scripts/setup.sh does)",
+                detail={"path": str(path), "chain": chain},
+            )
+        return Check(
+            "fonts",
+            "ok",
+            f"{path} draws Chinese; {len(chain) - 1} fallback(s) for rare characters",
+            detail={"path": str(path), "chain": chain},
+        )
 
     def check_public_url(self) -> Check:
         assert self.config is not None
