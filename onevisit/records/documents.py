@@ -46,6 +46,7 @@ def print_certificate_document(
     timeout: float = 120,
     poll: float = 0.25,
     sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> DocumentJob:
     """Print (or finish printing) certificate `serial`; returns the completed job or raises
     DocumentPrintError (codes: printer_rejecting, printer_unreachable, printer_not_found,
@@ -70,7 +71,7 @@ def print_certificate_document(
             register.set_status(serial, "print_failed")
             raise
         register.set_print_job(serial, job.id, "printing")
-    job = wait_final(printer, job, timeout, poll, sleep)
+    job = wait_final(printer, job, timeout, poll, sleep, monotonic)
     if job.state == "completed":
         register.set_print_job(serial, job.id, "printed")
         log.info("certificate %s printed as job %s on %s", serial, job.id, printer.url)
