@@ -60,9 +60,16 @@ class HallConfig(Strict):
     database: str = "var/onevisit.db"
     host: str = "127.0.0.1"
     port: int = Field(8600, ge=1, le=65535)
-    #: The address phones reach the hall server at; ticket QR codes point here.
+    #: The address phones reach the hall server at; ticket QR codes and the 参保证明's verification
+    #: QR and text point here. A loopback address (the default) is unreachable from a phone or a
+    #: bank's office: `onevisit doctor` fails and kiosks refuse certificates until it is set.
     public_url: str = "http://127.0.0.1:8600"
     hours: Hours = Hours()
+
+    @property
+    def public_url_problem(self) -> str | None:
+        """Why `public_url` cannot go on an official document (unset, not http(s), loopback), or None."""
+        return public_url_problem(self.public_url)
 
     @field_validator("timezone")
     @classmethod
@@ -127,6 +134,45 @@ class PrinterConfig(Strict):
     native_qr: bool = True
     font: str | None = None
     timeout: float = Field(5.0, gt=0, le=60)
+
+
+_DOCUMENT_PRINTER = (
+    r"^(none|cups://[A-Za-z0-9_.@+-]{1,127}|ipp://[^/?#\s]+/(printers|classes)/[A-Za-z0-9_.@+-]{1,127})$"
+)
+
+
+class DocumentsConfig(Strict):
+    """The A4 document printer (参保证明 as a PDF through CUPS)."""
+
+    #: cups://QUEUE (the local scheduler), ipp://HOST:631/printers/QUEUE, or none (the receipt roll).
+    printer: str = Field("none", pattern=_DOCUMENT_PRINTER)
+    #: Kiosks (kiosk.name) that have only a thermal printer: they keep the receipt-roll certificate.
+    thermal_only_kiosks: list[str] = []
+    #: How long a kiosk shows "正在打印…" before a job that has not completed counts as failed.
+    job_timeout_seconds: float = Field(120, gt=0, le=1800)
+    #: Seconds between two reads of a job's state from CUPS while it prints.
+    poll_seconds: float = Field(0.25, gt=0, le=10)
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why an address cannot be printed for others to reach, or None when it can."""
+    import ipaddress
+
+    if not url or not url.strip():
+        return "hall.public_url is not set"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"hall.public_url {url!r} is not an http(s) address"
+    host = parts.hostname.lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return f"hall.public_url {url!r} is a loopback address, unreachable from a phone"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if ip.is_loopback or ip.is_unspecified:
+        return f"hall.public_url {url!r} is a loopback address, unreachable from a phone"
+    return None
 
 
 class BoardConfig(Strict):
@@ -400,6 +446,7 @@ class Config(Strict):
     recall: Recall = Recall()
     security: Security = Security()
     printer: PrinterConfig = PrinterConfig()
+    documents: DocumentsConfig = DocumentsConfig()
     boards: BoardsConfig = BoardsConfig()
     voice: VoiceConfig = VoiceConfig()
     camera: CameraConfig = CameraConfig()

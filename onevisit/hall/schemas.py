@@ -157,7 +157,9 @@ class CommandResult(Body):
 
 class HeartbeatIn(Body):
     kiosk: str = Field(min_length=1, max_length=64, description="the kiosk's configured name")
-    devices: dict[Literal["printer", "camera", "card_reader"], DeviceReport] = Field(default_factory=dict)
+    devices: dict[Literal["printer", "documents", "camera", "card_reader"], DeviceReport] = Field(
+        default_factory=dict
+    )
     version: str | None = Field(None, max_length=40)
     started_at: str | None = Field(None, max_length=40)
     last_error: LastError | None = None

@@ -63,6 +63,7 @@ class KioskDevices:
     records: Any = None  # a records backend when onevisit.records provides one
     verification: Any = None  # a kiosk.face.FaceCertifier when there is a camera and a records backend
     voice: Any = None  # a kiosk.voice.KioskVoice for spoken prompts
+    documents: Any = None  # the A4 document printer (devices.documents); None: certificates on the roll
     extras: dict[str, Any] = field(default_factory=dict)
 
 

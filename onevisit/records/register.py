@@ -38,11 +38,14 @@ class CertificateRegister:
                 "code": str,
                 "key": str,
                 "pages": int,
-                "status": str,  # reserved / issued / printed / print_failed
+                "status": str,  # reserved / issued / printing / printed / print_failed
+                "print_job": str,  # the document printer's job id: a retry asks its state first
             },
             pk="serial",
             if_not_exists=True,
         )
+        if "print_job" not in db["certificates"].columns_dict:  # registers made before A4 printing
+            db["certificates"].add_column("print_job", str)
         db.conn.close()
 
     def _connect(self) -> sqlite3.Connection:
@@ -94,6 +97,15 @@ class CertificateRegister:
         conn = self._connect()
         try:
             conn.execute("UPDATE certificates SET status = ? WHERE serial = ?", (status, serial))
+        finally:
+            conn.close()
+
+    def set_print_job(self, serial: str, job: str | None, status: str) -> None:
+        conn = self._connect()
+        try:
+            conn.execute(
+                "UPDATE certificates SET print_job = ?, status = ? WHERE serial = ?", (job, status, serial)
+            )
         finally:
             conn.close()
 

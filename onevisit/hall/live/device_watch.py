@@ -24,10 +24,11 @@ from onevisit.hall.stores.devices import BAD_STATES, DeviceState, DeviceStore
 
 log = logging.getLogger(__name__)
 
-KIOSK_DEVICES = ("printer", "camera", "card_reader")
+KIOSK_DEVICES = ("printer", "documents", "camera", "card_reader")
 DEVICE_NAMES = {
     "kiosk": ("自助机", "Kiosk"),
     "printer": ("打印机", "Printer"),
+    "documents": ("A4文档打印机", "A4 document printer"),
     "camera": ("摄像头", "Camera"),
     "card_reader": ("身份证读卡器", "ID card reader"),
     "board_link": ("显示屏线路", "Board link"),
@@ -38,6 +39,44 @@ DEVICE_NAMES = {
 
 #: Alert code -> (zh, en, what the technician does zh, en). Codes are the devices' own fault codes.
 ALERTS: dict[str, tuple[str, str, str, str]] = {
+    # The A4 printer's codes come from IPP printer-state-reasons (RFC 8011 §5.4.12) through CUPS.
+    "media_empty": (
+        "A4打印机缺纸",
+        "A4 printer out of paper",
+        "在纸盒中装入A4纸；CUPS 队列会自动继续。",
+        "Load A4 paper in the tray; the CUPS queue carries on by itself.",
+    ),
+    "media_jam": (
+        "A4打印机卡纸",
+        "A4 printer paper jam",
+        "打开机盖取出卡纸。",
+        "Open the door and clear the jam.",
+    ),
+    "door_open": ("A4打印机机盖打开", "A4 printer door open", "关好机盖。", "Close the printer's door."),
+    "toner_low": (
+        "A4打印机墨粉不足",
+        "A4 printer toner low",
+        "准备更换墨粉盒。",
+        "Have a toner cartridge ready.",
+    ),
+    "paused": (
+        "A4打印队列已暂停",
+        "A4 print queue paused",
+        "排除故障后执行 cupsenable 队列名。",
+        "Fix the fault, then run cupsenable QUEUE.",
+    ),
+    "not_accepting_jobs": (
+        "A4打印队列拒收任务",
+        "A4 print queue rejecting jobs",
+        "执行 cupsaccept 队列名。",
+        "Run cupsaccept QUEUE.",
+    ),
+    "unreachable": (
+        "A4打印服务无法连接",
+        "A4 print service unreachable",
+        "检查 CUPS 服务与 [documents] printer 地址。",
+        "Check the CUPS service and [documents] printer.",
+    ),
     "paper_near_end": (
         "打印纸即将用完",
         "Paper near its end",

@@ -46,6 +46,7 @@ class CertificateScreen(KioskScreen):
         self.issued = None
         self.error: OneVisitError | None = None
         self.print_state: str | None = None  # None | printing | printed | failed
+        self.pdf: bytes | None = None  # the A4 document when this kiosk has a document printer
         self.print_error: str = ""
 
     def wipe(self) -> None:
@@ -108,9 +109,10 @@ class CertificateScreen(KioskScreen):
                 )
             )
         elif self.print_state == "printed":
-            self.footer.add_widget(
-                self.label(app.t("ticket.print.done"), role="title", tone="ok", align="center")
-            )
+            done = "cert.printed" if app.devices.documents is not None else "ticket.print.done"
+            self.footer.add_widget(self.label(app.t(done), role="title", tone="ok", align="center"))
+        elif self.print_state == "printing":
+            self.footer.add_widget(self.label(app.t("cert.printing"), role="title", align="center"))
         else:
             b = self.button(app.t("cert.print"), self.print_certificate)
             b.disabled = self.print_state == "printing"
@@ -119,7 +121,7 @@ class CertificateScreen(KioskScreen):
     def choose(self, choice: str) -> None:
         if choice != self.choice:
             self.choice = choice
-            self.issued, self.error, self.print_state = None, None, None
+            self.issued, self.error, self.print_state, self.pdf = None, None, None, None
         self.refresh()
 
     def preview(self) -> None:
@@ -132,9 +134,26 @@ class CertificateScreen(KioskScreen):
         choice = self.choice
         now = dt.datetime.now(dt.UTC).astimezone()
 
+        documents = app.devices.documents
+
         def work(_key: str):
+            problem = config.hall.public_url_problem
+            if problem:
+                # The QR and the text would send a bank or a school to an address they cannot reach.
+                log.warning("certificates refused: %s", problem)
+                raise OneVisitError(
+                    "public_url_unset",
+                    "本机证明核验地址未设置，暂不能自助打印参保证明，请取号到窗口办理",
+                    "This kiosk's verification address is not set; certificates cannot be printed here,"
+                    " please take a number for a window",
+                )
             register = CertificateRegister(config.path(config.records.certificates_db))
-            return issue_certificate(config, app.devices.records, number, choice, now, register=register)
+            issued = issue_certificate(config, app.devices.records, number, choice, now, register=register)
+            if documents is not None:
+                from onevisit.records.a4 import render_a4_pdf
+
+                self.pdf = render_a4_pdf(issued.certificate, config.hall.timezone, config.printer.font)
+            return issued
 
         def done(issued):
             self.issued, self.error = issued, None
@@ -156,8 +175,25 @@ class CertificateScreen(KioskScreen):
         self.print_state = "printing"
         self.refresh()
 
+        documents, pdf = app.devices.documents, self.pdf
+
         def work(_key: str):
             register = CertificateRegister(config.path(config.records.certificates_db))
+            if documents is not None and pdf is not None:
+                # A4 through CUPS: "正在打印…" until CUPS says completed; a retry of this serial asks
+                # CUPS about the job already sent before sending anything (never printed twice).
+                from onevisit.records.documents import print_certificate_document
+
+                docs = config.documents
+                print_certificate_document(
+                    documents,
+                    register,
+                    issued.certificate.serial,
+                    pdf,
+                    timeout=docs.job_timeout_seconds,
+                    poll=docs.poll_seconds,
+                )
+                return ("printed", "")
             outcome = app.devices.printer.print_pages(issued.pages, ref=issued.certificate.serial)
             register.set_status(issued.certificate.serial, "printed" if outcome.ok else "print_failed")
             return (

@@ -43,7 +43,12 @@ def demo_config(config: Config, root: Path, *, host: str, port: int) -> Config:
     if config.boards.enabled and not config.boards.keypads:
         boards["keypads"] = demo_keypads(config)
     updates: dict[str, dict[str, Any]] = {
-        "hall": {"database": str(root / "hall.db"), "host": host, "port": port, "public_url": hall_url},
+        "hall": {
+            "database": str(root / "hall.db"),
+            "host": host,
+            "port": port,
+            "public_url": demo_public_url(port),
+        },
         "security": {"secrets_dir": str(root / "secrets")},
         "boards": boards,
         "voice": {"out_dir": str(root / "voice"), "clips_dir": str(root / "voice-clips")},
@@ -54,6 +59,19 @@ def demo_config(config: Config, root: Path, *, host: str, port: int) -> Config:
         "maintenance": {"log_dir": str(root / "logs")},
     }
     return with_updates(config, updates)
+
+
+def demo_public_url(port: int) -> str:
+    """The address the demo prints on certificates and ticket QRs: this machine's host name (what
+    another machine on the LAN would type; the hall listens there with --host 0.0.0.0), or
+    onevisit-demo.local when the host name is a loopback one. Never 127.0.0.1: that is unreachable
+    from a phone, and `onevisit doctor` and the kiosk refuse certificates carrying it."""
+    import socket
+
+    from onevisit.core.config import public_url_problem
+
+    url = f"http://{socket.gethostname().lower()}:{port}"
+    return f"http://onevisit-demo.local:{port}" if public_url_problem(url) else url
 
 
 def with_updates(config: Config, updates: dict[str, dict[str, Any]]) -> Config:

@@ -200,6 +200,46 @@ class PrinterComponent:
         ]
 
 
+class DocumentsComponent:
+    """A private CUPS (cupsd of our own on a free port) with a cups-pdf queue: the demo kiosk's A4
+    printer. Every certificate printed at the kiosk or with `onevisit cert print` lands as a PDF in
+    var/demo/documents/. Without root or the CUPS packages the demo goes on with the receipt roll."""
+
+    name = "documents"
+
+    def __init__(self, ctx: DemoContext) -> None:
+        self.ctx = ctx
+        self.cups: Any = None
+        self.out = ctx.root / "documents"
+        self.error = ""
+
+    def start(self) -> None:
+        from onevisit.sim.cups import PrivateCups, PrivateCupsError
+
+        self.out.mkdir(parents=True, exist_ok=True)
+        try:
+            self.cups = PrivateCups(output_dir=self.out).start()
+        except PrivateCupsError as exc:
+            self.cups, self.error = None, str(exc).splitlines()[0]
+            log.warning("demo A4 printer not started: %s", self.error)
+            return
+        self.ctx.config = with_updates(self.ctx.config, {"documents": {"printer": self.cups.pdf_queue_url}})
+
+    def stop(self) -> None:
+        if self.cups is not None:
+            self.cups.stop()
+
+    def lines(self) -> list[str]:
+        if self.cups is None:
+            return [
+                f"A4 打印机 Document printer: not started ({self.error}); certificates on the receipt roll"
+            ]
+        return [
+            f"A4 打印机 Document printer (CUPS, cups-pdf) {self.cups.pdf_queue_url}; printed PDFs in {_shell_path(self.out)}/",
+            f"  pause it: cupsdisable -h {self.cups.server} {self.cups.pdf_queue}  (cupsenable to resume)",
+        ]
+
+
 class BoardEmulatorProcess:
     """The call-display boards as `onevisit board-emulator`, a process of its own: kill it to pull
     the serial adapter, run the printed command to plug it back in; the hall reconnects by itself."""

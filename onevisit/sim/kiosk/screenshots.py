@@ -85,8 +85,13 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
     app.session.identified(demo_id("gap"))
     app.go("certificate")
     shot("certificate-choose")
+    if config.hall.public_url_problem:  # certificates are refused on a loopback address
+        from onevisit.sim.demo.config import demo_public_url, with_updates
+
+        app.config_ = with_updates(config, {"hall": {"public_url": demo_public_url(config.hall.port)}})
     app.screen("certificate").preview()
     shot("certificate-preview")
+    app.config_ = config
     app.session.identified(demo_id("gap"))
     app.go("records")
     shot("records")
