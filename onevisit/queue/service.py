@@ -23,6 +23,7 @@ from onevisit.queue import errors as e
 from onevisit.queue import policy
 from onevisit.queue.models import (
     CLOSED_TICKET_STATES,
+    ENDED_STEP_STATES,
     Event,
     EventKind,
     Placement,
@@ -33,6 +34,7 @@ from onevisit.queue.models import (
     WindowState,
     WindowStatus,
 )
+from onevisit.queue.priority import priority_label
 from onevisit.queue.store import SQLiteStore, Tx
 
 log = logging.getLogger(__name__)
@@ -139,6 +141,8 @@ def derive_ticket_state(steps: Iterable[dict[str, Any]]) -> TicketState:
     ):
         if step_state in states:
             return ticket_state
+    # A transfer (转出) never ends a visit by itself: it always queues the next matter, so a visit is
+    # done only when some window finished a matter, never because one sent the citizen on.
     return TicketState.DONE if StepState.DONE in states else TicketState.CANCELLED
 
 
@@ -534,9 +538,23 @@ class QueueService:
         return nxt
 
     def transfer(
-        self, window: int, to_matter: str, placement: str, reason: str, note: str | None, actor: str
+        self,
+        window: int,
+        to_matter: str,
+        placement: str,
+        reason: str,
+        note: str | None,
+        actor: str,
+        *,
+        return_after: bool = False,
     ) -> Ticket:
-        """Send the citizen at this window on to another matter; the receiving window sees reason and note."""
+        """转出: send the citizen at this window on to another matter; the receiving window sees reason
+        and note. This step becomes `transferred` (not done: its matter was not finished here).
+
+        `return_after` (一窗受理 halls' "办完再回来"): the itinerary gets this step's matter again right
+        after the new one, as a pending step with the same number, so finishing the new matter brings
+        the citizen back to the one they came for. Refused (`same_matter`) when `to_matter` is the
+        matter being served."""
         self._matter(to_matter)
         try:
             placement = Placement(placement)
@@ -559,17 +577,26 @@ class QueueService:
         now = self._now()
         with self.store.transaction() as tx:
             _, step, ticket_row = self._at_window(tx, window)
+            if step["matter"] == to_matter:
+                raise e.BadRequest(
+                    "same_matter",
+                    "不能转到正在办理的同一项业务",
+                    "Transfer to another matter than the one being served",
+                    matter=to_matter,
+                )
             tx.update(
                 "steps",
                 step["id"],
-                {"state": str(StepState.DONE), "finished_at": _iso(now), "outcome": "transferred"},
+                {"state": str(StepState.TRANSFERRED), "finished_at": _iso(now), "outcome": "transferred"},
             )
             tx.update("windows", window, {"current_step_id": None})
-            # Later steps move down one place; highest first so (ticket_id, seq) stays unique.
+            # Later steps move down one place (two with a return step); highest first so
+            # (ticket_id, seq) stays unique.
+            shift = 2 if return_after else 1
             for later in sorted(
                 (s for s in tx.steps(ticket_row["id"]) if s["seq"] > step["seq"]), key=lambda s: -s["seq"]
             ):
-                tx.update("steps", later["id"], {"seq": later["seq"] + 1})
+                tx.update("steps", later["id"], {"seq": later["seq"] + shift})
             waiting = tx.waiting(now.date().isoformat(), [to_matter])
             key = policy.key_for_placement(placement, waiting, ticket_row["arrival_key"], now.timestamp())
             tx.insert(
@@ -587,6 +614,19 @@ class QueueService:
                     "transfer_note": redact_ids(note.strip()) if note and note.strip() else None,
                 },
             )
+            if return_after:
+                tx.insert(
+                    "steps",
+                    {
+                        "ticket_id": ticket_row["id"],
+                        "seq": step["seq"] + 2,
+                        "matter": step["matter"],
+                        "state": str(StepState.PENDING),
+                        "call_count": 0,
+                        "from_window": window,
+                        "transfer_reason": redact_ids(reason),
+                    },
+                )
             ticket = self._sync_ticket(tx, ticket_row["id"])
             self._event(
                 tx,
@@ -598,6 +638,7 @@ class QueueService:
                 to_matter=to_matter,
                 placement=str(placement),
                 reason=redact_ids(reason),
+                return_after=return_after,
             )
             return ticket
 
@@ -678,7 +719,7 @@ class QueueService:
 
     def _close_ticket(self, tx: Tx, row: dict[str, Any], outcome: str) -> None:
         for step in tx.steps(row["id"]):
-            if step["state"] in (StepState.DONE, StepState.CANCELLED):
+            if step["state"] in ENDED_STEP_STATES:
                 continue
             tx.update("steps", step["id"], {"state": str(StepState.CANCELLED), "outcome": outcome})
             if step["window"] is not None:
@@ -835,6 +876,44 @@ class QueueService:
                     windows=windows,
                 )
         return out
+
+    def waiting_list(self, window: int, limit: int = 50) -> list[dict[str, Any]]:
+        """Who waits for this window's matters, in the order the policy would call them (priority
+        tier, effective queue time, number; the interleave is not applied to the listing).
+
+        Each row: number, matter, priority (0/1), priority_reason and its words
+        (``priority_label_zh``/``_en``), created_at, waited_minutes (whole minutes since the ticket
+        was issued, never negative), appointment_at, tag (what was tried at the kiosk), from_window,
+        transfer_reason, transfer_note. No personal data beyond what the ticket shows staff."""
+        spec = self._window_config(window)
+        now = self._now()
+        with self.store.reading() as tx:
+            rows = tx.waiting(now.date().isoformat(), list(spec.matters))
+            rows.sort(key=policy.queue_order)
+            out = []
+            for row in rows[:limit]:
+                ticket = tx.ticket(row["ticket_id"])
+                assert ticket is not None
+                label = priority_label(ticket["priority_reason"]) if ticket["priority"] else None
+                created = dt.datetime.fromisoformat(ticket["created_at"])
+                out.append(
+                    {
+                        "number": ticket["number"],
+                        "matter": row["matter"],
+                        "priority": ticket["priority"],
+                        "priority_reason": ticket["priority_reason"],
+                        "priority_label_zh": label[0] if label else None,
+                        "priority_label_en": label[1] if label else None,
+                        "created_at": ticket["created_at"],
+                        "waited_minutes": max(int((now - created).total_seconds() // 60), 0),
+                        "appointment_at": ticket["appointment_at"],
+                        "tag": ticket["tag"],
+                        "from_window": row["from_window"],
+                        "transfer_reason": row["transfer_reason"],
+                        "transfer_note": row["transfer_note"],
+                    }
+                )
+            return out
 
     def _window_status(self, tx: Tx, number: int) -> WindowStatus:
         w = tx.window(number)

@@ -73,10 +73,17 @@ class HallDay(RuleBasedStateMachine):
         self._try(lambda: action(window, "staff"))
 
     @rule(
-        window=windows, to=st.sampled_from(MATTERS), placement=st.sampled_from(["original", "front", "end"])
+        window=windows,
+        to=st.sampled_from(MATTERS),
+        placement=st.sampled_from(["original", "front", "end"]),
+        return_after=st.booleans(),
     )
-    def transfer(self, window, to, placement):
-        self._try(lambda: self.service.transfer(window, to, placement, "转办", None, "staff"))
+    def transfer(self, window, to, placement, return_after):
+        self._try(
+            lambda: self.service.transfer(
+                window, to, placement, "转办", None, "staff", return_after=return_after
+            )
+        )
 
     @rule(data=st.data(), action=st.sampled_from(["checkin", "cancel", "add_matter"]))
     def ticket_action(self, data, action):
