@@ -19,6 +19,7 @@ from onevisit.core.clock import Clock, SystemClock
 from onevisit.core.config import Config, parse_hhmm
 from onevisit.core.identity import IdNumber, parse_id, redact_ids
 from onevisit.core.secrets import load_or_create_key
+from onevisit.core.text import without_emoji
 from onevisit.queue import errors as e
 from onevisit.queue import policy
 from onevisit.queue.models import (
@@ -565,7 +566,10 @@ class QueueService:
                 "placement must be original, front or end",
                 placement=placement,
             ) from None
-        reason = (reason or "").strip()
+        # Emoji are removed here, once: the hall's CJK font has none, so they would show as boxes
+        # on the receiving console, the phone page and the boards (core/text.py).
+        reason = without_emoji(reason or "")
+        note = without_emoji(note) if note else None
         if not reason:
             raise e.BadRequest("transfer_reason_required", "请填写转移原因", "A transfer needs a reason")
         if len(reason) > MAX_REASON or (note and len(note) > MAX_NOTE):

@@ -325,3 +325,20 @@ def test_appointment_ranks_by_slot_time(service, clock):
     booked = service.issue(["benefit"], appointment_at=slot).ticket.number
     assert service.call_next(6, "staff").number == booked
     assert walk_in != booked
+
+
+def test_emoji_in_a_transfer_note_are_removed_cleanly(service):
+    """The hall's CJK font has no emoji: they would be boxes on the receiving console and the phone."""
+    service.issue(["benefit"])
+    service.call_next(5, "staff")
+    moved = service.transfer(5, "contrib", "original", "需补缴 💰", "请核对2019年欠费 👍🏻\n谢谢😀", "staff")
+    new_step = moved.current_step
+    assert (new_step.transfer_reason, new_step.transfer_note) == ("需补缴", "请核对2019年欠费\n谢谢")
+
+
+def test_a_reason_of_emoji_only_is_no_reason(service):
+    service.issue(["benefit"])
+    service.call_next(5, "staff")
+    with pytest.raises(e.BadRequest) as refused:
+        service.transfer(5, "contrib", "original", "👍", None, "staff")
+    assert refused.value.code == "transfer_reason_required"
