@@ -71,7 +71,13 @@ async def public_ticket(number: TicketNumber, hall: HallDep, c: Annotated[str, Q
             "current_matter": ticket.to_dict()["current_matter"],
             "position": position.to_dict(),
             "steps": [
-                {"matter": s.matter, "state": str(s.state), "window": s.window}
+                # transfer_reason: staff's short reason (需补缴), shown as 已转出（需补缴）; never the note.
+                {
+                    "matter": s.matter,
+                    "state": str(s.state),
+                    "window": s.window,
+                    "transfer_reason": s.transfer_reason,
+                }
                 for s in ticket.steps
                 if str(s.state) != "cancelled" or ticket.state == "cancelled"
             ],
