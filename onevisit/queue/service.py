@@ -968,6 +968,14 @@ class QueueService:
                     "SELECT number FROM tickets WHERE day = ? AND state = 'missed' ORDER BY id", day
                 )
             ]
+            # A number marked 过号 (or cancelled) is no longer called: it leaves the recent calls and so
+            # the TV's headline, and shows only in the 过号 list. Called again after a re-check-in,
+            # its state is "called" and it comes back.
+            gone = set(missed) | {
+                r["number"]
+                for r in tx.all("SELECT number FROM tickets WHERE day = ? AND state = 'cancelled'", day)
+            }
+            calls = [c for c in calls if c["number"] not in gone]
             windows = [self._window_status(tx, w.number).to_dict() for w in self.config.windows]
         return {
             "day": day,

@@ -136,3 +136,90 @@ def test_window_console_at_1366x768_and_the_phone_page(browser, hall_config, db_
         staff.screenshot(path=str(screens_dir / "staff-1366x768-connection-lost.png"))
     finally:
         server.stop()
+
+
+LONG_NAME = "城乡居民基本养老保险待遇申领与资格核定"
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
+def test_hall_tv_headline_missed_long_names_and_lost_connection(
+    browser, hall_config, db_path, clock, screens_dir, size
+):
+    from playwright.sync_api import expect
+
+    matters = [
+        m.model_copy(update={"name_zh": LONG_NAME}) if m.code == "benefit" else m for m in hall_config.matters
+    ]
+    server = _start(hall_config.model_copy(update={"matters": matters}), db_path, clock)
+    store = server.app.state.hall.accounts
+    store.add_user("zhao", "supervisor", "pw-zhao-1")
+    kiosk = store.add_kiosk("kiosk-1")
+    url = server.url
+    token = httpx.post(f"{url}/api/auth/login", json={"username": "zhao", "password": "pw-zhao-1"}).json()
+    auth = {"Authorization": f"Bearer {token['token']}"}
+    width, height = size
+    try:
+        for i in range(5):
+            _issue(url, kiosk, f"k{i}", "enroll")
+        tv = browser.new_page(viewport={"width": width, "height": height})
+        tv.goto(f"{url}/display")
+        expect(tv.locator("#matters .matter")).to_have_count(5, timeout=5000)
+        # Nobody touches a TV: no language button (config hall.display.language_button = false).
+        expect(tv.locator("#lang")).to_be_hidden()
+
+        for _ in range(4):  # A001…A004 called at window 3; A004 heads the screen
+            assert httpx.post(f"{url}/api/windows/3/call", headers=auth).status_code == 200
+            assert httpx.post(f"{url}/api/windows/3/skip", headers=auth).status_code == 200
+            clock.advance(seconds=1)
+        httpx.post(f"{url}/api/tickets/A001/checkin", headers=auth)
+        httpx.post(f"{url}/api/tickets/A002/checkin", headers=auth)
+        httpx.post(f"{url}/api/tickets/A003/checkin", headers=auth)
+        assert httpx.post(f"{url}/api/windows/3/call/A003", headers=auth).status_code == 200
+        assert httpx.post(f"{url}/api/windows/1/call/A002", headers=auth).status_code == 200
+        expect(tv.locator("#latest-call")).to_contain_text("A002", timeout=3000)
+        # A004 was marked 过号: listed under 过号 only, not in the headline or the recent calls.
+        expect(tv.locator("#missed")).to_contain_text("A004")
+        expect(tv.locator("#recent")).to_contain_text("A003")
+        assert "A004" not in tv.locator("#latest").inner_text()
+        assert "A004" not in tv.locator("#recent").inner_text()
+        # Called and then marked 过号 while the TV watches: it leaves the headline at once.
+        assert httpx.post(f"{url}/api/windows/1/skip", headers=auth).status_code == 200
+        expect(tv.locator("#latest-call")).not_to_contain_text("A002", timeout=3000)
+        expect(tv.locator("#latest-call")).to_contain_text("A003")
+        expect(tv.locator("#missed")).to_contain_text("A002")
+
+        # Long matter names fit: nothing cut off, nothing wider than its card or the screen.
+        expect(tv.locator("#matters .matter .name").nth(2)).to_have_text(LONG_NAME)
+        overflowing = tv.evaluate(
+            """() => [...document.querySelectorAll('#matters .matter, #matters .matter .name, #latest-call')]
+                .filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent)"""
+        )
+        assert overflowing == []
+        assert tv.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        tv.screenshot(path=str(screens_dir / f"tv-{width}x{height}.png"))
+
+        server.stop()
+        banner = tv.locator("#conn")
+        expect(banner).to_be_visible(timeout=10000)
+        expect(banner).to_have_text("连接中断，显示内容可能不是最新")
+        tv.screenshot(path=str(screens_dir / f"tv-{width}x{height}-connection-lost.png"))
+    finally:
+        server.stop()
+
+
+def test_rating_tablet_at_1280x800_refuses_a_window_the_hall_does_not_have(
+    browser, hall_config, db_path, clock, screens_dir
+):
+    from playwright.sync_api import expect
+
+    server = _start(hall_config, db_path, clock)
+    try:
+        tablet = browser.new_page(viewport={"width": 1280, "height": 800})
+        tablet.goto(f"{server.url}/rate?window=99")
+        expect(tablet.locator("#idle")).to_contain_text("没有99号窗口", timeout=5000)
+        expect(tablet.locator("#scores button")).to_have_count(0)
+        tablet.screenshot(path=str(screens_dir / "rate-1280x800-window-99.png"))
+        tablet.goto(f"{server.url}/rate?window=3")
+        expect(tablet.locator("#idle")).to_have_text("欢迎您，办理完成后请为我们的服务评价", timeout=5000)
+    finally:
+        server.stop()

@@ -50,6 +50,7 @@ def _public_status(hall: Hall, status: dict[str, Any]) -> dict[str, Any]:
         window.pop("staff", None)  # staff names are not for the hall TV
         window["label_zh"], window["label_en"] = labels.get(window["number"], ("", ""))
     status["hall"] = {"name": hall.config.hall.name, "name_en": hall.config.hall.name_en}
+    status["display"] = {"language_button": hall.config.hall.display.language_button}
     # The TV shows the hall's time (its clock may be a demo clock, its browser in another zone).
     now = hall.clock.now()
     status["now"] = now.isoformat(timespec="seconds")
