@@ -78,6 +78,14 @@ class TransferIn(Body):
     )
 
 
+class MoveIn(Body):
+    """The supervisor moves a waiting ticket: another matter, or the same one to another place."""
+
+    matter: str = Field(min_length=1, max_length=32, description="the matter to wait for")
+    placement: Literal["original", "front", "end"] = "original"
+    reason: str = Field(min_length=1, max_length=100)
+
+
 class RatingIn(Body):
     window: int = Field(ge=1, le=999)
     score: int = Field(ge=1, le=5)

@@ -556,9 +556,56 @@ class QueueService:
         after the new one, as a pending step with the same number, so finishing the new matter brings
         the citizen back to the one they came for. Refused (`same_matter`) when `to_matter` is the
         matter being served."""
+        placement, reason, note = self._transfer_args(to_matter, placement, reason, note)
+        with self.store.transaction() as tx:
+            _, step, ticket_row = self._at_window(tx, window)
+            tx.update("windows", window, {"current_step_id": None})
+            return self._send_on(
+                tx, step, ticket_row, to_matter, placement, reason, note, actor, window, return_after
+            )
+
+    def move(self, number: str, to_matter: str, placement: str, reason: str, actor: str) -> Ticket:
+        """The supervisor moves a waiting ticket: to another matter's queue (its current step becomes
+        转出 and a new step waits, as with a window's transfer) or, for the same matter, to the
+        front, the end or back to its arrival place. Refuses a ticket that is not waiting
+        (`ticket_not_waiting`): one at a window is transferred by that window."""
+        placement, reason, _ = self._transfer_args(to_matter, placement, reason, None)
+        now = self._now()
+        with self.store.transaction() as tx:
+            row = self._open_ticket(tx, number)
+            step = next((s for s in tx.steps(row["id"]) if s["state"] == StepState.WAITING), None)
+            if step is None:
+                raise e.TicketNotWaiting(row["number"], row["state"])
+            if step["matter"] != to_matter:
+                return self._send_on(tx, step, row, to_matter, placement, reason, None, actor, None, False)
+            waiting = [w for w in tx.waiting(row["day"], [to_matter]) if w["id"] != step["id"]]
+            key = policy.key_for_placement(placement, waiting, row["arrival_key"], now.timestamp())
+            tx.update(
+                "steps",
+                step["id"],
+                {"sort_key": key, "queued_at": _iso(dt.datetime.fromtimestamp(key, now.tzinfo))},
+            )
+            ticket = self._sync_ticket(tx, row["id"])
+            self._event(
+                tx,
+                EventKind.STEP_TRANSFERRED,
+                actor,
+                number=ticket.number,
+                matter=to_matter,
+                to_matter=to_matter,
+                placement=str(placement),
+                reason=redact_ids(reason),
+                return_after=False,
+            )
+            return ticket
+
+    def _transfer_args(
+        self, to_matter: str, placement: str, reason: str, note: str | None
+    ) -> tuple[Placement, str, str | None]:
+        """Checked placement, reason and note of a transfer or move; refusals before any write."""
         self._matter(to_matter)
         try:
-            placement = Placement(placement)
+            checked = Placement(placement)
         except ValueError:
             raise e.BadRequest(
                 "bad_placement",
@@ -578,73 +625,87 @@ class QueueService:
                 "原因或备注过长",
                 f"reason is limited to {MAX_REASON} and note to {MAX_NOTE} characters",
             )
+        return checked, reason, note or None
+
+    def _send_on(
+        self,
+        tx: Tx,
+        step: dict[str, Any],
+        ticket_row: dict[str, Any],
+        to_matter: str,
+        placement: Placement,
+        reason: str,
+        note: str | None,
+        actor: str,
+        window: int | None,
+        return_after: bool,
+    ) -> Ticket:
+        """The transfer itself: `step` becomes 转出, a new step waits for `to_matter` right after it
+        (and, with `return_after`, `step`'s matter again after that), in one transaction."""
         now = self._now()
-        with self.store.transaction() as tx:
-            _, step, ticket_row = self._at_window(tx, window)
-            if step["matter"] == to_matter:
-                raise e.BadRequest(
-                    "same_matter",
-                    "不能转到正在办理的同一项业务",
-                    "Transfer to another matter than the one being served",
-                    matter=to_matter,
-                )
-            tx.update(
-                "steps",
-                step["id"],
-                {"state": str(StepState.TRANSFERRED), "finished_at": _iso(now), "outcome": "transferred"},
+        if step["matter"] == to_matter:
+            raise e.BadRequest(
+                "same_matter",
+                "不能转到正在办理的同一项业务",
+                "Transfer to another matter than the one being served",
+                matter=to_matter,
             )
-            tx.update("windows", window, {"current_step_id": None})
-            # Later steps move down one place (two with a return step); highest first so
-            # (ticket_id, seq) stays unique.
-            shift = 2 if return_after else 1
-            for later in sorted(
-                (s for s in tx.steps(ticket_row["id"]) if s["seq"] > step["seq"]), key=lambda s: -s["seq"]
-            ):
-                tx.update("steps", later["id"], {"seq": later["seq"] + shift})
-            waiting = tx.waiting(now.date().isoformat(), [to_matter])
-            key = policy.key_for_placement(placement, waiting, ticket_row["arrival_key"], now.timestamp())
+        tx.update(
+            "steps",
+            step["id"],
+            {"state": str(StepState.TRANSFERRED), "finished_at": _iso(now), "outcome": "transferred"},
+        )
+        # Later steps move down one place (two with a return step); highest first so
+        # (ticket_id, seq) stays unique.
+        shift = 2 if return_after else 1
+        for later in sorted(
+            (s for s in tx.steps(ticket_row["id"]) if s["seq"] > step["seq"]), key=lambda s: -s["seq"]
+        ):
+            tx.update("steps", later["id"], {"seq": later["seq"] + shift})
+        waiting = tx.waiting(now.date().isoformat(), [to_matter])
+        key = policy.key_for_placement(placement, waiting, ticket_row["arrival_key"], now.timestamp())
+        tx.insert(
+            "steps",
+            {
+                "ticket_id": ticket_row["id"],
+                "seq": step["seq"] + 1,
+                "matter": to_matter,
+                "state": str(StepState.WAITING),
+                "queued_at": _iso(dt.datetime.fromtimestamp(key, now.tzinfo)),
+                "sort_key": key,
+                "call_count": 0,
+                "from_window": window,
+                "transfer_reason": redact_ids(reason),
+                "transfer_note": redact_ids(note) if note else None,
+            },
+        )
+        if return_after:
             tx.insert(
                 "steps",
                 {
                     "ticket_id": ticket_row["id"],
-                    "seq": step["seq"] + 1,
-                    "matter": to_matter,
-                    "state": str(StepState.WAITING),
-                    "queued_at": _iso(dt.datetime.fromtimestamp(key, now.tzinfo)),
-                    "sort_key": key,
+                    "seq": step["seq"] + 2,
+                    "matter": step["matter"],
+                    "state": str(StepState.PENDING),
                     "call_count": 0,
                     "from_window": window,
                     "transfer_reason": redact_ids(reason),
-                    "transfer_note": redact_ids(note.strip()) if note and note.strip() else None,
                 },
             )
-            if return_after:
-                tx.insert(
-                    "steps",
-                    {
-                        "ticket_id": ticket_row["id"],
-                        "seq": step["seq"] + 2,
-                        "matter": step["matter"],
-                        "state": str(StepState.PENDING),
-                        "call_count": 0,
-                        "from_window": window,
-                        "transfer_reason": redact_ids(reason),
-                    },
-                )
-            ticket = self._sync_ticket(tx, ticket_row["id"])
-            self._event(
-                tx,
-                EventKind.STEP_TRANSFERRED,
-                actor,
-                number=ticket.number,
-                window=window,
-                matter=step["matter"],
-                to_matter=to_matter,
-                placement=str(placement),
-                reason=redact_ids(reason),
-                return_after=return_after,
-            )
-            return ticket
+        ticket = self._sync_ticket(tx, ticket_row["id"])
+        self._event(
+            tx,
+            EventKind.STEP_TRANSFERRED,
+            actor,
+            number=ticket.number,
+            window=window,
+            matter=step["matter"],
+            to_matter=to_matter,
+            placement=str(placement),
+            reason=redact_ids(reason),
+            return_after=return_after,
+        )
+        return ticket
 
     # -- the visit -------------------------------------------------------------------------
     def _open_ticket(self, tx: Tx, number: str) -> dict[str, Any]:

@@ -342,3 +342,25 @@ def test_a_reason_of_emoji_only_is_no_reason(service):
     with pytest.raises(e.BadRequest) as refused:
         service.transfer(5, "contrib", "original", "👍", None, "staff")
     assert refused.value.code == "transfer_reason_required"
+
+
+def test_supervisor_moves_a_waiting_ticket_to_another_matter_or_to_the_front(service, clock):
+    first = service.issue(["enroll"]).ticket.number
+    clock.advance(60)
+    second = service.issue(["enroll"]).ticket.number
+    # Same matter: to the front of its queue (placement), nothing 转出.
+    moved = service.move(second, "enroll", "front", "窗口叫错号，补办", "supervisor:zhao")
+    assert [s.state for s in moved.steps] == [StepState.WAITING]
+    assert service.call_next(3, "staff").number == second
+    # Another matter: the waiting step is 转出 and the ticket waits for contributions.
+    moved = service.move(first, "contrib", "original", "选错业务", "supervisor:zhao")
+    assert [(s.matter, s.state) for s in moved.steps] == [
+        ("enroll", StepState.TRANSFERRED),
+        ("contrib", StepState.WAITING),
+    ]
+    assert moved.steps[1].from_window is None and moved.steps[1].transfer_reason == "选错业务"
+    moves = [ev for ev in service.events_since(0) if ev.kind == EventKind.STEP_TRANSFERRED]
+    assert [ev.actor for ev in moves] == ["supervisor:zhao", "supervisor:zhao"]
+    # A ticket at a window is that window's to transfer.
+    with pytest.raises(e.TicketNotWaiting):
+        service.move(second, "contrib", "original", "x", "supervisor:zhao")

@@ -85,6 +85,15 @@ class HallDay(RuleBasedStateMachine):
             )
         )
 
+    @rule(
+        data=st.data(), to=st.sampled_from(MATTERS), placement=st.sampled_from(["original", "front", "end"])
+    )
+    def supervisor_moves(self, data, to, placement):
+        if not self.numbers:
+            return
+        number = data.draw(st.sampled_from(sorted(self.numbers.values())))
+        self._try(lambda: self.service.move(number, to, placement, "调整", "supervisor"))
+
     @rule(data=st.data(), action=st.sampled_from(["checkin", "cancel", "add_matter"]))
     def ticket_action(self, data, action):
         if not self.numbers:
