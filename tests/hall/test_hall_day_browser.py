@@ -223,3 +223,103 @@ def test_rating_tablet_at_1280x800_refuses_a_window_the_hall_does_not_have(
         expect(tablet.locator("#idle")).to_have_text("欢迎您，办理完成后请为我们的服务评价", timeout=5000)
     finally:
         server.stop()
+
+
+def test_supervisor_at_1366x768_acts_windows_tickets_appointments(
+    browser, hall_config, db_path, clock, screens_dir
+):
+    from playwright.sync_api import expect
+
+    server = _start(hall_config, db_path, clock)
+    hall = server.app.state.hall
+    hall.accounts.add_user("wang", "staff", "pw-wang-1", window=1)
+    hall.accounts.add_user("zhao", "supervisor", "pw-zhao-1")
+    kiosk = hall.accounts.add_kiosk("kiosk-1")
+    url = server.url
+    try:
+        # wang is logged in at window 1 (a console elsewhere); nobody at the others.
+        assert httpx.post(
+            f"{url}/api/auth/login", json={"username": "wang", "password": "pw-wang-1"}
+        ).is_success
+        _issue(url, kiosk, "k1", "enroll")
+        clock.advance(seconds=100)
+        _issue(url, kiosk, "k2", "enroll")
+
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.on("dialog", lambda d: d.accept())
+        held = []
+        # The first live answer is held back; later ones pass.
+        page.route("**/api/supervisor/live", lambda route: route.continue_() if held else held.append(route))
+        with page.expect_request("**/api/supervisor/live"):
+            _login_page(page, url, "/supervisor", "zhao", "pw-zhao-1")
+        # While the first answer is on its way the panels say so, instead of standing empty.
+        expect(page.locator("#board")).to_be_visible(timeout=5000)
+        expect(page.locator("#wins")).to_have_text("加载中…")
+        expect(page.locator("#queues")).to_contain_text("加载中…")
+        page.wait_for_function("true")  # one round trip: the held request has reached its handler
+        assert len(held) == 1
+        held[0].continue_()
+
+        win1 = page.locator(".win[data-window='1']")
+        expect(win1).to_contain_text("在岗：wang", timeout=5000)
+        expect(win1).to_contain_text("空闲")
+        expect(page.locator(".win[data-window='3']")).to_contain_text("无人登录")
+        # Minutes as whole numbers.
+        expect(page.locator("#queues")).to_contain_text("约 8 分钟")
+        assert "." not in page.locator("#queues").inner_text()
+
+        # Close and reopen a window.
+        page.locator(".win[data-window='4'] button.danger").click()
+        expect(page.locator(".win[data-window='4']")).to_contain_text("关闭", timeout=3000)
+        assert hall.service.window_status(4).state == "closed"
+        page.locator(".win[data-window='4'] button:not(.danger)").click()
+        expect(page.locator(".win[data-window='4'] .a").first).to_have_text("无人登录", timeout=3000)
+
+        # Move A002 ahead of A001, then A001 to another matter (转出), then cancel it.
+        page.fill("#find-number", "a002")
+        page.click("#find-form button")
+        expect(page.locator("#ticket-box")).to_contain_text("A002 · 等候中", timeout=3000)
+        page.select_option("#move-matter", "enroll")
+        page.select_option("#move-placement", "front")
+        page.fill("#move-reason", "窗口叫错号，补办")
+        page.click("#move-form button[type=submit]")
+        expect(page.locator("#ticket-result")).to_have_text("A002 已移到 参保登记/变更", timeout=3000)
+        assert [r["number"] for r in hall.service.waiting_list(3)] == ["A002", "A001"]
+        page.fill("#find-number", "A001")
+        page.click("#find-form button")
+        expect(page.locator("#ticket-box")).to_contain_text("A001", timeout=3000)
+        page.select_option("#move-matter", "contrib")
+        page.fill("#move-reason", "选错业务")
+        page.click("#move-form button[type=submit]")
+        expect(page.locator("#ticket-box")).to_contain_text("已转出（选错业务）", timeout=3000)
+        page.click("#cancel-ticket")
+        expect(page.locator("#ticket-result")).to_have_text("A001 已取消", timeout=3000)
+        assert hall.service.ticket("A001").state == "cancelled"
+        assert {e.actor for e in hall.service.events_since(0) if e.kind == "step.transferred"} == {
+            "supervisor:zhao"
+        }
+
+        # Appointments: add one (the ID leaves the form; only the masked form is shown), cancel it.
+        page.fill("#appt-id", "510107195808083156")
+        page.select_option("#appt-matter", "benefit")
+        page.fill("#appt-time", "10:00")
+        page.click("#appt-form button")
+        expect(page.locator("#appt-result")).to_have_text(
+            "已添加预约：510107********3156 10:00", timeout=3000
+        )
+        expect(page.locator("#appt-id")).to_have_value("")
+        row = page.locator("#appts tr").first
+        expect(row).to_contain_text("待遇申领/核定")
+        expect(row).to_contain_text("已预约")
+        assert "195808083" not in page.content()
+        page.screenshot(path=str(screens_dir / "supervisor-1366x768.png"), full_page=True)
+        row.locator("button").click()
+        expect(row).to_contain_text("已取消", timeout=3000)
+        # A bad ID is refused in words, and nothing is booked.
+        page.fill("#appt-id", "510107195808083157")
+        page.fill("#appt-time", "11:00")
+        page.click("#appt-form button")
+        expect(page.locator("#appt-result.error")).to_contain_text("身份证", timeout=3000)
+        assert len(hall.appointments.day()) == 1
+    finally:
+        server.stop()
