@@ -230,9 +230,14 @@ const OV = (() => {
   function connectionBanner(node, delayMs) {
     let timer = null;
     return (up) => {
-      clearTimeout(timer);
-      if (up) node.classList.add("hidden");
-      else timer = setTimeout(() => node.classList.remove("hidden"), delayMs === undefined ? 3000 : delayMs);
+      if (up) {
+        clearTimeout(timer);
+        timer = null;
+        node.classList.add("hidden");
+      } else if (timer === null) {
+        // Counted from the first failure: repeated failures (a polling page) do not restart it.
+        timer = setTimeout(() => node.classList.remove("hidden"), delayMs === undefined ? 3000 : delayMs);
+      }
     };
   }
 
