@@ -124,6 +124,11 @@ def test_window_console_at_1366x768_and_the_phone_page(browser, hall_config, db_
         # Cancel a ticket from the console.
         staff.locator("#queue li[data-number=B001] button.call-this").click()
         expect(staff.locator("#current .number")).to_have_text("B001", timeout=3000)
+        # Add a matter to the visit (the citizen also needs a card), then cancel the whole ticket.
+        staff.select_option("#add-matter", "card")
+        staff.click("#add-matter-btn")
+        expect(staff.locator("#message")).to_have_text("B001 已加办 社保卡 挂失/补换/进度", timeout=3000)
+        expect(staff.locator("#current .itinerary li")).to_have_count(2)
         staff.click("#cancel-current")
         expect(staff.locator("#message")).to_have_text("B001 已取消", timeout=3000)
         assert server.app.state.hall.service.ticket("B001").state == "cancelled"
