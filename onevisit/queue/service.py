@@ -949,7 +949,8 @@ class QueueService:
         Each row: number, matter, priority (0/1), priority_reason and its words
         (``priority_label_zh``/``_en``), created_at, waited_minutes (whole minutes since the ticket
         was issued, never negative), appointment_at, tag (what was tried at the kiosk), from_window,
-        transfer_reason, transfer_note. No personal data beyond what the ticket shows staff."""
+        transfer_reason, transfer_note, returning (coming back to a matter it was transferred out of).
+        No personal data beyond what the ticket shows staff."""
         spec = self._window_config(window)
         now = self._now()
         with self.store.reading() as tx:
@@ -961,6 +962,13 @@ class QueueService:
                 assert ticket is not None
                 label = priority_label(ticket["priority_reason"]) if ticket["priority"] else None
                 created = dt.datetime.fromisoformat(ticket["created_at"])
+                # Back to a matter a window sent them away from (transfer with return_after).
+                returning = any(
+                    s["matter"] == row["matter"]
+                    and s["state"] == StepState.TRANSFERRED
+                    and s["seq"] < row["seq"]
+                    for s in tx.steps(row["ticket_id"])
+                )
                 out.append(
                     {
                         "number": ticket["number"],
@@ -976,6 +984,7 @@ class QueueService:
                         "from_window": row["from_window"],
                         "transfer_reason": row["transfer_reason"],
                         "transfer_note": row["transfer_note"],
+                        "returning": returning,
                     }
                 )
             return out

@@ -107,6 +107,9 @@ def test_window_console_at_1366x768_and_the_phone_page(browser, hall_config, db_
         expect(staff.locator("#message")).to_have_text(
             "C001 已转入 待遇申领/核定，请到 1、2、5、6 号窗口等候", timeout=3000
         )
+        expect(staff.locator("#queue li[data-number=C001]")).to_contain_text(
+            "1 号窗口转出后回到本业务：需补缴"
+        )
         staff.screenshot(path=str(screens_dir / "staff-1366x768-next.png"))
 
         # The citizen's phone: 已转出（需补缴）, never 已完成, and back in the benefit queue.

@@ -184,6 +184,8 @@ def test_transfer_with_return_and_the_finish_says_where_next(client, tokens, iss
     assert done["next"]["matter"] == "benefit"
     assert done["next"]["name_zh"] == "待遇申领/核定"
     assert done["next"]["windows"] == [1, 2, 5, 6]
+    back = client.get("/api/windows/6", headers=tokens.supervisor).json()["queue"]
+    assert [(q["number"], q["returning"], q["transfer_reason"]) for q in back] == [("C001", True, "需补缴")]
     client.post("/api/windows/6/call", headers=tokens.supervisor)
     client.post("/api/windows/6/start", headers=tokens.supervisor)
     last = client.post("/api/windows/6/finish", headers=tokens.supervisor).json()
