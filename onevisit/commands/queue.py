@@ -99,7 +99,15 @@ def cmd_window_state(args: argparse.Namespace) -> int:
 
 def cmd_transfer(args: argparse.Namespace) -> int:
     service = open_service(args)
-    ticket = service.transfer(args.window, args.to, args.placement, args.reason, args.note, _actor(args))
+    ticket = service.transfer(
+        args.window,
+        args.to,
+        args.placement,
+        args.reason,
+        args.note,
+        _actor(args),
+        return_after=args.return_after,
+    )
     return _emit(_ticket_out(service, ticket))
 
 
@@ -180,6 +188,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.add_argument("--placement", choices=["original", "front", "end"], default="original")
     p.add_argument("--reason", required=True)
     p.add_argument("--note")
+    p.add_argument(
+        "--return",
+        dest="return_after",
+        action="store_true",
+        help="come back to this matter after the new one (same number; 办完再回本业务)",
+    )
     p.set_defaults(handler=cmd_transfer)
 
     for action, words in (

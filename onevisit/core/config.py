@@ -52,6 +52,14 @@ class Hours(Strict):
         return self
 
 
+class DisplayConfig(Strict):
+    """The hall TV (/display)."""
+
+    #: A 中文/English button on the TV. Off by default: nobody touches a wall screen, and a button
+    #: there only invites a passer-by to switch it. `?lang=en` still works for an English screen.
+    language_button: bool = False
+
+
 class HallConfig(Strict):
     name: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
@@ -65,6 +73,7 @@ class HallConfig(Strict):
     #: bank's office: `onevisit doctor` fails and kiosks refuse certificates until it is set.
     public_url: str = "http://127.0.0.1:8600"
     hours: Hours = Hours()
+    display: DisplayConfig = DisplayConfig()
 
     @property
     def public_url_problem(self) -> str | None:

@@ -77,6 +77,17 @@ class TransferIn(Body):
     placement: Literal["original", "front", "end"] = "original"
     reason: str = Field(min_length=1, max_length=100)
     note: str | None = Field(None, max_length=500, description="for the receiving window")
+    return_after: bool = Field(
+        False, description="queue this matter again after the new one (same number): 办完再回来"
+    )
+
+
+class MoveIn(Body):
+    """The supervisor moves a waiting ticket: another matter, or the same one to another place."""
+
+    matter: str = Field(min_length=1, max_length=32, description="the matter to wait for")
+    placement: Literal["original", "front", "end"] = "original"
+    reason: str = Field(min_length=1, max_length=100)
 
 
 class RatingIn(Body):

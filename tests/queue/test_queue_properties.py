@@ -73,10 +73,26 @@ class HallDay(RuleBasedStateMachine):
         self._try(lambda: action(window, "staff"))
 
     @rule(
-        window=windows, to=st.sampled_from(MATTERS), placement=st.sampled_from(["original", "front", "end"])
+        window=windows,
+        to=st.sampled_from(MATTERS),
+        placement=st.sampled_from(["original", "front", "end"]),
+        return_after=st.booleans(),
     )
-    def transfer(self, window, to, placement):
-        self._try(lambda: self.service.transfer(window, to, placement, "转办", None, "staff"))
+    def transfer(self, window, to, placement, return_after):
+        self._try(
+            lambda: self.service.transfer(
+                window, to, placement, "转办", None, "staff", return_after=return_after
+            )
+        )
+
+    @rule(
+        data=st.data(), to=st.sampled_from(MATTERS), placement=st.sampled_from(["original", "front", "end"])
+    )
+    def supervisor_moves(self, data, to, placement):
+        if not self.numbers:
+            return
+        number = data.draw(st.sampled_from(sorted(self.numbers.values())))
+        self._try(lambda: self.service.move(number, to, placement, "调整", "supervisor"))
 
     @rule(data=st.data(), action=st.sampled_from(["checkin", "cancel", "add_matter"]))
     def ticket_action(self, data, action):
