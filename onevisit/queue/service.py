@@ -19,9 +19,9 @@ from onevisit.core.clock import Clock, SystemClock
 from onevisit.core.config import Config, parse_hhmm
 from onevisit.core.identity import IdNumber, parse_id, redact_ids
 from onevisit.core.secrets import load_or_create_key
+from onevisit.core.text import without_emoji
 from onevisit.core.typed import squeezed
 from onevisit.db.epoch import EPOCH_KEY
-from onevisit.core.text import without_emoji
 from onevisit.queue import errors as e
 from onevisit.queue import policy
 from onevisit.queue.models import (
