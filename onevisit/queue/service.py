@@ -390,7 +390,7 @@ class QueueService:
                     raise e.WindowBusy(window, ticket["number"] if ticket else "?", current["state"])
             streak = w["priority_streak"]
             if number is None:
-                candidates = tx.waiting(day, list(spec.matters))
+                candidates = tx.call_candidates(day, list(spec.matters))
                 chosen, streak = policy.choose_next(candidates, streak, self.config.priority.interleave)
                 if chosen is None:
                     raise e.NothingWaiting(window)
