@@ -238,6 +238,12 @@ class Tx:
         )
         return int(row["n"]) if row else 0
 
+    def steps_ceiling(self) -> int:
+        """The highest step id: no day, no matter, has more steps than that (ids are distinct and
+        positive), so a daily cap above it cannot be reached. One look at the end of the rowid tree."""
+        row = self.one("SELECT coalesce(max(id), 0) AS n FROM steps")
+        return int(row["n"]) if row else 0
+
     # -- writes (each one recorded for the event) ------------------------------------------
     def next_seq(self, day: str, prefix: str) -> int:
         # Inside BEGIN IMMEDIATE no other writer runs, and a rollback undoes the increment:
