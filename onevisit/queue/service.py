@@ -393,8 +393,9 @@ class QueueService:
                     raise e.WindowBusy(window, ticket["number"] if ticket else "?", current["state"])
             streak = w["priority_streak"]
             if number is None:
-                candidates = tx.call_candidates(day, list(spec.matters))
-                chosen, streak = policy.choose_next(candidates, streak, self.config.priority.interleave)
+                interleave = self.config.priority.interleave
+                candidates = self._call_candidates(tx, day, list(spec.matters), streak, interleave)
+                chosen, streak = policy.choose_next(candidates, streak, interleave)
                 if chosen is None:
                     raise e.NothingWaiting(window)
             else:
@@ -426,6 +427,21 @@ class QueueService:
                 chosen_by="staff" if number else "policy",
             )
             return ticket
+
+    @staticmethod
+    def _call_candidates(
+        tx: Tx, day: str, matters: list[str], streak: int, interleave: int
+    ) -> list[dict[str, Any]]:
+        """The waiting steps policy.choose_next has to see: the head of the queue and, when that is
+        a priority citizen and the window's priority streak has run out, the head of the regular
+        tier. choose_next picks from these what it picks from the whole queue (checked by the
+        stateful property test); a call reads one or two rows instead of every waiting step.
+        """
+        head = tx.queue_head(day, matters)
+        if head is None or int(head["priority"]) <= 0 or streak < interleave:
+            return [head] if head else []
+        regular = tx.queue_head(day, matters, regular=True)
+        return [head, regular] if regular else [head]
 
     def recall(self, window: int, actor: str) -> Ticket:
         rules = self.config.recall

@@ -175,23 +175,21 @@ class Tx:
             *matters,
         )
 
-    def call_candidates(self, day: str, matters: list[str]) -> list[dict[str, Any]]:
-        """The waiting steps `policy.choose_next` can pick for a window serving these matters: the
-        head of the queue in `policy.queue_order` (priority tier, sort key, number) and the head of
-        the regular tier. choose_next over these two picks what it picks over every waiting step;
-        a call reads two rows instead of the whole queue (hundreds in a busy afternoon). CROSS JOIN
-        keeps the join order: waiting steps through the steps index first, not every ticket of the day.
+    def queue_head(self, day: str, matters: list[str], *, regular: bool = False) -> dict[str, Any] | None:
+        """The first waiting step for these matters in `policy.queue_order` (priority tier, sort
+        key, number), or the first of the regular tier, with its ticket's priority and number.
+
+        Sorted in SQL so a call reads one row, not the whole queue (hundreds by a busy afternoon).
+        CROSS JOIN keeps the join order: the waiting steps through the steps index first, not
+        every ticket of the day and its steps.
         """
         marks = ",".join("?" * len(matters))
-        waiting = f"""SELECT s.*, t.priority AS priority, t.number AS number
+        tier = "AND t.priority = 0" if regular else ""
+        return self.one(
+            f"""SELECT s.*, t.priority AS priority, t.number AS number
                 FROM steps s CROSS JOIN tickets t ON t.id = s.ticket_id
-                WHERE s.state = 'waiting' AND t.day = ? AND s.matter IN ({marks})"""
-        return self.all(
-            f"""SELECT * FROM ({waiting} ORDER BY t.priority DESC, s.sort_key, t.number LIMIT 1)
-                UNION ALL
-                SELECT * FROM ({waiting} AND t.priority = 0 ORDER BY s.sort_key, t.number LIMIT 1)""",
-            day,
-            *matters,
+                WHERE s.state = 'waiting' AND t.day = ? AND s.matter IN ({marks}) {tier}
+                ORDER BY t.priority DESC, s.sort_key, t.number LIMIT 1""",
             day,
             *matters,
         )

@@ -147,8 +147,8 @@ class HallDay(RuleBasedStateMachine):
             for window in self.service.config.windows:
                 matters = list(window.matters)
                 every = tx.waiting(day, matters)
-                heads = tx.call_candidates(day, matters)
-                for streak in (0, interleave):
+                for streak in (0, interleave - 1, interleave):
+                    heads = QueueService._call_candidates(tx, day, matters, streak, interleave)
                     assert policy.choose_next(heads, streak, interleave) == policy.choose_next(
                         every, streak, interleave
                     )
