@@ -230,11 +230,14 @@ class QueueService:
         if hours.enforce and not (parse_hhmm(hours.open) <= now.time() < parse_hhmm(hours.close)):
             raise e.HallClosed(hours.open, hours.close)
         day = now.date().isoformat()
+        # Counting a matter's steps today walks the day; skip it when the cap is out of reach
+        # anyway (a new hall, or a simulated day whose caps are lifted).
+        ceiling = tx.steps_ceiling()
         for code in matters:
             matter = self._matter(code)
             if hours.enforce and now.time() >= parse_hhmm(matter.cutoff):
                 raise e.MatterClosed(code, matter.name_zh, matter.cutoff)
-            if tx.steps_issued(day, code) >= matter.daily_cap:
+            if matter.daily_cap <= ceiling and tx.steps_issued(day, code) >= matter.daily_cap:
                 raise e.MatterFull(code, matter.name_zh)
 
     def _priority(
@@ -390,8 +393,9 @@ class QueueService:
                     raise e.WindowBusy(window, ticket["number"] if ticket else "?", current["state"])
             streak = w["priority_streak"]
             if number is None:
-                candidates = tx.waiting(day, list(spec.matters))
-                chosen, streak = policy.choose_next(candidates, streak, self.config.priority.interleave)
+                interleave = self.config.priority.interleave
+                candidates = self._call_candidates(tx, day, list(spec.matters), streak, interleave)
+                chosen, streak = policy.choose_next(candidates, streak, interleave)
                 if chosen is None:
                     raise e.NothingWaiting(window)
             else:
@@ -423,6 +427,21 @@ class QueueService:
                 chosen_by="staff" if number else "policy",
             )
             return ticket
+
+    @staticmethod
+    def _call_candidates(
+        tx: Tx, day: str, matters: list[str], streak: int, interleave: int
+    ) -> list[dict[str, Any]]:
+        """The waiting steps policy.choose_next has to see: the head of the queue and, when that is
+        a priority citizen and the window's priority streak has run out, the head of the regular
+        tier. choose_next picks from these what it picks from the whole queue (checked by the
+        stateful property test); a call reads one or two rows instead of every waiting step.
+        """
+        head = tx.queue_head(day, matters)
+        if head is None or int(head["priority"]) <= 0 or streak < interleave:
+            return [head] if head else []
+        regular = tx.queue_head(day, matters, regular=True)
+        return [head, regular] if regular else [head]
 
     def recall(self, window: int, actor: str) -> Ticket:
         rules = self.config.recall
