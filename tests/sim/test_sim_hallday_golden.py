@@ -48,7 +48,9 @@ def event_stream(db: Path) -> list[str]:
             if change.get("t") == "tickets" and inserted and "short_code" in inserted:
                 inserted["short_code"] = "******"
         lines.append(
-            json.dumps([at, actor, kind, day, number, window, matter, payload], ensure_ascii=False, sort_keys=True)
+            json.dumps(
+                [at, actor, kind, day, number, window, matter, payload], ensure_ascii=False, sort_keys=True
+            )
         )
     return lines
 
