@@ -229,6 +229,8 @@ class Planner:
         self.demand = demand
         self.seed = seed
         self.service_scale = service_scale
+        if max_windows is not None and max_windows < 1:
+            raise PlanError(f"--max-windows must be at least 1, got {max_windows}")
         self.max_windows = max_windows or len(config.windows)
         self.min_windows = min_windows(config)
         if self.max_windows < self.min_windows:
