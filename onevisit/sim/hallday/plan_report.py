@@ -6,6 +6,7 @@ a plan is written); the text table is the simulator's `table`, which counts CJK 
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import math
@@ -142,3 +143,22 @@ Wait: queue entry to first call, by the hour of entry; never called counts as en
 N windows are the first N configured; the search is greedy hour by hour (a heuristic).</li>
 </ul></body></html>
 """
+
+
+def plan_for_hall(
+    config: Any, db: Path, day: str, visits: int | None, limit_minutes: float, seed: int, out: Path
+) -> dict[str, Any]:
+    """The supervisor page's plan: `day`'s profile from the hall database, real service times, the
+    configured windows; plan.html/png/json written to `out`. Returns the plan as JSON-safe data.
+    Runs in a worker process the hall server starts (onevisit/hall/routes/staffing.py), so it takes
+    and returns plain picklable values; raises PlanError / Infeasible with the reason."""
+    from onevisit.sim.hallday.plan import Planner, demand_from_day, plan_staffing
+
+    demand = demand_from_day(db, day, visits)
+    planner = Planner(config, demand, seed=seed, day=dt.date.fromisoformat(day))
+    try:
+        plan = plan_staffing(planner, limit_minutes)
+    finally:
+        planner.close()
+    write(plan, out, config.hall.name)
+    return finite(plan.to_dict())
