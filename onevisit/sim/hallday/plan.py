@@ -16,7 +16,7 @@ is infeasible, say so); then, hour by hour from opening, lower that hour to the 
 keeps *every* hour feasible with the hours after it still at the maximum. Each accepted schedule is
 feasible, so the answer is; it is the cheapest one when staffing an earlier hour more never lets a
 later hour do with fewer, which the brute-force test checks on small days. Cost: at most
-1 + hours × (maximum − minimum) simulated days (a 4,000-visit day over 6 windows and 8 hours: ≤ 41);
+1 + hours × (maximum − minimum) simulated days (the demo hall: 9 hours, 1 to 6 windows: ≤ 46);
 every day is simulated in an in-memory database, and results are cached by schedule.
 """
 
