@@ -42,6 +42,7 @@ def planning_app(hall_config, clock, db_path):
     return create_app(hall_config, db_path=db_path, clock=clock, callout=None, planner=plan_for_hall)
 
 
+@pytest.mark.slow  # a worker process
 def test_a_plan_runs_in_the_background_and_the_server_keeps_answering(planning_app, clock, tokens_for):
     with TestClient(planning_app) as client:
         headers = tokens_for(planning_app, client)
@@ -54,7 +55,7 @@ def test_a_plan_runs_in_the_background_and_the_server_keeps_answering(planning_a
         again = client.post("/api/supervisor/plan", json={"max_wait_p90": 15}, headers=headers)
         jobs = planning_app.state.staffing
         assert again.status_code == 409 or jobs.finished.is_set()
-        assert jobs.finished.wait(timeout=300)
+        assert jobs.finished.wait(timeout=240)
         body = client.get("/api/supervisor/plan", headers=headers).json()
         assert body["state"] == "done", body
         plan = body["plan"]
