@@ -755,13 +755,10 @@ class QueueService:
         with self.store.reading() as tx:
             called = tx.conn.execute("SELECT called_at FROM steps WHERE state = 'called'").fetchall()
             due = any(dt.datetime.fromisoformat(c[0]) <= limit for c in called)
-            if (
-                not due
-                and not tx.conn.execute(
-                    "SELECT 1 FROM tickets WHERE day < ? AND state NOT IN ('done', 'cancelled') LIMIT 1",
-                    (today,),
-                ).fetchone()
-            ):
+            left_open = tx.conn.execute(
+                "SELECT 1 FROM tickets WHERE day < ? AND state NOT IN ('done', 'cancelled') LIMIT 1", (today,)
+            ).fetchone()
+            if not due and left_open is None:
                 return []
         skipped: list[Ticket] = []
         with self.store.transaction() as tx:
