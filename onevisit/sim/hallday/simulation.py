@@ -144,7 +144,10 @@ def _arrival_minutes(
         lo, hi = max(hour, start), min(hour + dt.timedelta(hours=1), end)
         if hi > lo:
             a, b = (lo - start).total_seconds() / 60, (hi - start).total_seconds() / 60
-            pieces.append((a, b, hourly.get(hour.hour, 0.2 if hourly is HOURLY_ARRIVALS else 0.0) * (b - a)))
+            # The built-in profile gives hours it does not name a trickle (0.2), as it always has; a
+            # given profile (a real day's) means no arrivals in hours it does not name.
+            rate = hourly.get(hour.hour, 0.2 if hourly is HOURLY_ARRIVALS else 0.0)
+            pieces.append((a, b, rate * (b - a)))
         hour += dt.timedelta(hours=1)
     a, b, _ = rng.choices(pieces, [p[2] for p in pieces])[0]
     return rng.uniform(a, b)
