@@ -51,6 +51,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "onevisit.commands.simulate",
         "a whole hall day through the real queue; figures and policies",
     ),
+    "plan": (
+        "onevisit.commands.plan",
+        "staffing: the fewest windows per hour that keep the p90 wait under a limit",
+    ),
     "virtual-printer": (
         "onevisit.commands.printer",
         "a network ESC/POS printer that renders each job to PNG",

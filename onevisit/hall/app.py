@@ -31,6 +31,7 @@ from onevisit.hall.routes import (
     queues,
     ratings,
     selfservice,
+    staffing,
     tickets,
     windows,
 )
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 #: One router per resource, in the order of /openapi.json's paths; the certificate check's
 #: router is built from the config (its key) and goes between the two groups.
 API_ROUTERS = tuple(m.router for m in (auth, public, tickets, windows, queues, ratings, appointments))
-PAGE_ROUTERS = tuple(m.router for m in (supervisor_routes, selfservice, guide, maintenance_routes))
+PAGE_ROUTERS = tuple(m.router for m in (supervisor_routes, staffing, selfservice, guide, maintenance_routes))
 
 PAGES = {"/staff": "staff.html", "/display": "display.html", "/rate": "rate.html"}
 
@@ -60,8 +61,12 @@ def create_app(
     poll_seconds: float = 0.5,
     expire_seconds: float = 5.0,
     callout: Any = "config",
+    planner: staffing.StaffingPlanner | None = None,
 ) -> FastAPI:
     """The hall server app. `db_path` overrides config.hall.database; `clock` is injected in tests.
+
+    `planner` makes the supervisor's 排班建议 (staffing plan); the simulator that runs it sits above
+    the hall in the import layers, so `onevisit hall` passes `plan_report.plan_for_hall` in.
 
     `callout` drives the boards and the voice: "config" builds them from config.toml, None runs
     without them (API tests), or pass an object with handle(event_dict), start() and stop().
@@ -108,6 +113,8 @@ def create_app(
         config, clock, db, callout=callout, kiosk_names=lambda: [k["name"] for k in hall.accounts.kiosks()]
     )
 
+    jobs = staffing.PlanJobs(planner)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # Devices first: the hub's start feeds listeners what happened while the server was down.
@@ -122,6 +129,7 @@ def create_app(
             yield
         finally:
             await maintenance.stop()
+            jobs.close()
             await hub.stop()
             if keypads is not None:
                 await keypads.stop()
@@ -143,6 +151,7 @@ def create_app(
     app.state.callout = callout
     app.state.keypads = keypads
     app.state.maintenance = maintenance
+    app.state.staffing = jobs
     http_errors.install(app)
     for router in (*API_ROUTERS, verify_router(config), *PAGE_ROUTERS):
         app.include_router(router)

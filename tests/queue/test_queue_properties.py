@@ -153,6 +153,23 @@ class HallDay(RuleBasedStateMachine):
                     assert tx.ahead_count(row["id"]) == policy.ahead_of(row, waiting)
 
     @invariant()
+    def calls_choose_from_the_whole_queue(self):
+        """A call reads only the queue's heads; choose_next must pick what it picks over every row."""
+        if not hasattr(self, "service"):
+            return
+        day = self.clock.now().date().isoformat()
+        interleave = self.service.config.priority.interleave
+        with self.service.store.reading() as tx:
+            for window in self.service.config.windows:
+                matters = list(window.matters)
+                every = tx.waiting(day, matters)
+                for streak in (0, interleave - 1, interleave):
+                    heads = QueueService._call_candidates(tx, day, matters, streak, interleave)
+                    assert policy.choose_next(heads, streak, interleave) == policy.choose_next(
+                        every, streak, interleave
+                    )
+
+    @invariant()
     def events_replay_to_the_tables(self):
         if not hasattr(self, "service"):
             return
