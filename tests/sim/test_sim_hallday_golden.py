@@ -10,6 +10,10 @@ Ticket short codes come from `secrets`, not from the seed, so they are masked in
 everything else (every event's time, actor, kind, number, window, matter and recorded row changes,
 and every figure of the day) must match exactly. A change that alters the simulated day on purpose
 records the file again from the new code and says so in its commit.
+
+Recorded again on 2026-11-29 when 转出 became its own step state (an intended change of the events):
+from main at that point with the six simulator speed commits reverted (`git revert 942b5aa faabb1e
+72821b3 5016b68 8058709 21a0ffb` in a scratch worktree); the sped-up code gives the identical file.
 """
 
 from __future__ import annotations
