@@ -17,6 +17,8 @@ from onevisit.stats.selfservice import KINDS
 
 #: As typed: a1, A01, A001 and ａ００１ are one ticket. The queue parses it (onevisit.queue.numbers)
 #: and answers 422 bad_ticket_number with bilingual words when it is no number at all.
+#: The largest integer SQLite stores: a bigger id or count in a request is a 422, not an OverflowError.
+SQL_INT_MAX = 2**63 - 1
 TicketNumber = Annotated[
     str,
     PathParam(min_length=1, max_length=24, description="ticket number, e.g. A012 (a12, Ａ０１２ accepted)"),
@@ -93,7 +95,9 @@ class MoveIn(Body):
 class RatingIn(Body):
     window: int = Field(ge=1, le=999)
     score: int = Field(ge=1, le=5)
-    step_id: int | None = Field(None, ge=1, description="the step the tablet showed; guards against a race")
+    step_id: int | None = Field(
+        None, ge=1, le=SQL_INT_MAX, description="the step the tablet showed; guards against a race"
+    )
 
 
 # -- appointments (预约签到) ------------------------------------------------------------------
@@ -151,8 +155,8 @@ class DeviceReport(Body):
     url: str | None = Field(None, max_length=300)
     detail: str = Field("", max_length=300)
     paper: Literal["ok", "near_end", "out", "unknown"] | None = None
-    frames: int | None = Field(None, ge=0)
-    bad_frames: int | None = Field(None, ge=0)
+    frames: int | None = Field(None, ge=0, le=SQL_INT_MAX)
+    bad_frames: int | None = Field(None, ge=0, le=SQL_INT_MAX)
 
 
 class LastError(Body):
@@ -161,7 +165,7 @@ class LastError(Body):
 
 
 class CommandResult(Body):
-    id: int = Field(ge=1)
+    id: int = Field(ge=1, le=SQL_INT_MAX)
     ok: bool
     detail: str = Field("", max_length=300)
 
