@@ -8,7 +8,7 @@ our notice drivers send, checks it, and writes what it received.
   driver makes them (token checked, errcode 0 on success).
 - POST /control {"mode": "ok" | "fail" | "delay", "delay_seconds": S}: fail answers 503
   {"code": "SERVICE_UNAVAILABLE"}; delay waits S seconds before answering.
-- GET /messages: what was accepted, as stored.
+- GET /messages[?wait_for=N&timeout=S]: what was accepted, as stored (waiting for N messages).
 
 Each accepted message is one JSON line in DIR/messages.jsonl: `to` masked (138****1234),
 `template`, `params`, `channel`, `request_id`, and `duplicate: true` when the request id was seen
@@ -167,7 +167,10 @@ def create_gateway_app(
         return {"mode": state.mode, "delay_seconds": state.delay_seconds}
 
     @app.get("/messages")
-    async def messages() -> list[dict[str, Any]]:
+    async def messages(wait_for: int = 0, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """What was accepted; with `wait_for=N` the answer waits (up to `timeout` s) for N messages."""
+        if wait_for > 0:
+            await asyncio.to_thread(state.wait_for, wait_for, min(timeout, 60.0))
         return list(state.messages)
 
     return app

@@ -196,6 +196,7 @@ def default_components(ctx: DemoContext, *, kiosk_window: bool | None = None) ->
     components: list[Component] = [
         d.RecordsComponent(ctx),
         d.RecordsServiceProcess(ctx),
+        d.SmsGatewayProcess(ctx),
         d.PrinterComponent(ctx),
     ]
     if ctx.config.boards.enabled and ctx.config.boards.boards:
