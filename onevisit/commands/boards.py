@@ -7,7 +7,7 @@ import contextlib
 
 from onevisit.devices.boards.bus import BoardBus
 from onevisit.devices.boards.codec import codec_for
-from onevisit.devices.boards.setup import board_specs, port_path
+from onevisit.devices.boards.setup import board_charsets, board_specs, port_path
 from onevisit.sim.boards import emulator
 
 
@@ -43,7 +43,7 @@ def _bus(args: argparse.Namespace, addresses: dict[int, str]) -> BoardBus:
     b = config.boards
     return BoardBus(
         port_path(config, args.port),
-        codec_for(args.codec or b.codec),
+        codec_for(args.codec or b.codec, board_charsets(config)),
         addresses,
         baud=b.baud,
         parity=b.parity,

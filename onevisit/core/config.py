@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from onevisit.core import charsets
+
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
 
 
@@ -135,6 +137,9 @@ class BoardConfig(Strict):
     #: Display cells (a Chinese character takes two); longer text is sent with the scroll flag.
     #: Default: 16 for a window board, 48 for a main board.
     columns: int | None = Field(None, ge=4, le=1024)
+    #: The board's character set: gb2312 (most LED boards), gbk or gb18030 for boards with
+    #: bigger fonts. Text the charset has no glyph for is refused before it is sent.
+    charset: charsets.Charset = "gb2312"
 
     @model_validator(mode="after")
     def _window_board_has_window(self) -> BoardConfig:
@@ -143,11 +148,9 @@ class BoardConfig(Strict):
         if self.kind == "main" and self.window is not None:
             raise ValueError("a main board shows every window; remove `window`")
         try:
-            self.idle_text.encode("gb2312")
-        except UnicodeEncodeError:
-            raise ValueError(
-                f"idle_text {self.idle_text!r} is not GB2312; the board cannot show it"
-            ) from None
+            charsets.encode(self.idle_text, self.charset)
+        except charsets.CharsetError as exc:
+            raise ValueError(f"idle_text {self.idle_text!r}: {exc}; the board cannot show it") from None
         return self
 
 

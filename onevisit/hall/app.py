@@ -157,9 +157,16 @@ def create_app(
         return {"ok": True}
 
     @app.websocket("/ws")
-    async def events(ws: WebSocket, since: Annotated[int | None, Query(ge=0)] = None) -> None:
-        """One JSON message per queue event (Event.to_dict(): no personal data)."""
-        await hub.serve(ws, since)
+    async def events(
+        ws: WebSocket,
+        since: Annotated[int | None, Query(ge=0)] = None,
+        epoch: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> None:
+        """A `stream.hello` ({epoch, last_id, resync}) first, then one JSON message per queue event
+        (Event.to_dict() plus `epoch`: no personal data). `since` and `epoch` are the last event a
+        reconnecting client saw: its missed events follow, unless the database is another one
+        (a new epoch, or ids behind `since`), and then `resync` tells it to fetch everything."""
+        await hub.serve(ws, since, epoch)
 
     for route, filename in PAGES.items():
         app.add_api_route(route, _page(filename), methods=["GET"], include_in_schema=False)

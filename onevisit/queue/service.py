@@ -19,6 +19,7 @@ from onevisit.core.clock import Clock, SystemClock
 from onevisit.core.config import Config, parse_hhmm
 from onevisit.core.identity import IdNumber, parse_id, redact_ids
 from onevisit.core.secrets import load_or_create_key
+from onevisit.db.epoch import EPOCH_KEY
 from onevisit.queue import errors as e
 from onevisit.queue import policy
 from onevisit.queue.models import (
@@ -903,6 +904,11 @@ class QueueService:
             "recent_calls": calls,
             "missed": missed,
         }
+
+    def epoch(self) -> str:
+        """The database's epoch (store.ensure_epoch): event ids are unique within one epoch only."""
+        with self.store.reading() as tx:
+            return tx.meta(EPOCH_KEY) or ""
 
     def events_since(self, after_id: int = 0, limit: int = 500) -> list[Event]:
         with self.store.reading() as tx:

@@ -18,6 +18,8 @@ from typing import Any
 
 import sqlite_utils
 
+from onevisit.db.epoch import ensure_epoch
+
 SCHEMA_VERSION = 1
 
 TICKET_COLUMNS = {
@@ -125,6 +127,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
     db["steps"].create_index(["matter", "state", "finished_at"], if_not_exists=True)
     db["events"].create_index(["day", "kind"], if_not_exists=True)
     db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+    ensure_epoch(conn)
 
 
 class Tx:
@@ -141,6 +144,10 @@ class Tx:
 
     def all(self, sql: str, *params: Any) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
+
+    def meta(self, key: str) -> str | None:
+        row = self.one("SELECT value FROM meta WHERE key = ?", key)
+        return str(row["value"]) if row else None
 
     def ticket(self, ticket_id: int) -> dict[str, Any] | None:
         return self.one("SELECT * FROM tickets WHERE id = ?", ticket_id)

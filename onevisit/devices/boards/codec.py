@@ -8,9 +8,12 @@ parser: serial bytes arrive in arbitrary pieces, may be garbled, and must never 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from onevisit.core import charsets
+from onevisit.core.charsets import check_charset
 from onevisit.core.errors import OneVisitError
 
 #: Board addresses 1..254 are boards; 0 and 255 are reserved (broadcast, vendor tools).
@@ -22,7 +25,7 @@ MAX_BRIGHTNESS = 15
 
 
 class BoardTextError(OneVisitError):
-    """Text a board cannot show (not GB2312, too long, control characters)."""
+    """Text a board cannot show (not in its charset, too long, control characters)."""
 
 
 class CommandKind(StrEnum):
@@ -76,8 +79,12 @@ class Rejected:
 Message = Command | Ack | Nak | Rejected
 
 
-def encode_gb2312(text: str, address: int | None = None) -> bytes:
-    """Text as the GB2312 bytes a board renders, or a bilingual error naming the first bad character."""
+def encode_board_text(text: str, charset: str = "gb2312", address: int | None = None) -> bytes:
+    """Text as the bytes (in the board's `charset`: gb2312, gbk or gb18030) a board renders.
+
+    Every glyph the charset has reaches the board whichever way it was typed (core.charsets:
+    `·` and `—` are GB2312 A1A4 and A1AA). Raises a bilingual BoardTextError naming the first
+    character the charset has no glyph for, a control character, or text over MAX_TEXT_BYTES."""
     for ch in text:
         if ord(ch) < 0x20 or ord(ch) == 0x7F:
             raise BoardTextError(
@@ -87,15 +94,16 @@ def encode_gb2312(text: str, address: int | None = None) -> bytes:
                 address=address,
             )
     try:
-        data = text.encode("gb2312")
-    except UnicodeEncodeError as exc:
-        bad = text[exc.start : exc.end]
+        data = charsets.encode(text, charset)
+    except charsets.CharsetError as exc:
+        bad, name = exc.character, charset.upper()
         raise BoardTextError(
-            "board_text_not_gb2312",
-            f"显示屏无法显示字符“{bad}”（不在GB2312字符集中）",
-            f"the board cannot show {bad!r} (U+{ord(bad[0]):04X}): not in GB2312",
+            "board_text_not_in_charset",
+            f"显示屏无法显示字符“{bad}”（不在{name}字符集中）",
+            f"the board cannot show {bad!r} (U+{ord(bad):04X}): not in {name}",
             address=address,
             character=bad,
+            charset=charset,
         ) from None
     if len(data) > MAX_TEXT_BYTES:
         raise BoardTextError(
@@ -130,13 +138,20 @@ def check_level(level: int) -> int:
 class FrameParser(ABC):
     """Streaming parser: feed whatever bytes arrived, get whole messages and rejected garbage.
 
-    Subclasses keep what has not made a whole message yet in `_buf`."""
+    Subclasses keep what has not made a whole message yet in `_buf`; a text payload for board
+    `address` is read with `charset_of(address)` (gb2312 when none is given)."""
 
     #: the reason a half-received message is rejected with
     incomplete = "incomplete frame"
 
-    def __init__(self) -> None:
+    def __init__(self, charset_of: Callable[[int], str] | None = None) -> None:
         self._buf = bytearray()
+        self._charset_of = charset_of or (lambda _address: "gb2312")
+
+    def decode_text(self, address: int, data: bytes) -> str:
+        """A text payload as the board shows it; UnicodeDecodeError when it is not valid in the
+        board's charset."""
+        return charsets.decode(data, self._charset_of(address))
 
     @abstractmethod
     def feed(self, data: bytes) -> list[Message]: ...
@@ -154,9 +169,23 @@ class FrameParser(ABC):
 
 
 class BoardCodec(ABC):
-    """One vendor protocol. Encoders raise BoardTextError before anything is written."""
+    """One vendor protocol. Encoders raise BoardTextError before anything is written.
+
+    `charsets` maps a board address to its character set (gb2312, gbk, gb18030: boards with
+    bigger fonts); boards not named use `default_charset`. Text is encoded and decoded per board."""
 
     name: str
+
+    def __init__(self, charsets: Mapping[int, str] | None = None, default_charset: str = "gb2312") -> None:
+        self.default_charset = check_charset(default_charset)
+        self.charsets = {address: check_charset(c) for address, c in (charsets or {}).items()}
+
+    def charset(self, address: int) -> str:
+        return self.charsets.get(address, self.default_charset)
+
+    def text_bytes(self, address: int, text: str) -> bytes:
+        """Validated text bytes for board `address` (see encode_board_text)."""
+        return encode_board_text(text, self.charset(check_address(address)), address)
 
     @abstractmethod
     def encode_text(self, address: int, text: str, scroll: bool = False) -> bytes: ...
@@ -196,12 +225,16 @@ class BoardCodec(ABC):
         return Rejected(bytes(data), "no reply frame in the bytes")
 
 
-def codec_for(name: str) -> BoardCodec:
+def codec_for(
+    name: str, charsets: Mapping[int, str] | None = None, default_charset: str = "gb2312"
+) -> BoardCodec:
+    """The codec called `name` ("default", "line"), with per-board charsets (see BoardCodec)."""
     from onevisit.devices.boards.codec_default import DefaultCodec
     from onevisit.devices.boards.codec_line import LineCodec
 
     codecs: dict[str, type[BoardCodec]] = {"default": DefaultCodec, "line": LineCodec}
     try:
-        return codecs[name]()
+        cls = codecs[name]
     except KeyError:
         raise ValueError(f"unknown board codec {name!r} (known: {sorted(codecs)})") from None
+    return cls(charsets, default_charset)

@@ -10,6 +10,8 @@ parser drops that one STX byte and looks for the next.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from onevisit.devices.boards.codec import (
     Ack,
     BoardCodec,
@@ -22,7 +24,6 @@ from onevisit.devices.boards.codec import (
     Rejected,
     check_address,
     check_level,
-    encode_gb2312,
 )
 
 STX = 0x02
@@ -97,11 +98,13 @@ class DefaultFrameParser(FrameParser):
             if bcc(body) != raw[-2]:
                 out.append(Rejected(raw, "checksum mismatch", address=raw[1], reason=NakReason.CHECKSUM))
                 continue
-            out.append(_interpret(raw, raw[1], raw[2], raw[HEADER : HEADER + length]))
+            out.append(_interpret(raw, raw[1], raw[2], raw[HEADER : HEADER + length], self.decode_text))
         return out
 
 
-def _interpret(raw: bytes, address: int, cmd: int, payload: bytes) -> Message:
+def _interpret(
+    raw: bytes, address: int, cmd: int, payload: bytes, decode_text: Callable[[int, bytes], str]
+) -> Message:
     def bad(why: str) -> Rejected:
         return Rejected(raw, why, address=address, reason=NakReason.BAD_PAYLOAD)
 
@@ -118,9 +121,9 @@ def _interpret(raw: bytes, address: int, cmd: int, payload: bytes) -> Message:
         if flags & ~FLAG_SCROLL:
             return bad(f"unknown text flags 0x{flags:02x}")
         try:
-            text = payload[1:].decode("gb2312")
+            text = decode_text(address, payload[1:])
         except UnicodeDecodeError:
-            return bad("text is not valid GB2312")
+            return bad("text is not valid in the board's charset")
         return Command(address, CommandKind.TEXT, text=text, scroll=bool(flags & FLAG_SCROLL))
     if cmd == CMD_CLEAR:
         return Command(address, CommandKind.CLEAR) if not payload else bad("clear takes no payload")
@@ -137,7 +140,7 @@ class DefaultCodec(BoardCodec):
     name = "default"
 
     def encode_text(self, address: int, text: str, scroll: bool = False) -> bytes:
-        data = encode_gb2312(text, check_address(address))
+        data = self.text_bytes(address, text)
         return frame(address, CMD_TEXT, bytes([FLAG_SCROLL if scroll else 0]) + data)
 
     def encode_clear(self, address: int) -> bytes:
@@ -156,4 +159,4 @@ class DefaultCodec(BoardCodec):
         return frame(address, CMD_NAK, bytes([NAK_CODES[reason]]))
 
     def parser(self) -> DefaultFrameParser:
-        return DefaultFrameParser()
+        return DefaultFrameParser(self.charset)

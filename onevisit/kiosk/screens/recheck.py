@@ -92,6 +92,7 @@ class RecheckScreen(KioskScreen):
 
         def done(result):
             ahead = (result.get("position") or {}).get("ahead", 0)
+            self.error = None
             self.result = app.t("recheck.done", number=number, ahead=ahead)
             self.update()
 
@@ -99,4 +100,5 @@ class RecheckScreen(KioskScreen):
             self.error = error
             self.update()
 
-        app.run_bg(lambda: hall.checkin(number), done, fail)
+        # a double tap re-queued and then said "没有过号": the second press shows the first's answer
+        app.act("recheck", number, lambda key: hall.checkin(number, idempotency_key=key), done, fail)

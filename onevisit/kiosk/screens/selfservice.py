@@ -132,7 +132,7 @@ class CertificateScreen(KioskScreen):
         choice = self.choice
         now = dt.datetime.now(dt.UTC).astimezone()
 
-        def work():
+        def work(_key: str):
             register = CertificateRegister(config.path(config.records.certificates_db))
             return issue_certificate(config, app.devices.records, number, choice, now, register=register)
 
@@ -144,7 +144,8 @@ class CertificateScreen(KioskScreen):
             self.error = error
             self.refresh()
 
-        app.run_bg(work, done, fail)
+        # each preview registers a serial: a double tap must not make two certificates
+        app.act("cert-preview", choice, work, done, fail)
 
     def print_certificate(self) -> None:
         app = self.app
@@ -155,7 +156,7 @@ class CertificateScreen(KioskScreen):
         self.print_state = "printing"
         self.refresh()
 
-        def work():
+        def work(_key: str):
             register = CertificateRegister(config.path(config.records.certificates_db))
             outcome = app.devices.printer.print_pages(issued.pages, ref=issued.certificate.serial)
             register.set_status(issued.certificate.serial, "printed" if outcome.ok else "print_failed")
@@ -173,7 +174,11 @@ class CertificateScreen(KioskScreen):
         def fail(error):
             done(("failed", error.zh if app.lang == "zh" else error.en))
 
-        app.run_bg(work, done, fail)
+        # one signed 参保证明 on paper per press, however often the button is tapped
+        app.act(
+            "cert-print", issued.certificate.serial, work, done, fail,
+            settled=lambda result: result[0] == "printed",
+        )  # fmt: skip
 
 
 class RecordsScreen(KioskScreen):
@@ -199,7 +204,7 @@ class RecordsScreen(KioskScreen):
         backend = app.devices.records
         number = app.session.id_number
 
-        def work():
+        def work(_key: str):
             person = backend.find_person(number)
             enrollments = backend.enrollments(number)
             contributions = backend.contributions(number)[-90:]  # rows are per insurance and month
@@ -214,7 +219,8 @@ class RecordsScreen(KioskScreen):
             self.error = error
             self.refresh()
 
-        app.run_bg(work, done, fail)
+        # one query (and one statistics report) per visit to the screen's tile, however tapped
+        app.act("records", "query", work, done, fail)
 
     def build_body(self, body):
         app = self.app

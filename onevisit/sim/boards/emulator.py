@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from onevisit.core.charsets import CHARSETS
 from onevisit.devices.boards.codec import (
     MAX_ADDRESS,
     MIN_ADDRESS,
@@ -80,6 +81,7 @@ class BoardEmulator:
         link: str | Path,
         codec: str | BoardCodec = "default",
         *,
+        charsets: dict[int, str] | None = None,
         drop_rate: float = 0.0,
         garble_rate: float = 0.0,
         delay_ms: float = 0.0,
@@ -95,7 +97,8 @@ class BoardEmulator:
         if delay_ms < 0:
             raise ValueError("delay_ms must not be negative")
         self.link = Path(link)
-        self.codec = codec_for(codec) if isinstance(codec, str) else codec
+        # a board decodes its text in its own charset, as the hall encodes it ([[boards.boards]] charset)
+        self.codec = codec_for(codec, charsets) if isinstance(codec, str) else codec
         self.drop_rate = drop_rate
         self.garble_rate = garble_rate
         self.delay = delay_ms / 1000.0
@@ -334,6 +337,16 @@ def parse_dead(value: str) -> set[int]:
     return dead
 
 
+def parse_charset(value: str) -> tuple[int, str]:
+    """`3=gbk` as (3, "gbk")."""
+    address, _, name = value.partition("=")
+    if not address.strip().isdigit() or not MIN_ADDRESS <= int(address) <= MAX_ADDRESS:
+        raise argparse.ArgumentTypeError(f"--charset takes ADDR=CHARSET with ADDR 1-254 (got {value!r})")
+    if name not in CHARSETS:
+        raise argparse.ArgumentTypeError(f"--charset: {name!r} is not one of {', '.join(CHARSETS)}")
+    return int(address), name
+
+
 def rate(value: str) -> float:
     r = float(value)
     if not 0.0 <= r <= 1.0:
@@ -352,6 +365,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dead", type=parse_dead, default=set(), metavar="ADDR,...", help="boards that never answer"
     )
     parser.add_argument("--seed", type=int, default=None, help="seed the fault generator (reproducible runs)")
+    parser.add_argument(
+        "--charset",
+        type=parse_charset,
+        action="append",
+        default=[],
+        metavar="ADDR=CHARSET",
+        help="a board's character set (gb2312 unless named; gbk, gb18030), repeatable",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -361,6 +382,7 @@ def run(args: argparse.Namespace) -> int:
     emulator = BoardEmulator(
         args.link,
         args.codec,
+        charsets=dict(args.charset),
         drop_rate=args.drop_rate,
         garble_rate=args.garble_rate,
         delay_ms=args.delay,

@@ -279,6 +279,7 @@ class BoardEmulatorProcess:
             self.ctx.config.boards.codec,
             "--state",
             str(self.state_file),
+            *(f"--charset={b.address}={b.charset}" for b in self.ctx.config.boards.boards),
         ]
 
     def start(self) -> None:
