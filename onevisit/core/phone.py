@@ -15,6 +15,7 @@ from onevisit.core.errors import OneVisitError
 
 _SEPARATORS = re.compile(r"[\s\-‐‑–—()（）]")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_PREFIX = ("手机号码以13–19开头", "a mobile number starts with 13–19")
 
 
 class BadPhone(OneVisitError):
@@ -38,8 +39,21 @@ def normalize_phone(text: str) -> str:
     if len(value) != 11:
         raise BadPhone(f"应为11位，您输入了{len(value)}位", f"it has 11 digits, not {len(value)}")
     if not _MOBILE.match(value):
-        raise BadPhone("手机号码以13–19开头", "a mobile number starts with 13–19")
+        raise BadPhone(*_PREFIX)
     return value
+
+
+def phone_problem(typed: str) -> BadPhone | None:
+    """What is wrong with the digits typed so far on a keypad (at most 11), or None while they can
+    still become a mobile number: a wrong first two digits are said at once, not after all 11."""
+    if typed[:1] not in ("", "1") or typed[1:2] not in ("", *"3456789"):
+        return BadPhone(*_PREFIX)
+    if len(typed) == 11:
+        try:
+            normalize_phone(typed)
+        except BadPhone as exc:
+            return exc
+    return None
 
 
 def mask_phone(value: str) -> str:

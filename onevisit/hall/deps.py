@@ -39,6 +39,11 @@ class Hall:
     def service(self):
         return self.gate.service
 
+    @property
+    def notify_on(self) -> bool:
+        """到号提醒 is offered: the kiosk and the phone page show the opt-in only then."""
+        return self.notices is not None and self.config.notify.url != "none"
+
 
 # The dependencies are `async def` on purpose: each sync dependency costs a hop to the threadpool,
 # and on a busy 2-core hall PC those hops, not the work, dominated a request. The token check is an

@@ -71,6 +71,7 @@ SCREENS = (
     "identify",
     "take",
     "ticket",
+    "notify",
     "certificate",
     "records",
     "guide",

@@ -21,7 +21,7 @@ class NotifyRefused(OneVisitError):
 
 
 async def _subscribe(hall: Hall, ticket, body: NotifyIn, source: str) -> dict:
-    if hall.notices is None or hall.config.notify.url == "none":
+    if not hall.notify_on:
         raise NotifyRefused("notify_off", "本大厅未开通到号提醒", "This hall does not send notices")
     if ticket.state in CLOSED_TICKET_STATES:
         raise NotifyRefused("ticket_closed", "该号码已办结，无需提醒", "This ticket's visit has ended")

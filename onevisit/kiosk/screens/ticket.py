@@ -153,9 +153,24 @@ class TicketScreen(KioskScreen):
                 holder = AnchorLayout(size_hint_y=None, height=dp(300) * app.scale)
                 holder.add_widget(QrImage(session.status_url, 280 * app.scale))
                 status.add_widget(holder)
+        if session.notify:
+            status.add_widget(
+                self.label(
+                    app.t("notify.done", to=session.notify.get("to", "")),
+                    role="title",
+                    tone="ok",
+                    align="center",
+                    bold=True,
+                )
+            )
         # printing status (and, without paper, the QR) never scrolls out of sight: beside the
         # number in landscape, above the buttons in portrait
         self.footer.add_widget(status)
+        self.notify_button = None
+        if session.notify_offered:  # the hall's answer says it sends notices
+            self.notify_button = KButton(text=app.t("notify.button"), kind="secondary", hfactor=1.2)
+            self.notify_button.bind(on_release=lambda *_: app.go("notify"))
+            self.footer.add_widget(self.notify_button)
 
         row = BoxLayout(spacing=dp(20), size_hint_y=None, height=app.bh(1.2))
         reprint = KButton(text=app.t("ticket.reprint"), kind="secondary", hfactor=1.2)
