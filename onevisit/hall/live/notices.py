@@ -73,6 +73,8 @@ class NoticeWatch:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._stopping = False
+        #: (subscription id, step id, kind) already queued: see _enqueue
+        self._queued: set[tuple[int, int, str]] = set()
         #: Called after each send attempt (outbox id, delivered?): tests and the bench wait on it.
         self.on_attempt: Callable[[int, bool], Any] | None = None
 
@@ -112,10 +114,7 @@ class NoticeWatch:
         queued = await self.gate.read(
             self._decide, event.day, kind, event.number, event.window, subscriptions
         )
-        for subscription, step_id, notice_kind, params in queued:
-            self.store.enqueue(subscription, step_id, notice_kind, params)
-        if queued:
-            self.wake()
+        self._enqueue(queued)
 
     async def on_subscribed(self, subscription: Subscription) -> None:
         """A new subscription: send "near" now if the citizen is already that close."""
@@ -124,44 +123,63 @@ class NoticeWatch:
         queued = await self.gate.read(
             self._decide, subscription.day, "subscribed", None, None, [subscription]
         )
-        for sub, step_id, notice_kind, params in queued:
-            self.store.enqueue(sub, step_id, notice_kind, params)
-        if queued:
-            self.wake()
+        self._enqueue(queued)
 
     def _decide(
         self, day: str, kind: str, number: str | None, window: int | None, subscriptions: list[Subscription]
     ) -> list[tuple[Subscription, int, str, dict[str, str]]]:
-        """On the service thread: which notices are due now. Ends visits that are over."""
+        """On the service thread: which notices are due now. Ends the event's visit if it is over.
+
+        Only the event's own ticket is read whole (called, 过号, ended); every other subscription
+        needs just its place, and all places come from one query (QueueService.waiting_ahead): with
+        200 subscriptions the per-ticket reads cost ~34 ms an event on the hall PC, holding the
+        service thread a call waits for (bench/bench_notify.py, BENCHMARKS.md)."""
         service = self.gate.service
         out: list[tuple[Subscription, int, str, dict[str, str]]] = []
-        for subscription in subscriptions:
+        mine = [s for s in subscriptions if s.number == number]
+        if mine:
             try:
-                ticket = service.ticket(subscription.number, day)
+                ticket = service.ticket(number, day)
             except QueueError:
-                continue
-            if ticket.state in CLOSED_TICKET_STATES:
+                ticket = None
+            if ticket is not None and ticket.state in CLOSED_TICKET_STATES:
                 self.store.end_visit(day, ticket.number)
+                subscriptions = [s for s in subscriptions if s.number != number]
+            elif ticket is not None:
+                step = ticket.current_step
+                for subscription in mine:
+                    if kind == "step.called" and step is not None and step.state == StepState.CALLED:
+                        params = {"number": ticket.number, "window": str(window)}
+                        out.append((subscription, step.id, "called", params))
+                    elif kind == "step.skipped":
+                        skipped = next(
+                            (s for s in reversed(ticket.steps) if s.state == StepState.SKIPPED), None
+                        )
+                        if skipped is not None:
+                            params = {"number": ticket.number, "how": HOW_TO_CHECK_IN}
+                            out.append((subscription, skipped.id, "skipped", params))
+        if kind not in MOVES:
+            return out
+        places = service.waiting_ahead(day)
+        for subscription in subscriptions:
+            place = places.get(subscription.number)
+            if place is None:
                 continue
-            step = ticket.current_step
-            if step is None:
-                continue
-            if subscription.number == number and kind == "step.called" and step.state == StepState.CALLED:
-                out.append(
-                    (subscription, step.id, "called", {"number": ticket.number, "window": str(window)})
-                )
-            elif subscription.number == number and kind == "step.skipped":
-                skipped = next((s for s in reversed(ticket.steps) if s.state == StepState.SKIPPED), None)
-                if skipped is not None:
-                    params = {"number": ticket.number, "how": HOW_TO_CHECK_IN}
-                    out.append((subscription, skipped.id, "skipped", params))
-            if step.state == StepState.WAITING and kind in MOVES:
-                position = service.position(ticket)
-                if position.ahead <= self.config.notify.ahead:
-                    matter = self.config.matter(step.matter)
-                    params = {"number": ticket.number, "ahead": str(position.ahead), "matter": matter.name_zh}
-                    out.append((subscription, step.id, "near", params))
+            step_id, matter, ahead = place
+            if ahead <= self.config.notify.ahead and (subscription.id, step_id, "near") not in self._queued:
+                name = self.config.matter(matter).name_zh
+                params = {"number": subscription.number, "ahead": str(ahead), "matter": name}
+                out.append((subscription, step_id, "near", params))
         return out
+
+    def _enqueue(self, queued: list[tuple[Subscription, int, str, dict[str, str]]]) -> None:
+        for subscription, step_id, notice_kind, params in queued:
+            self.store.enqueue(subscription, step_id, notice_kind, params)
+            # the outbox's UNIQUE row decides; this only spares a write per event for a citizen
+            # already told (a restart forgets it and the UNIQUE row still holds)
+            self._queued.add((subscription.id, step_id, notice_kind))
+        if queued:
+            self.wake()
 
     # -- sending ------------------------------------------------------------------------------
 
