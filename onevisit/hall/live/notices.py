@@ -75,6 +75,7 @@ class NoticeWatch:
         self._stopping = False
         #: (subscription id, step id, kind) already queued: see _enqueue
         self._queued: set[tuple[int, int, str]] = set()
+        self._erased_before: str | None = None  # the day erase_past_days last ran for
         #: Called after each send attempt (outbox id, delivered?): tests and the bench wait on it.
         self.on_attempt: Callable[[int, bool], Any] | None = None
 
@@ -83,7 +84,7 @@ class NoticeWatch:
     async def start(self) -> None:
         if self.notifier is None:
             return
-        self.store.end_days_before(self.clock.now().date().isoformat())
+        self.erase_past_days()
         self._task = asyncio.create_task(self._send_loop(), name="notice-sender")
 
     async def stop(self) -> None:
@@ -183,9 +184,19 @@ class NoticeWatch:
 
     # -- sending ------------------------------------------------------------------------------
 
+    def erase_past_days(self) -> int:
+        """Erase the addresses of earlier days once per day: a hall left running over midnight
+        keeps no number past the day it was given for (start() does it for a morning start)."""
+        today = self.clock.now().date().isoformat()
+        if today == self._erased_before:
+            return 0
+        self._erased_before = today
+        return self.store.end_days_before(today)
+
     async def _send_loop(self) -> None:
         while not self._stopping:
             try:
+                self.erase_past_days()
                 for pending in self.store.due():
                     await self._send(pending)
             except Exception:

@@ -166,6 +166,18 @@ def test_no_notice_after_the_visit_ends_and_the_number_is_erased(
     assert row[0] is None and row[1] == "138****1234" and row[2]
 
 
+def test_a_hall_running_past_midnight_erases_yesterdays_numbers(client, tokens, issue, app, clock, db_path):
+    number = issue("enroll")["ticket"]["number"]
+    assert subscribe(client, tokens, number).status_code == 201
+    app.state.notices.erase_past_days()  # the same day: nothing to erase
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT address_enc FROM notify_subscriptions").fetchone()[0] is not None
+    clock.advance(hours=16)  # 01:00 the next day, the server never restarted
+    app.state.notices.erase_past_days()  # what the sender does on each pass
+    row = conn.execute("SELECT address_enc, masked, ended_at FROM notify_subscriptions").fetchone()
+    assert row[0] is None and row[1] == "138****1234" and row[2]
+
+
 @pytest.mark.parametrize(
     "phone, code",
     [
