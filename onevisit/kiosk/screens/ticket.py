@@ -166,13 +166,15 @@ class TicketScreen(KioskScreen):
         # printing status (and, without paper, the QR) never scrolls out of sight: beside the
         # number in landscape, above the buttons in portrait
         self.footer.add_widget(status)
+        row = BoxLayout(spacing=dp(20), size_hint_y=None, height=app.bh(1.2))
         self.notify_button = None
         if session.notify_offered:  # the hall's answer says it sends notices
             self.notify_button = KButton(text=app.t("notify.button"), kind="secondary", hfactor=1.2)
             self.notify_button.bind(on_release=lambda *_: app.go("notify"))
-            self.footer.add_widget(self.notify_button)
+            # portrait: a row of its own; landscape: beside 重新打印, or the column (with the
+            # paper-out QR in elderly mode) would grow over the top bar
+            (row if self.landscape else self.footer).add_widget(self.notify_button)
 
-        row = BoxLayout(spacing=dp(20), size_hint_y=None, height=app.bh(1.2))
         reprint = KButton(text=app.t("ticket.reprint"), kind="secondary", hfactor=1.2)
         reprint.disabled = not app.devices.printer.url or (
             outcome is not None and outcome.state == "printing"
