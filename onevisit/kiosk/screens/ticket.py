@@ -149,9 +149,13 @@ class TicketScreen(KioskScreen):
                 text = app.t("ticket.print.failed", reason=outcome.zh if app.lang == "zh" else outcome.en)
             status.add_widget(self.label(text, role="title", tone="danger", align="center", bold=True))
             if session.status_url:
-                status.add_widget(self.label(app.t("ticket.qr"), align="center"))
-                holder = AnchorLayout(size_hint_y=None, height=dp(300) * app.scale)
-                holder.add_widget(QrImage(session.status_url, 280 * app.scale))
+                if outcome.state != "paper_out":  # paper out already says "scan the code"
+                    status.add_widget(self.label(app.t("ticket.qr"), align="center"))
+                # landscape's column is 1080 px tall: at 280 dp × 1.3 (elderly) the QR pushed the
+                # column over the top bar and its language and text-size switches
+                qr = 180 if self.landscape else 280
+                holder = AnchorLayout(size_hint_y=None, height=dp(qr + 20) * app.scale)
+                holder.add_widget(QrImage(session.status_url, qr * app.scale))
                 status.add_widget(holder)
         if session.notify:
             status.add_widget(
