@@ -64,6 +64,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "emulated boards on a pseudo-terminal (demo, tests, training)",
     ),
     "card-reader-sim": ("onevisit.commands.cardreader", "emulate a SAM ID-card reader on a pseudo-terminal"),
+    "sms-gateway-sim": (
+        "onevisit.commands.notify",
+        "an SMS gateway that checks signatures and writes what it got",
+    ),
     "face-clip": (
         "onevisit.commands.verification",
         "make a frames:// clip of a photo's face doing liveness actions",

@@ -51,6 +51,10 @@ def _emit(value: object) -> int:
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
+    from onevisit.core.phone import normalize_phone
+
+    # A bad number is refused before the ticket exists: nothing half-done.
+    phone = normalize_phone(args.phone) if args.phone is not None else None
     service = open_service(args)
     result = service.issue(
         [clean(m) for m in clean(args.matters).split(",")],
@@ -61,7 +65,28 @@ def cmd_issue(args: argparse.Namespace) -> int:
         tag=args.tag,
         actor=_actor(args),
     )
-    return _emit({"created": result.created, **_ticket_out(service, result.ticket)})
+    out = {"created": result.created, **_ticket_out(service, result.ticket)}
+    if phone is not None:
+        out["notify"] = _subscribe(args, service, result.ticket, phone)
+    return _emit(out)
+
+
+def _subscribe(args: argparse.Namespace, service: QueueService, ticket, phone: str) -> dict:
+    """到号提醒 for a ticket issued here, as the kiosk subscribes it (the hall server sends)."""
+    from onevisit.core.secrets import load_or_create_key
+    from onevisit.db.sqlite import HallDatabase
+    from onevisit.hall.stores.notices import NoticeStore
+
+    config = service.config
+    db = HallDatabase(args.db or config.path(config.hall.database))
+    try:
+        key = load_or_create_key(config.path(config.security.secrets_dir), "notify.key")
+        sub = NoticeStore(db, service.clock, key).subscribe(
+            ticket.day, ticket.number, "sms", phone, _actor(args)
+        )
+    finally:
+        db.close()
+    return {"channel": "sms", "to": sub.masked}
 
 
 def cmd_window_action(args: argparse.Namespace) -> int:
@@ -162,6 +187,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.add_argument("--key", help="idempotency key: a retry with the same key returns the same ticket")
     p.add_argument("--source", help="which kiosk or window issued it")
     p.add_argument("--tag", help="what the citizen tried before (shown to the window)")
+    p.add_argument("--phone", help="到号提醒: notices to this mobile number (kept encrypted, shown masked)")
     p.set_defaults(handler=cmd_issue)
 
     for action, words in (

@@ -210,6 +210,20 @@ class ErrorOut(BaseModel):
     error: ErrorDetail
 
 
+class NotifyIn(Body):
+    """到号提醒 for one ticket: a mobile number (11 digits; full-width digits, spaces and +86 are
+    accepted) or a WeChat openid (from the official account's subscription link)."""
+
+    phone: str | None = Field(None, max_length=32)
+    wechat_openid: str | None = Field(None, min_length=6, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class PublicNotifyIn(NotifyIn):
+    """The same from the citizen's phone page: the code printed on the ticket proves it is theirs."""
+
+    c: str = Field(min_length=1, max_length=16)
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422, 429)
 }

@@ -72,6 +72,7 @@ SCREENS = (
     "identify",
     "take",
     "ticket",
+    "notify",
     "certificate",
     "records",
     "guide",

@@ -932,6 +932,13 @@ class QueueService:
             w.number for w in self.config.windows if matter in w.matters and states.get(w.number) == "open"
         ]
 
+    def waiting_ahead(self, day: str | None = None) -> dict[str, tuple[int, str, int]]:
+        """Ticket number → (waiting step id, matter, people ahead) for every waiting ticket of the
+        day, in one query; `ahead` equals position(ticket).ahead (tested alike)."""
+        with self.store.reading() as tx:
+            rows = tx.waiting_ahead(day or self._today())
+        return {r["number"]: (int(r["step_id"]), str(r["matter"]), int(r["ahead"])) for r in rows}
+
     def position(self, ticket: Ticket) -> Position:
         step = ticket.current_step
         if step is None:

@@ -236,6 +236,19 @@ class Tx:
         )
         return int(row["n"]) if row else 0
 
+    def waiting_ahead(self, day: str) -> list[dict[str, Any]]:
+        """Every waiting step of `day` with its `ahead` (number, step_id, matter, ahead), counted as
+        ahead_count counts (policy.queue_order), for all of them in one pass: the 到号提醒 watcher
+        needs each subscribed ticket's place after every queue event."""
+        return self.all(
+            """SELECT t.number, s.id AS step_id, s.matter,
+                      ROW_NUMBER() OVER (PARTITION BY s.matter
+                                         ORDER BY t.priority DESC, s.sort_key, t.number) - 1 AS ahead
+               FROM steps s JOIN tickets t ON t.id = s.ticket_id
+               WHERE t.day = ? AND s.state = 'waiting'""",
+            day,
+        )
+
     def window(self, number: int) -> dict[str, Any] | None:
         return self.one("SELECT * FROM windows WHERE number = ?", number)
 

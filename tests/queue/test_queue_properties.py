@@ -151,6 +151,9 @@ class HallDay(RuleBasedStateMachine):
                 assert tx.waiting_count(day, matter) == len(waiting)
                 for row in waiting:
                     assert tx.ahead_count(row["id"]) == policy.ahead_of(row, waiting)
+            # the 到号提醒 watcher's one-query places agree with the per-step count
+            for place in tx.waiting_ahead(day):
+                assert place["ahead"] == tx.ahead_count(place["step_id"]), place
 
     @invariant()
     def calls_choose_from_the_whole_queue(self):

@@ -73,6 +73,10 @@ const OV = (() => {
     text() {
       return lang === "en" ? this.en : this.zh;
     }
+    /** The message in the reader's language first, the other under it: [first, second]. */
+    both() {
+      return lang === "en" ? [this.en, this.zh] : [this.zh, this.en];
+    }
   }
 
   function newKey() {

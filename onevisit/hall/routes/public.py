@@ -82,6 +82,11 @@ async def public_ticket(number: TicketNumber, hall: HallDep, c: Annotated[str, Q
                 for s in ticket.steps
                 if str(s.state) != "cancelled" or ticket.state == "cancelled"
             ],
+            # 到号提醒 on the phone page: offered or not, and the masked numbers already subscribed
+            "notify": hall.notify_on,
+            "notify_to": [s.masked for s in hall.notices.of_ticket(ticket.day, ticket.number)]
+            if hall.notices is not None
+            else [],
         }
 
     return await hall.gate.read(read)

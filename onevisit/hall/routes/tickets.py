@@ -44,6 +44,7 @@ async def issue(body: IssueIn, response: Response, hall: HallDep, principal: Kio
         "ticket": ticket.to_dict(),
         "position": position.to_dict(),
         "status_url": f"{hall.config.hall.public_url.rstrip('/')}/t/{ticket.number}?c={ticket.short_code}",
+        "notify": hall.notify_on,  # the kiosk offers 到号提醒 after the ticket
     }
 
 

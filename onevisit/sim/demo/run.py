@@ -197,6 +197,7 @@ def default_components(ctx: DemoContext, *, kiosk_window: bool | None = None) ->
     components: list[Component] = [
         d.RecordsComponent(ctx),
         d.RecordsServiceProcess(ctx),
+        d.SmsGatewayProcess(ctx),
         d.PrinterComponent(ctx),
         d.DocumentsComponent(ctx),
     ]
