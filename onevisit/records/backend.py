@@ -122,6 +122,58 @@ class PensionStatus:
         return self.is_pensioner and (self.certified_until is None or self.certified_until <= today)
 
 
+#: 社保卡 states, in the order a new card goes through them, then what can happen to an issued one.
+#: (zh plain words, en) as the kiosk and the CLI say them. Source: the 社保卡 service stages a
+#: province's card system reports (申领 → 制卡 → 到达网点 → 可领取 → 正常使用; 临时挂失).
+CARD_STATES: dict[str, tuple[str, str]] = {
+    "applied": ("已申领，正在审核", "Applied for; being checked"),
+    "made": ("卡已制成，正在送往银行网点", "Card made; on its way to the bank branch"),
+    "at_branch": ("卡已到银行网点，正在准备发放", "Card at the bank branch; being prepared"),
+    "ready": ("卡已可以领取", "Card ready to collect"),
+    "active": ("正常使用", "In use"),
+    "lost": ("已临时挂失", "Reported lost (temporary)"),
+}
+#: States before the card reaches its holder: nothing to report lost yet.
+CARD_IN_PRODUCTION = ("applied", "made", "at_branch", "ready")
+
+
+class CardNotIssued(RecordsError):
+    """挂失 of a card still in production (or of no card): there is nothing in the citizen's hands."""
+
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "card_not_issued",
+            "您的社保卡尚未领取，无需挂失；如有疑问请到窗口咨询",
+            "Your card has not been handed to you yet, so there is nothing to report lost",
+        )
+
+
+@dataclass(frozen=True)
+class CardStep:
+    state: str  # a key of CARD_STATES
+    on: dt.date
+
+
+@dataclass(frozen=True)
+class CardStatus:
+    """The citizen's 社保卡: `state` a key of CARD_STATES; `progress` the production steps reached,
+    oldest first; `branch` where to collect it (a bank branch; "" when not yet known);
+    `card_tail` the last 4 digits of the card number ("" before it is made); `lost_at` when a
+    loss was reported (None unless state is "lost")."""
+
+    state: str
+    progress: list[CardStep] = field(default_factory=list)
+    branch: str = ""
+    card_tail: str = ""
+    lost_at: dt.datetime | None = None
+
+    @property
+    def words(self) -> tuple[str, str]:
+        return CARD_STATES[self.state]
+
+
 @dataclass(frozen=True)
 class CertificationResult:
     passed: bool
@@ -154,4 +206,19 @@ class RecordsBackend(Protocol):
 
     def record_certification(self, id_number: IdNumber, result: CertificationResult) -> PensionStatus:
         """Store a certification attempt; a pass extends `certified_until`. Returns the new status."""
+        ...
+
+    def card_status(self, id_number: IdNumber) -> CardStatus:
+        """The 社保卡's state and production progress (PersonNotFound when there is no record)."""
+        ...
+
+    def report_card_loss(self, id_number: IdNumber, at: dt.datetime, channel: str) -> CardStatus:
+        """临时挂失: the card is lost from `at` (aware time); `channel` says where (a kiosk's name).
+        Idempotent: reporting a lost card again changes nothing and returns the first report's
+        status. Raises CardNotIssued for a card still in production."""
+        ...
+
+    def cancel_card_loss(self, id_number: IdNumber, at: dt.datetime, window: str) -> CardStatus:
+        """解除挂失 at a window (staff have seen the citizen and the card): back to "active".
+        Idempotent: a card that is not lost is returned unchanged."""
         ...

@@ -6,7 +6,8 @@ JSON body, never in the URL, so it stays out of access logs and proxies; this mo
 the route, the status and the masked number.
 
 What the citizen gets when it goes wrong: 404 `person_not_found` → PersonNotFound; 409
-`record_incomplete` → RecordIncomplete; 409 `not_pensioner` → NotAPensioner; a timeout (to
+`record_incomplete` → RecordIncomplete; 409 `not_pensioner` → NotAPensioner; 409
+`card_not_issued` → CardNotIssued; a timeout (to
 connect, or to answer: `records.timeout_seconds` each), a refused connection, a 5xx, a 401/403,
 any other status, or a body that does not follow the contract → BackendUnavailable, whose
 bilingual message sends the citizen to a window.
@@ -14,6 +15,7 @@ bilingual message sends the citizen to a window.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -24,6 +26,8 @@ from onevisit.core.identity import IdNumber
 from onevisit.records import wire
 from onevisit.records.backend import (
     BackendUnavailable,
+    CardNotIssued,
+    CardStatus,
     CertificationResult,
     Contribution,
     Enrollment,
@@ -60,6 +64,12 @@ def read_token(config: Any) -> str | None:
             "社保业务系统的访问凭证文件无法读取",
             f"Cannot read the records service token file {path}: {exc.strerror}",
         ) from None
+
+
+def _aware(at: dt.datetime) -> None:
+    # the contract's times carry their offset; a naive one is our bug, not the service's outage
+    if at.tzinfo is None:
+        raise ValueError("a time sent to the records service must carry its UTC offset")
 
 
 class HttpRecordsBackend:
@@ -144,6 +154,27 @@ class HttpRecordsBackend:
         log.info("certification recorded for %s: passed=%s", id_number.masked, result.passed)
         return status
 
+    def card_status(self, id_number: IdNumber) -> CardStatus:
+        return self._decode("card-status", id_number, wire.card_status_from_json)
+
+    def report_card_loss(self, id_number: IdNumber, at: dt.datetime, channel: str) -> CardStatus:
+        """临时挂失 (idempotent on the service's side); `at` must carry its UTC offset (ValueError)."""
+        _aware(at)
+        status = self._decode(
+            "card-loss", id_number, wire.card_status_from_json, at=at.isoformat(), channel=channel
+        )
+        log.info("card loss reported for %s via %s", id_number.masked, channel)
+        return status
+
+    def cancel_card_loss(self, id_number: IdNumber, at: dt.datetime, window: str) -> CardStatus:
+        """解除挂失 at a window (idempotent); `at` must carry its UTC offset (ValueError)."""
+        _aware(at)
+        status = self._decode(
+            "card-loss-reversal", id_number, wire.card_status_from_json, at=at.isoformat(), window=window
+        )
+        log.info("card loss cancelled for %s at %s", id_number.masked, window)
+        return status
+
     def health(self) -> dict[str, Any]:
         """`GET {url}/v1/health` → {"status": "ok", ...}, for doctor and the demo; raises BackendUnavailable."""
         try:
@@ -199,6 +230,8 @@ class HttpRecordsBackend:
             return RecordIncomplete(what if isinstance(what, str) and what else "record")
         if status == 409 and code == "not_pensioner":
             return NotAPensioner()
+        if status == 409 and code == "card_not_issued":
+            return CardNotIssued()
         # Anything else is the service or its wiring failing (a 404 without our code is a wrong
         # base URL, not a missing person): the citizen goes to a window either way.
         return self._unavailable(route, f"answered HTTP {status}{f' {code}' if code else ''}")

@@ -16,7 +16,10 @@ from typing import Any
 
 from onevisit.core.identity import IdNumber
 from onevisit.records.backend import (
+    CARD_STATES,
     INSURANCE_TYPES,
+    CardStatus,
+    CardStep,
     CertificationResult,
     Contribution,
     Enrollment,
@@ -86,6 +89,18 @@ def certification_to_json(r: CertificationResult) -> dict[str, Any]:
         "kiosk": r.kiosk,
         "reasons": list(r.reasons),
         "distance": r.distance,
+    }
+
+
+def card_status_to_json(c: CardStatus) -> dict[str, Any]:
+    """{"state": key of CARD_STATES, "progress": [{"state", "on": date}], "branch": str,
+    "card_tail": str of 0 or 4 digits, "lost_at": time|null}."""
+    return {
+        "state": c.state,
+        "progress": [{"state": p.state, "on": p.on.isoformat()} for p in c.progress],
+        "branch": c.branch,
+        "card_tail": c.card_tail,
+        "lost_at": c.lost_at.isoformat() if c.lost_at else None,
     }
 
 
@@ -207,12 +222,7 @@ def pension_from_json(obj: Any) -> PensionStatus:
 
 
 def certification_from_json(obj: Any) -> CertificationResult:
-    try:
-        at = dt.datetime.fromisoformat(_get(obj, "at", str))
-    except ValueError:
-        raise WireError("field 'at': not an ISO 8601 time") from None
-    if at.tzinfo is None:
-        raise WireError("field 'at': needs its UTC offset")
+    at = aware_time(obj, "at")
     reasons = _get(obj, "reasons", list)
     if not all(isinstance(r, str) for r in reasons):
         raise WireError("field 'reasons': a list of strings")
@@ -224,4 +234,40 @@ def certification_from_json(obj: Any) -> CertificationResult:
         kiosk=_get(obj, "kiosk", str),
         reasons=reasons,
         distance=float(distance) if distance is not None else None,
+    )
+
+
+def aware_time(obj: Any, key: str) -> dt.datetime:
+    """An ISO 8601 time with its UTC offset (a time without one is refused)."""
+    try:
+        at = dt.datetime.fromisoformat(_get(obj, key, str))
+    except ValueError:
+        raise WireError(f"field {key!r}: not an ISO 8601 time") from None
+    if at.tzinfo is None:
+        raise WireError(f"field {key!r}: needs its UTC offset")
+    return at
+
+
+def _card_state(obj: Any) -> str:
+    state = _get(obj, "state", str)
+    if state not in CARD_STATES:
+        raise WireError(f"field 'state': not one of {'/'.join(CARD_STATES)}")
+    return state
+
+
+def card_status_from_json(obj: Any) -> CardStatus:
+    progress = []
+    for item in _get(obj, "progress", list):
+        on = _date(item, "on")
+        assert on is not None
+        progress.append(CardStep(state=_card_state(item), on=on))
+    tail = _get(obj, "card_tail", str)
+    if not re.fullmatch(r"(\d{4})?", tail):
+        raise WireError("field 'card_tail': the last four digits, or empty")
+    state = _card_state(obj)
+    lost_at = aware_time(obj, "lost_at") if _get(obj, "lost_at", str, nullable=True) else None
+    if (state == "lost") != (lost_at is not None):
+        raise WireError("field 'lost_at': a time exactly when state is lost")
+    return CardStatus(
+        state=state, progress=progress, branch=_get(obj, "branch", str), card_tail=tail, lost_at=lost_at
     )

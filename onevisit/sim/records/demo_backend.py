@@ -21,8 +21,12 @@ import sqlite_utils
 
 from onevisit.core.identity import IdNumber, parse_id
 from onevisit.records.backend import (
+    CARD_IN_PRODUCTION,
     INSURANCE_TYPES,
     BackendUnavailable,
+    CardNotIssued,
+    CardStatus,
+    CardStep,
     CertificationResult,
     Contribution,
     Enrollment,
@@ -38,7 +42,24 @@ from onevisit.sim.records.synthetic import Citizen, employee_rows, random_citize
 
 log = logging.getLogger(__name__)
 
-_TABLES = ("people", "enrollments", "contributions", "pension", "photos", "certifications", "meta")
+_TABLES = (
+    "people",
+    "enrollments",
+    "contributions",
+    "pension",
+    "photos",
+    "certifications",
+    "cards",
+    "card_events",
+    "meta",
+)
+#: Days before the seed date each production step of a demo card happened (a card still being
+#: made is recent; an issued one dates from when the citizen first enrolled, here ~3 years).
+_IN_PRODUCTION_DAYS = {"applied": 20, "made": 8, "at_branch": 3, "ready": 1}
+_ISSUED_DAYS = {"applied": 1100, "made": 1085, "at_branch": 1080, "ready": 1078, "active": 1070}
+#: Days before the seed date a demo card in state "lost" was reported lost.
+_LOST_DAYS = 5
+_DEMO_TZ = dt.timezone(dt.timedelta(hours=8))
 
 
 class DemoBackend:
@@ -182,7 +203,78 @@ class DemoBackend:
         log.info("certification recorded for %s: passed=%s", id_number.masked, result.passed)
         return _status(row)
 
+    def _card_row(self, conn: sqlite3.Connection, id_number: IdNumber) -> sqlite3.Row:
+        self._person_row(conn, id_number)
+        row = conn.execute("SELECT * FROM cards WHERE id_number = ?", (id_number.value,)).fetchone()
+        if row is None:
+            raise RecordIncomplete("social security card record")
+        return row
+
+    def card_status(self, id_number: IdNumber) -> CardStatus:
+        with self._db() as conn:
+            return _card(self._card_row(conn, id_number))
+
+    def report_card_loss(self, id_number: IdNumber, at: dt.datetime, channel: str) -> CardStatus:
+        if at.tzinfo is None:
+            raise ValueError("a loss report's time must carry its UTC offset")
+        with self._db() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._card_row(conn, id_number)
+                if row["state"] in CARD_IN_PRODUCTION:
+                    raise CardNotIssued()
+                if row["state"] != "lost":  # a second report of a lost card changes nothing
+                    conn.execute(
+                        "UPDATE cards SET state = 'lost', lost_at = ?, lost_channel = ? WHERE id_number = ?",
+                        (at.isoformat(), channel, id_number.value),
+                    )
+                    self._card_event(conn, id_number, "loss_reported", at, channel)
+                    log.info("card of %s reported lost via %s", id_number.masked, channel)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return _card(self._card_row(conn, id_number))
+
+    def cancel_card_loss(self, id_number: IdNumber, at: dt.datetime, window: str) -> CardStatus:
+        if at.tzinfo is None:
+            raise ValueError("a reversal's time must carry its UTC offset")
+        with self._db() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._card_row(conn, id_number)
+                if row["state"] == "lost":
+                    conn.execute(
+                        "UPDATE cards SET state = 'active', lost_at = NULL, lost_channel = NULL"
+                        " WHERE id_number = ?",
+                        (id_number.value,),
+                    )
+                    self._card_event(conn, id_number, "loss_cancelled", at, window)
+                    log.info("card loss of %s cancelled at %s", id_number.masked, window)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return _card(self._card_row(conn, id_number))
+
+    @staticmethod
+    def _card_event(
+        conn: sqlite3.Connection, id_number: IdNumber, what: str, at: dt.datetime, by: str
+    ) -> None:
+        conn.execute(
+            "INSERT INTO card_events (id_number, what, at, by) VALUES (?, ?, ?, ?)",
+            (id_number.value, what, at.isoformat(), by),
+        )
+
     # Beyond the interface: what the demo and its tools need.
+
+    def card_events(self, id_number: IdNumber) -> list[dict]:
+        """Loss reports and reversals, oldest first: {"what", "at", "by"}."""
+        with self._db() as conn:
+            rows = conn.execute(
+                "SELECT what, at, by FROM card_events WHERE id_number = ? ORDER BY id", (id_number.value,)
+            ).fetchall()
+        return [dict(r) for r in rows]
 
     def certification_attempts(self, id_number: IdNumber) -> list[dict]:
         with self._db() as conn:
@@ -226,6 +318,55 @@ def _status(row: sqlite3.Row | None) -> PensionStatus:
         monthly_amount=Decimal(row["monthly_amount"]) if row["monthly_amount"] else None,
         certified_until=dt.date.fromisoformat(row["certified_until"]) if row["certified_until"] else None,
     )
+
+
+def _card(row: sqlite3.Row) -> CardStatus:
+    progress = [CardStep(state, dt.date.fromisoformat(on)) for state, on in json.loads(row["progress"])]
+    return CardStatus(
+        state=row["state"],
+        progress=progress,
+        branch=row["branch"] or "",
+        card_tail=row["card_tail"] or "",
+        lost_at=dt.datetime.fromisoformat(row["lost_at"]) if row["lost_at"] else None,
+    )
+
+
+def _card_row(citizen: Citizen, today: dt.date) -> dict:
+    """The demo card of `citizen` on the seed date: its production steps up to its state."""
+    state = citizen.card
+    if state in CARD_IN_PRODUCTION:
+        steps = list(CARD_IN_PRODUCTION[: CARD_IN_PRODUCTION.index(state) + 1])
+        days = _IN_PRODUCTION_DAYS
+    else:
+        steps, days = list(_ISSUED_DAYS), _ISSUED_DAYS
+    lost_at = None
+    if state == "lost":
+        lost_day = today - dt.timedelta(days=_LOST_DAYS)
+        lost_at = dt.datetime.combine(lost_day, dt.time(10, 0), _DEMO_TZ).isoformat()
+    digits = citizen.id_number.value
+    return {
+        "id_number": digits,
+        "state": state,
+        "progress": json.dumps([(s, (today - dt.timedelta(days=days[s])).isoformat()) for s in steps]),
+        # where it is collected: the branch of the bank that issues the region's cards
+        "branch": "" if state == "applied" else f"中国建设银行{REGION_BRANCHES.get(digits[:2], '城区')}支行",
+        "card_tail": "" if state == "applied" else digits[-5:-1],
+        "lost_at": lost_at,
+        "lost_channel": "window" if lost_at else None,
+    }
+
+
+#: A district name for the demo branches, by the ID number's province code.
+REGION_BRANCHES = {
+    "11": "朝阳",
+    "31": "黄浦",
+    "33": "西湖",
+    "42": "江汉",
+    "44": "南山",
+    "50": "渝中",
+    "51": "锦江",
+    "61": "雁塔",
+}
 
 
 def open_backend(config) -> DemoBackend:
@@ -308,6 +449,22 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         if_not_exists=True,
+    )
+    db["cards"].create(
+        {
+            "id_number": str,
+            "state": str,
+            "progress": str,  # JSON [[state, date], ...]
+            "branch": str,
+            "card_tail": str,
+            "lost_at": str,
+            "lost_channel": str,
+        },
+        pk="id_number",
+        if_not_exists=True,
+    )
+    db["card_events"].create(
+        {"id": int, "id_number": str, "what": str, "at": str, "by": str}, pk="id", if_not_exists=True
     )
     db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
 
@@ -392,6 +549,7 @@ def _store(
         },
         pk="id_number",
     )
+    db["cards"].upsert(_card_row(citizen, today), pk="id_number")
     image = None
     if citizen.photo and faces is not None and (faces / citizen.photo).is_file():
         image = (faces / citizen.photo).read_bytes()
@@ -422,7 +580,8 @@ def seed_demo(
 ) -> dict:
     """Write the fixed demo citizens plus `people` random ones (reproducible from `seed`).
 
-    Re-running refreshes the demo citizens to `today` and keeps certification attempts.
+    Re-running refreshes the demo citizens (their cards too) to `today` and keeps certification
+    attempts and the card events log.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if reset and path.exists():

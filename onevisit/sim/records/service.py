@@ -4,7 +4,7 @@ of any `RecordsBackend` (the demo SQLite one in `onevisit records serve`).
 It is what a province's integrator builds on their side, and what the demo's kiosk and hall talk
 to, so they reach records the way they would in a real hall. Errors are JSON like the hall's:
 `{"error": {"code", "message_zh", "message_en", "details"}}` with the status of the error
-(404 person_not_found, 409 record_incomplete / not_pensioner, 503 records_unavailable,
+(404 person_not_found, 409 record_incomplete / not_pensioner / card_not_issued, 503 records_unavailable,
 401 unauthorized, 422 invalid_request, 500 internal_error). Full ID numbers arrive in request
 bodies only; the access log shows paths, and the backend logs masked numbers.
 """
@@ -46,6 +46,16 @@ class CertificationRequest(IdRequest):
     result: dict[str, Any]
 
 
+class CardLossRequest(IdRequest):
+    at: str
+    channel: str = Field(min_length=1, max_length=60)
+
+
+class CardLossReversalRequest(IdRequest):
+    at: str
+    window: str = Field(min_length=1, max_length=60)
+
+
 class Unauthorized(OneVisitError):
     status = 401
 
@@ -67,7 +77,7 @@ def _id(text: str) -> IdNumber:
 
 def create_records_app(backend: RecordsBackend, *, token: str | None = None) -> FastAPI:
     """The service: `POST /v1/{person, enrollments, contributions, pension-status, reference-photo,
-    certifications}` and `GET /v1/health`, answering from `backend`. With `token`, every call
+    certifications, card-status, card-loss, card-loss-reversal}` and `GET /v1/health`, answering from `backend`. With `token`, every call
     needs `Authorization: Bearer <token>`."""
     app = FastAPI(title="OneVisit records service (demo)", version=API, docs_url=None, redoc_url=None)
     install_errors(app)
@@ -123,5 +133,25 @@ def create_records_app(backend: RecordsBackend, *, token: str | None = None) -> 
         except wire.WireError as exc:
             raise InvalidRequest(f"result: {exc}") from None
         return wire.pension_to_json(backend.record_certification(id_number, result))
+
+    def _at(body: Any):
+        try:
+            return wire.aware_time({"at": body.at}, "at")
+        except wire.WireError as exc:
+            raise InvalidRequest(str(exc)) from None
+
+    @app.post(f"{prefix}/card-status", dependencies=guard)
+    def card_status(body: IdRequest) -> dict[str, Any]:
+        return wire.card_status_to_json(backend.card_status(_id(body.id_number)))
+
+    @app.post(f"{prefix}/card-loss", dependencies=guard)
+    def card_loss(body: CardLossRequest) -> dict[str, Any]:
+        status = backend.report_card_loss(_id(body.id_number), _at(body), body.channel)
+        return wire.card_status_to_json(status)
+
+    @app.post(f"{prefix}/card-loss-reversal", dependencies=guard)
+    def card_loss_reversal(body: CardLossReversalRequest) -> dict[str, Any]:
+        status = backend.cancel_card_loss(_id(body.id_number), _at(body), body.window)
+        return wire.card_status_to_json(status)
 
     return app

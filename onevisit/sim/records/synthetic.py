@@ -145,6 +145,8 @@ class Citizen:
     photo: str | None = None  # path under the shared faces folder
     #: Simulates a record the business system itself holds incomplete (missing enrollment date).
     incomplete: bool = False
+    #: The 社保卡: a key of records.backend.CARD_STATES (active: in the citizen's hands).
+    card: str = "active"
     demo_key: str | None = None
     about_zh: str = ""
     about_en: str = ""
