@@ -334,8 +334,13 @@ class KioskConfig(Strict):
     technician_pin: str = Field("2468", pattern=r"^\d{4,8}$")
     heartbeat_seconds: int = Field(15, ge=1, le=300)
     #: the matter preselected on the window ticket when self-service fails there (face, certificate,
-    #: records); the citizen can still change it. An unknown code preselects nothing.
-    window_matters: dict[str, str] = {"face": "benefit", "certificate": "enroll", "records": "enroll"}
+    #: records, card); the citizen can still change it. An unknown code preselects nothing.
+    window_matters: dict[str, str] = {
+        "face": "benefit",
+        "certificate": "enroll",
+        "records": "enroll",
+        "card": "card",
+    }
 
 
 class AppointmentsConfig(Strict):

@@ -73,6 +73,7 @@ SCREENS = (
     "ticket",
     "certificate",
     "records",
+    "card",
     "guide",
     "face",
     "appointment",
@@ -299,6 +300,7 @@ class KioskApp(App):
                 "certificate": "certificate",
                 "face": "face",
                 "records": "records",
+                "card": "card",
                 "appointment": "appointment",
             }.get(purpose, "take")
         )

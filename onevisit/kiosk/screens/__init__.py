@@ -16,6 +16,7 @@ def load_screens() -> dict[str, type]:
         if str(kv) not in Builder.files:
             Builder.load_file(str(kv))
     from onevisit.kiosk.screens.appointment import AppointmentScreen
+    from onevisit.kiosk.screens.card import CardScreen
     from onevisit.kiosk.screens.face import FaceScreen
     from onevisit.kiosk.screens.guide import GuideScreen
     from onevisit.kiosk.screens.home import HomeScreen
@@ -33,6 +34,7 @@ def load_screens() -> dict[str, type]:
         "ticket": TicketScreen,
         "certificate": CertificateScreen,
         "records": RecordsScreen,
+        "card": CardScreen,
         "guide": GuideScreen,
         "face": FaceScreen,
         "appointment": AppointmentScreen,

@@ -7,7 +7,7 @@ from kivy.uix.gridlayout import GridLayout
 
 from onevisit.kiosk.screens.common import Card, KioskScreen, Tile
 
-TILES = ("take", "certificate", "face", "records", "guide", "appointment", "recheck")
+TILES = ("take", "certificate", "face", "records", "card", "guide", "appointment", "recheck")
 
 
 class HomeScreen(KioskScreen):

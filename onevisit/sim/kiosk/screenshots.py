@@ -87,6 +87,7 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
     app.session.identified(demo_id("gap"))
     app.go("records")
     shot("records")
+    _card_shots(app, shot)
     _face_shots(app, out_dir, shot)
     _appointment_shots(app, shot)
     app.go_home()
@@ -118,6 +119,43 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
     app.go_home()
     _ = (Window, CardReadError)
     return written
+
+
+def _card_shots(app, shot) -> None:
+    """社保卡: a card being made, a lost card, the phone-tail check (one wrong try), and a loss
+    reported with its receipt printed. The loss is shown, not made: records stay as seeded."""
+    from onevisit.kiosk.printing import PrintOutcome
+    from onevisit.sim.records.demo_backend import demo_id
+
+    for key, name in (("new_worker", "card-in-production"), ("pensioner_certified", "card-lost")):
+        app.go_home()
+        app.session.purpose = "card"
+        app.session.identified(demo_id(key))
+        app.go("card")
+        shot(name)
+    app.go_home()
+    app.session.purpose = "card"
+    app.session.identified(demo_id("long_history"))
+    app.go("card")
+    shot("card-active")
+    screen = app.screen("card")
+    screen.start_report()
+    screen.tries_left = 2
+    for key in "30":
+        screen.press(key)
+    shot("card-verify")
+    import dataclasses
+    import datetime as dt
+
+    lost_at = dt.datetime.now().astimezone().replace(second=0, microsecond=0)
+    screen.card = dataclasses.replace(screen.card, state="lost", lost_at=lost_at)
+    screen.stage, screen.receipt = "reported", "printed"
+    screen.refresh()
+    shot("card-reported")
+    screen.receipt = "failed:" + PrintOutcome("paper_out", "打印纸已用完", "out of paper").zh
+    screen.refresh()
+    shot("card-receipt-failed")
+    app.go_home()
 
 
 def _appointment_shots(app, shot) -> None:
