@@ -200,7 +200,9 @@ class CardScreen(KioskScreen):
                 self.label(app.t("card.receipt_failed", reason=reason), tone="danger", bold=True)
             )
             self.footer.add_widget(self.button(app.t("card.reprint"), self.print_receipt, kind="secondary"))
-            self.footer.add_widget(self.button(app.t("card.to_window"), self.route_to_window, kind="secondary"))
+            self.footer.add_widget(
+                self.button(app.t("card.to_window"), self.route_to_window, kind="secondary")
+            )
 
     # ---- what the citizen does -----------------------------------------------------------------
     def start_report(self) -> None:
