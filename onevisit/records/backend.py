@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import IdNumber
@@ -174,6 +174,80 @@ class CardStatus:
         return CARD_STATES[self.state]
 
 
+class NotResident(RecordsError):
+    """Resident pension calls for someone not enrolled in it (employees pay through their employer)."""
+
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "not_resident",
+            "您未参加城乡居民养老保险，无需在此缴费",
+            "You are not enrolled in the urban-rural resident pension, so there is nothing to pay here",
+        )
+
+
+class PaymentRefused(RecordsError):
+    """An order the records system will not make or settle: `code` already_paid (the year is paid),
+    invalid_level (not one of the year's levels), order_not_found, order_closed (cancelled)."""
+
+    status = 409
+    MESSAGES: ClassVar[dict[str, tuple[str, str]]] = {
+        "already_paid": ("本年度已缴费，无需重复缴费", "This year is already paid; nothing more to pay"),
+        "invalid_level": (
+            "缴费档次无效，请重新选择",
+            "That is not one of this year's levels; please choose again",
+        ),
+        "order_not_found": ("未找到该缴费订单", "No such payment order"),
+        "order_closed": ("该缴费订单已取消", "This payment order was cancelled"),
+    }
+
+    def __init__(self, code: str) -> None:
+        zh, en = self.MESSAGES[code]
+        super().__init__(code, zh, en)
+
+
+@dataclass(frozen=True)
+class ContributionLevel:
+    """One yearly level (档次) of the resident pension: `amount` the citizen pays and `subsidy` the
+    government adds, both yuan, both credited to the personal account; `meaning_zh/en` what it
+    means for the pension, in the records system's words."""
+
+    amount: Decimal
+    subsidy: Decimal
+    meaning_zh: str
+    meaning_en: str
+
+
+@dataclass(frozen=True)
+class ResidentPensionYear:
+    """The resident pension for `year`: its levels, and what is already paid (None: nothing yet)."""
+
+    year: int
+    levels: list[ContributionLevel]
+    paid: Decimal | None = None
+
+    @property
+    def due(self) -> bool:
+        return self.paid is None
+
+
+#: Payment order states on the records side: open (awaiting payment), paid, cancelled (abandoned
+#: at the kiosk, or the payment failed). paid and cancelled are final.
+ORDER_STATES = ("open", "paid", "cancelled")
+
+
+@dataclass(frozen=True)
+class PaymentOrder:
+    order_id: str
+    id_masked: str
+    year: int
+    amount: Decimal
+    state: str  # one of ORDER_STATES
+    created_at: dt.datetime
+    settled_at: dt.datetime | None = None  # when it became paid or cancelled
+
+
 @dataclass(frozen=True)
 class CertificationResult:
     passed: bool
@@ -221,4 +295,31 @@ class RecordsBackend(Protocol):
     def cancel_card_loss(self, id_number: IdNumber, at: dt.datetime, window: str) -> CardStatus:
         """解除挂失 at a window (staff have seen the citizen and the card): back to "active".
         Idempotent: a card that is not lost is returned unchanged."""
+        ...
+
+    def resident_pension_year(self, id_number: IdNumber, year: int) -> ResidentPensionYear:
+        """The year's levels and what is paid; NotResident for someone not enrolled."""
+        ...
+
+    def create_payment_order(
+        self, id_number: IdNumber, year: int, amount: Decimal, order_id: str, at: dt.datetime
+    ) -> PaymentOrder:
+        """An open order to pay `amount` (one of the year's levels) for `year`. Idempotent by
+        `order_id` (the same id answers the same order). PaymentRefused already_paid /
+        invalid_level; NotResident."""
+        ...
+
+    def payment_order(self, order_id: str) -> PaymentOrder:
+        """The order as records hold it; PaymentRefused order_not_found."""
+        ...
+
+    def settle_payment_order(self, order_id: str, at: dt.datetime, reference: str) -> PaymentOrder:
+        """The platform says paid: the order becomes paid and the year's contribution is recorded,
+        once — settling a paid order again changes nothing. PaymentRefused order_closed for a
+        cancelled order (the platform was told to close it first), order_not_found."""
+        ...
+
+    def cancel_payment_order(self, order_id: str, at: dt.datetime) -> PaymentOrder:
+        """Abandoned or failed: an open order becomes cancelled; a paid or cancelled one is returned
+        unchanged (a paid order is never undone here). PaymentRefused order_not_found."""
         ...

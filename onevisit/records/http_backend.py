@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -32,10 +33,14 @@ from onevisit.records.backend import (
     Contribution,
     Enrollment,
     NotAPensioner,
+    NotResident,
+    PaymentOrder,
+    PaymentRefused,
     PensionStatus,
     Person,
     PersonNotFound,
     RecordIncomplete,
+    ResidentPensionYear,
 )
 from onevisit.records.months import parse_month
 
@@ -175,6 +180,43 @@ class HttpRecordsBackend:
         log.info("card loss cancelled for %s at %s", id_number.masked, window)
         return status
 
+    def resident_pension_year(self, id_number: IdNumber, year: int) -> ResidentPensionYear:
+        return self._decode("resident-pension", id_number, wire.resident_year_from_json, year=year)
+
+    def create_payment_order(
+        self, id_number: IdNumber, year: int, amount: Decimal, order_id: str, at: dt.datetime
+    ) -> PaymentOrder:
+        """Idempotent by `order_id` on the service's side; `at` must carry its UTC offset (ValueError)."""
+        _aware(at)
+        return self._decode(
+            "payment-orders",
+            id_number,
+            wire.order_from_json,
+            year=year,
+            amount=wire.money(amount),
+            order_id=order_id,
+            at=at.isoformat(),
+        )
+
+    def payment_order(self, order_id: str) -> PaymentOrder:
+        return self._order_call("payment-order", order_id)
+
+    def settle_payment_order(self, order_id: str, at: dt.datetime, reference: str) -> PaymentOrder:
+        _aware(at)
+        return self._order_call("payment-order-settle", order_id, at=at.isoformat(), reference=reference)
+
+    def cancel_payment_order(self, order_id: str, at: dt.datetime) -> PaymentOrder:
+        _aware(at)
+        return self._order_call("payment-order-cancel", order_id, at=at.isoformat())
+
+    def _order_call(self, route: str, order_id: str, **fields: Any) -> PaymentOrder:
+        # keyed by the order id alone: the hall settles a notification that carries no ID number
+        response = self._send(route, {"order_id": order_id, **fields}, None)
+        try:
+            return wire.order_from_json(response.json())
+        except (ValueError, wire.WireError) as exc:
+            raise self._garbage(route, str(exc)[:200]) from None
+
     def health(self) -> dict[str, Any]:
         """`GET {url}/v1/health` → {"status": "ok", ...}, for doctor and the demo; raises BackendUnavailable."""
         try:
@@ -201,7 +243,9 @@ class HttpRecordsBackend:
             raise self._garbage(route, str(exc)[:200]) from None
 
     def _post(self, route: str, id_number: IdNumber, fields: dict[str, Any]) -> httpx.Response:
-        body = {"id_number": id_number.value, **fields}
+        return self._send(route, {"id_number": id_number.value, **fields}, id_number)
+
+    def _send(self, route: str, body: dict[str, Any], id_number: IdNumber | None) -> httpx.Response:
         try:
             response = self._client.post(route, json=body)
         except httpx.HTTPError as exc:
@@ -212,7 +256,7 @@ class HttpRecordsBackend:
             return response
         raise self._refusal(route, id_number, response)
 
-    def _refusal(self, route: str, id_number: IdNumber, response: httpx.Response) -> Exception:
+    def _refusal(self, route: str, id_number: IdNumber | None, response: httpx.Response) -> Exception:
         status = response.status_code
         code, details = "", {}
         try:
@@ -221,12 +265,17 @@ class HttpRecordsBackend:
             details = error.get("details") or {}
         except (ValueError, KeyError, TypeError):
             pass
+        masked = id_number.masked if id_number is not None else "-"
+        if status == 409 and code == "not_resident":
+            return NotResident()
+        if status == 409 and code in PaymentRefused.MESSAGES:
+            return PaymentRefused(code)
         if status == 404 and code == "person_not_found":
-            log.info("records service: no person for %s", id_number.masked)
+            log.info("records service: no person for %s", masked)
             return PersonNotFound()
         if status == 409 and code == "record_incomplete":
             what = details.get("what") if isinstance(details, dict) else None
-            log.info("records service: record of %s incomplete (%s)", id_number.masked, what)
+            log.info("records service: record of %s incomplete (%s)", masked, what)
             return RecordIncomplete(what if isinstance(what, str) and what else "record")
         if status == 409 and code == "not_pensioner":
             return NotAPensioner()

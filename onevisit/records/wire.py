@@ -18,13 +18,17 @@ from onevisit.core.identity import IdNumber
 from onevisit.records.backend import (
     CARD_STATES,
     INSURANCE_TYPES,
+    ORDER_STATES,
     CardStatus,
     CardStep,
     CertificationResult,
     Contribution,
+    ContributionLevel,
     Enrollment,
+    PaymentOrder,
     PensionStatus,
     Person,
+    ResidentPensionYear,
 )
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -101,6 +105,38 @@ def card_status_to_json(c: CardStatus) -> dict[str, Any]:
         "branch": c.branch,
         "card_tail": c.card_tail,
         "lost_at": c.lost_at.isoformat() if c.lost_at else None,
+    }
+
+
+def resident_year_to_json(r: ResidentPensionYear) -> dict[str, Any]:
+    """{"year": int, "levels": [{"amount": money, "subsidy": money, "meaning_zh", "meaning_en"}],
+    "paid": money|null}."""
+    return {
+        "year": r.year,
+        "levels": [
+            {
+                "amount": money(lv.amount),
+                "subsidy": money(lv.subsidy),
+                "meaning_zh": lv.meaning_zh,
+                "meaning_en": lv.meaning_en,
+            }
+            for lv in r.levels
+        ],
+        "paid": money(r.paid),
+    }
+
+
+def order_to_json(o: PaymentOrder) -> dict[str, Any]:
+    """{"order_id", "id_masked", "year": int, "amount": money, "state": open|paid|cancelled,
+    "created_at": time, "settled_at": time|null}."""
+    return {
+        "order_id": o.order_id,
+        "id_masked": o.id_masked,
+        "year": o.year,
+        "amount": money(o.amount),
+        "state": o.state,
+        "created_at": o.created_at.isoformat(),
+        "settled_at": o.settled_at.isoformat() if o.settled_at else None,
     }
 
 
@@ -270,4 +306,40 @@ def card_status_from_json(obj: Any) -> CardStatus:
         raise WireError("field 'lost_at': a time exactly when state is lost")
     return CardStatus(
         state=state, progress=progress, branch=_get(obj, "branch", str), card_tail=tail, lost_at=lost_at
+    )
+
+
+def resident_year_from_json(obj: Any) -> ResidentPensionYear:
+    levels = []
+    for item in _get(obj, "levels", list):
+        amount, subsidy = _money(item, "amount"), _money(item, "subsidy")
+        assert amount is not None and subsidy is not None
+        levels.append(
+            ContributionLevel(
+                amount=amount,
+                subsidy=subsidy,
+                meaning_zh=_get(item, "meaning_zh", str),
+                meaning_en=_get(item, "meaning_en", str),
+            )
+        )
+    return ResidentPensionYear(
+        year=_get(obj, "year", int), levels=levels, paid=_money(obj, "paid", nullable=True)
+    )
+
+
+def order_from_json(obj: Any) -> PaymentOrder:
+    state = _get(obj, "state", str)
+    if state not in ORDER_STATES:
+        raise WireError(f"field 'state': not one of {'/'.join(ORDER_STATES)}")
+    amount = _money(obj, "amount")
+    assert amount is not None
+    settled = _get(obj, "settled_at", str, nullable=True)
+    return PaymentOrder(
+        order_id=_get(obj, "order_id", str),
+        id_masked=_get(obj, "id_masked", str),
+        year=_get(obj, "year", int),
+        amount=amount,
+        state=state,
+        created_at=aware_time(obj, "created_at"),
+        settled_at=aware_time(obj, "settled_at") if settled is not None else None,
     )

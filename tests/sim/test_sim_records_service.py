@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from onevisit.records.backend import (
     CardNotIssued,
     CertificationResult,
     NotAPensioner,
+    NotResident,
+    PaymentRefused,
     PersonNotFound,
     RecordIncomplete,
 )
@@ -78,6 +81,7 @@ def test_same_answers_as_the_demo_backend(pair, key):
         "pension": lambda b: b.pension_status(who),
         "photo": lambda b: b.reference_photo(who),
         "card": lambda b: b.card_status(who),
+        "resident pension": lambda b: b.resident_pension_year(who, TODAY.year),
     }.items():
         assert _answer(lambda c=call: c(http)) == _answer(lambda c=call: c(direct)), name
 
@@ -127,6 +131,29 @@ def test_card_loss_over_http_is_the_same_as_in_process_and_idempotent(pair):
         http.report_card_loss(demo_id("new_worker", TODAY), AT, "kiosk-1")
     with pytest.raises(ValueError):
         http.report_card_loss(who, AT.replace(tzinfo=None), "kiosk-1")  # refused before it is sent
+
+
+def test_payment_orders_over_http_are_the_same_as_in_process(pair):
+    direct, http = pair
+    who = demo_id("resident_pension", TODAY)
+    made = http.create_payment_order(who, TODAY.year, Decimal("600"), "RP-http-0001", AT)
+    assert made == direct.create_payment_order(who, TODAY.year, Decimal("600"), "RP-http-0001", AT)
+    assert http.payment_order("RP-http-0001") == made
+    paid = http.settle_payment_order("RP-http-0001", AT, "txn-9")
+    assert paid == direct.settle_payment_order("RP-http-0001", AT, "txn-9") and paid.state == "paid"
+    assert http.settle_payment_order("RP-http-0001", AT + dt.timedelta(hours=1), "txn-9") == paid
+    for call, code in (
+        (
+            lambda: http.create_payment_order(who, TODAY.year, Decimal("600"), "RP-http-0002", AT),
+            "already_paid",
+        ),
+        (lambda: http.payment_order("RP-http-none"), "order_not_found"),
+    ):
+        with pytest.raises(PaymentRefused) as info:
+            call()
+        assert info.value.code == code
+    with pytest.raises(NotResident):
+        http.resident_pension_year(demo_id("gap", TODAY), TODAY.year)
 
 
 def test_a_token_is_required_when_configured(template, tmp_path):

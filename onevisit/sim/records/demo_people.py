@@ -126,11 +126,12 @@ def demo_citizens(today: dt.date) -> list[Citizen]:
             phone_tail="8842",
             resident_years={
                 year: 300 + 100 * min(7, (year - 2012) // 2)
-                for year in range(2012, today.year + 1)
+                # the seed year is left unpaid: she is due to pay it at the kiosk
+                for year in range(2012, today.year)
                 if f"{year}-06" <= last
             },
             demo_key="resident_pension",
-            about_zh="城乡居民养老保险，每年选档缴费，无单位",
-            about_en="Urban-rural resident pension: one yearly payment at a chosen level, no employer",
+            about_zh="城乡居民养老保险，每年选档缴费，无单位；本年度尚未缴费，可在自助机缴费",
+            about_en="Urban-rural resident pension: one yearly payment at a chosen level, no employer; this year not paid yet (pay at the kiosk)",
         ),
     ]
