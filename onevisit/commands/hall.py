@@ -78,7 +78,12 @@ def _hall(args: argparse.Namespace) -> int:
 
     config = _config(args)
     logs.install(config, "hall")
-    app = create_app(config, db_path=args.db)
+    records = None
+    if config.payment.url:  # the hall settles resident pension payments in records
+        from onevisit.commands._records import records_from_config
+
+        records = records_from_config(config)
+    app = create_app(config, db_path=args.db, records=records)
     serve_forever(app, args.host or config.hall.host, args.port or config.hall.port)
     return 0
 

@@ -61,6 +61,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "emulated boards on a pseudo-terminal (demo, tests, training)",
     ),
     "card-reader-sim": ("onevisit.commands.cardreader", "emulate a SAM ID-card reader on a pseudo-terminal"),
+    "pay-sim": ("onevisit.commands.pay", "a simulated payment platform: QR pay page, signed notifications"),
     "face-clip": (
         "onevisit.commands.verification",
         "make a frames:// clip of a photo's face doing liveness actions",

@@ -23,10 +23,12 @@ from onevisit.hall.live.device_watch import Maintenance
 from onevisit.hall.live.gate import ServiceGate
 from onevisit.hall.live.hub import EventHub
 from onevisit.hall.live.keypads import KeypadDesk
+from onevisit.hall.live.payments import PaymentDesk
 from onevisit.hall.routes import (
     appointments,
     auth,
     guide,
+    payments,
     public,
     queues,
     ratings,
@@ -47,7 +49,7 @@ log = logging.getLogger(__name__)
 #: One router per resource, in the order of /openapi.json's paths; the certificate check's
 #: router is built from the config (its key) and goes between the two groups.
 API_ROUTERS = tuple(m.router for m in (auth, public, tickets, windows, queues, ratings, appointments))
-PAGE_ROUTERS = tuple(m.router for m in (supervisor_routes, selfservice, guide, maintenance_routes))
+PAGE_ROUTERS = tuple(m.router for m in (supervisor_routes, selfservice, payments, guide, maintenance_routes))
 
 PAGES = {"/staff": "staff.html", "/display": "display.html", "/rate": "rate.html"}
 
@@ -60,11 +62,17 @@ def create_app(
     poll_seconds: float = 0.5,
     expire_seconds: float = 5.0,
     callout: Any = "config",
+    records: Any = None,
+    payment: Any = "config",
 ) -> FastAPI:
     """The hall server app. `db_path` overrides config.hall.database; `clock` is injected in tests.
 
     `callout` drives the boards and the voice: "config" builds them from config.toml, None runs
     without them (API tests), or pass an object with handle(event_dict), start() and stop().
+
+    `records` (a RecordsBackend, supplied by the command: hall/ never imports the simulators) and
+    `payment` ("config": `[payment] url`; None: none; or a PaymentPlatform) enable 城乡居民养老缴费:
+    without both, /api/payments answers 503 payment_not_configured.
     """
     clock = clock or SystemClock(config.hall.timezone)
     path = Path(db_path) if db_path else config.path(config.hall.database)
@@ -143,6 +151,17 @@ def create_app(
     app.state.callout = callout
     app.state.keypads = keypads
     app.state.maintenance = maintenance
+    if isinstance(payment, str):
+        from onevisit.devices.payment import from_config
+
+        payment = from_config(config)
+    app.state.payments = (
+        PaymentDesk(
+            records, payment, clock, secret=config.payment.secret, notify_url=config.payment.notify_url
+        )
+        if records is not None and payment is not None
+        else None
+    )
     http_errors.install(app)
     for router in (*API_ROUTERS, verify_router(config), *PAGE_ROUTERS):
         app.include_router(router)
