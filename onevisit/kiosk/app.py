@@ -74,6 +74,7 @@ SCREENS = (
     "certificate",
     "records",
     "card",
+    "pension",
     "guide",
     "face",
     "appointment",
@@ -301,6 +302,7 @@ class KioskApp(App):
                 "face": "face",
                 "records": "records",
                 "card": "card",
+                "pension": "pension",
                 "appointment": "appointment",
             }.get(purpose, "take")
         )

@@ -108,3 +108,36 @@ def card_loss_receipt(
             ("your ID card; replacement cards at a window too.", "small", "left"),
         ],
     )
+
+
+def pension_payment_receipt(
+    config: Config,
+    *,
+    id_masked: str,
+    name_masked: str,
+    year: int,
+    amount: str,
+    order_id: str,
+    paid_at: dt.datetime,
+) -> Image.Image:
+    """城乡居民养老保险缴费回执: masked name and ID, year, amount, order id and when it was paid."""
+    return slip(
+        config,
+        "城乡居民养老保险缴费回执",
+        "Resident pension contribution receipt",
+        [
+            ("", "body", "left"),
+            (f"姓名 Name：{name_masked}", "body", "left"),
+            (f"证件 ID：{id_masked}", "body", "left"),
+            (f"缴费年度 Year：{year}", "body", "left"),
+            (f"订单号：{order_id}", "small", "left"),
+            (f"缴费渠道：自助终端扫码（{config.kiosk.name}）", "body", "left"),
+            (f"到账时间：{paid_at:%Y-%m-%d %H:%M}", "body", "left"),
+            ("", "body", "left"),
+            (f"缴费金额：{amount} 元", "big", "left"),
+            (f"Paid: {amount} yuan", "small", "left"),
+            ("", "body", "left"),
+            ("缴费已记入您的参保记录，可在“社保查询”中查看。", "small", "left"),
+            ("Recorded in your social insurance record.", "small", "left"),
+        ],
+    )

@@ -27,6 +27,7 @@ CERTIFICATION_FAILED = "selfservice.certification_failed"
 ROUTED_TO_WINDOW = "selfservice.routed_to_window"
 CARD_QUERIED = "selfservice.card_queried"
 CARD_LOSS_REPORTED = "selfservice.card_loss_reported"
+PENSION_PAID = "selfservice.pension_paid"
 
 
 @dataclass

@@ -22,6 +22,7 @@ def load_screens() -> dict[str, type]:
     from onevisit.kiosk.screens.home import HomeScreen
     from onevisit.kiosk.screens.identify import IdentifyScreen
     from onevisit.kiosk.screens.maintenance import MaintenanceScreen
+    from onevisit.kiosk.screens.pension import PensionScreen
     from onevisit.kiosk.screens.recheck import RecheckScreen
     from onevisit.kiosk.screens.selfservice import CertificateScreen, RecordsScreen
     from onevisit.kiosk.screens.take import TakeScreen
@@ -35,6 +36,7 @@ def load_screens() -> dict[str, type]:
         "certificate": CertificateScreen,
         "records": RecordsScreen,
         "card": CardScreen,
+        "pension": PensionScreen,
         "guide": GuideScreen,
         "face": FaceScreen,
         "appointment": AppointmentScreen,

@@ -6,7 +6,6 @@ orders are cancelled in records and never paid after."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import signal
@@ -17,57 +16,15 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from onevisit.core.config import PaymentConfig
-from onevisit.hall.app import create_app
-from onevisit.hall.server import ServerThread
-from onevisit.kiosk.hall_client import HallClient, HallRefused
-from onevisit.records.http_backend import HttpRecordsBackend
-from onevisit.sim.pay.simulator import PaySim
-from onevisit.sim.records.demo_backend import DemoBackend, demo_id, seed_demo
-from onevisit.sim.records.service import create_records_app
+from onevisit.kiosk.hall_client import HallRefused
 from tests.conftest import REPO
-
-SECRET = "test-secret-0123456789"
-WHO = demo_id("resident_pension", dt.date(2026, 11, 23))
-
-
-class PaymentHall:
-    def __init__(self, records: DemoBackend, sim: PaySim, hall_url: str, kiosk: HallClient, app) -> None:
-        self.records, self.sim, self.url, self.kiosk, self.app = records, sim, hall_url, kiosk, app
-
-    def pay(self, pay_url: str) -> httpx.Response:
-        """The citizen's phone: open the QR's page, press the button."""
-        page = httpx.get(pay_url)
-        assert page.status_code == 200 and "确认支付" in page.text
-        return httpx.post(pay_url)
-
-    def control(self, **faults) -> None:
-        httpx.post(f"{self.sim.public_url}/control", json=faults).raise_for_status()
-
-    def order(self, amount: str = "500.00", key: str = "press-1") -> dict:
-        return self.kiosk.payment_order(WHO.value, 2026, amount, key)
+from tests.payment_rig import WHO, payment_hall
 
 
 @pytest.fixture
 def hall(hall_config, clock, tmp_path):
-    seed_demo(tmp_path / "records.db", dt.date(2026, 11, 23))
-    direct = DemoBackend(tmp_path / "records.db")
-    sim = PaySim(secret=SECRET)
-    with (
-        ServerThread(create_records_app(direct)) as records_server,
-        HttpRecordsBackend(records_server.url) as records,
-        ServerThread(sim.app()) as pay_server,
-    ):
-        sim.public_url = pay_server.url
-        payment = PaymentConfig(url=pay_server.url, secret=SECRET, notify_url="http://127.0.0.1:9/unused")
-        config = hall_config.model_copy(update={"payment": payment})
-        app = create_app(config, db_path=tmp_path / "hall.db", clock=clock, callout=None, records=records)
-        token = app.state.hall.accounts.add_kiosk("kiosk-test")
-        with ServerThread(app) as server:
-            app.state.payments.notify_url = f"{server.url}/api/payments/notify"
-            with HallClient(server.url, token, kiosk="kiosk-test") as kiosk:
-                yield PaymentHall(direct, sim, server.url, kiosk, app)
-    sim.stop()
+    with payment_hall(hall_config, clock, tmp_path) as rig:
+        yield rig
 
 
 def test_paid_on_the_phone_is_settled_by_the_notification(hall):
@@ -131,7 +88,7 @@ def test_a_bad_signature_is_refused_and_logged(hall, caplog):
 def test_a_kiosk_killed_between_qr_and_result_leaves_an_order_the_notification_settles(hall, tmp_path):
     """A real process makes the order as the kiosk does, prints the QR's URL and waits on the
     result; it is killed (SIGKILL, a power cut) before the citizen pays."""
-    token = hall.kiosk._http.headers["Authorization"].split()[1]
+    token = hall.token
     script = (
         "import sys, time\n"
         "from onevisit.kiosk.hall_client import HallClient\n"
