@@ -88,6 +88,7 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
     app.go("records")
     shot("records")
     _card_shots(app, shot)
+    _pension_shots(app, shot)
     _face_shots(app, out_dir, shot)
     _appointment_shots(app, shot)
     app.go_home()
@@ -156,6 +157,49 @@ def _card_shots(app, shot) -> None:
     screen.refresh()
     shot("card-receipt-failed")
     app.go_home()
+
+
+def _pension_shots(app, shot) -> None:
+    """居民养老缴费: levels with a choice, the QR, paid with the receipt printed, and a payment that
+    failed. The order is the demo's, shown not made: the hall is not asked (no hall here)."""
+    from onevisit.kiosk.hall_client import HallClient
+    from onevisit.sim.records.demo_backend import demo_id
+
+    saved = app.devices.hall
+    app.devices.hall = HallClient("http://127.0.0.1:9")  # "there is a hall": never called here
+    try:
+        app.go_home()
+        app.session.purpose = "pension"
+        app.session.identified(demo_id("resident_pension"))
+        app.go("pension")
+        screen = app.screen("pension")
+        if screen.year_info is None or not screen.year_info.levels:
+            return  # a records database seeded in a paid year: nothing to choose
+        screen.choose(screen.year_info.levels[3])
+        shot("pension-choose")
+        year = screen.year_info.year
+        screen.order = {
+            "order_id": f"RP{year}1129A1B2C3D4E5F60718",
+            "year": year,
+            "amount": f"{screen.choice.amount:.2f}",
+            "state": "open",
+            "pay_url": f"http://127.0.0.1:8620/pay/RP{year}1129A1B2C3D4E5F60718",
+            "settled_at": None,
+        }
+        screen.stage, screen.qr_since = "qr", app.monotonic()
+        screen.refresh()
+        shot("pension-qr")
+        screen.stage, screen.receipt = "paid", "printed"
+        screen.refresh()
+        shot("pension-paid")
+        screen.stage = "failed"
+        screen.refresh()
+        shot("pension-failed")
+        screen.stage = "choose"  # nothing to cancel on the way home
+    finally:
+        app.devices.hall.close()
+        app.devices.hall = saved
+        app.go_home()
 
 
 def _appointment_shots(app, shot) -> None:
