@@ -12,6 +12,7 @@ import contextlib
 import errno
 import logging
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -67,44 +68,42 @@ class RecordsComponent:
         return [f"社保记录 Records (demo)   {len(self.citizens)} demo citizens: {shown} … (docs/records.md)"]
 
 
-class RecordsServiceProcess:
-    """The demo records as `onevisit records serve`, a process of its own on a free port: the
-    kiosk and every command given var/demo/config.toml reach records over the HTTP contract
-    (`[records] type = "http"`), as they would a province's system. Kill it to see what citizens
-    see when records are down; run the printed command to bring it back on the same port."""
+class ServiceProcess:
+    """An `onevisit …` service as a process of its own: started with the demo's config file, its
+    output logged to `log_file`, ready once it prints `ready` (a regex whose group 1 is its URL).
+    Subclasses give `name`, `args()`, `ready` and what to do once up (`started`)."""
 
-    name = "records_service"
+    name = "service"
+    ready = r"(http://\S+)"
+    log_name = "service.log"
 
     def __init__(self, ctx: DemoContext) -> None:
         self.ctx = ctx
         self.proc: subprocess.Popen[str] | None = None
         self.config_file = ctx.root / "config.toml"
-        self.log_file = ctx.root / "records-service.log"
+        self.log_file = ctx.root / self.log_name
         self.url = ""
         self._pump: threading.Thread | None = None
+
+    @property
+    def host(self) -> str:
+        return self.ctx.host if self.ctx.host not in ("0.0.0.0", "::") else "127.0.0.1"
+
+    def args(self) -> list[str]:
+        raise NotImplementedError
+
+    def started(self) -> None:
+        """Once the URL is known: update the demo's config, prove it answers."""
 
     def start(self) -> None:
         import re
 
-        from onevisit.records.http_backend import HttpRecordsBackend
         from onevisit.sim.demo.config import write_config
 
-        # The service reads the demo's database path from the demo's config, like every command.
+        # The service reads the demo's paths from the demo's config, like every command.
         write_config(self.ctx.config, self.config_file)
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "onevisit.commands.main",
-                "records",
-                "serve",
-                "--config",
-                str(self.config_file),
-                "--host",
-                self.ctx.host if self.ctx.host not in ("0.0.0.0", "::") else "127.0.0.1",
-                "--port",
-                "0",
-            ],
+            [sys.executable, "-m", "onevisit.commands.main", *self.args(), "--config", str(self.config_file)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -122,19 +121,17 @@ class RecordsServiceProcess:
                     out.flush()
                     if not ready.is_set():
                         first.append(line)
-                        found = re.match(r"records service: (http://\S+)", line)
+                        found = re.match(self.ready, line)
                         if found:
                             self.url = found.group(1)
                             ready.set()
             ready.set()
 
-        self._pump = threading.Thread(target=pump, name="records-service-log", daemon=True)
+        self._pump = threading.Thread(target=pump, name=f"{self.name}-log", daemon=True)
         self._pump.start()
         if not ready.wait(30) or not self.url or self.proc.poll() is not None:
-            raise RuntimeError(f"the records service did not start: {''.join(first)[-500:]}")
-        self.ctx.config = with_updates(self.ctx.config, {"records": {"type": "http", "url": self.url}})
-        with HttpRecordsBackend.from_config(self.ctx.config) as client:
-            client.health()  # the socket listens once the URL is printed; this proves it answers
+            raise RuntimeError(f"{self.name} did not start: {''.join(first)[-500:]}")
+        self.started()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -147,6 +144,27 @@ class RecordsServiceProcess:
         if self._pump is not None:
             self._pump.join(2)
 
+
+class RecordsServiceProcess(ServiceProcess):
+    """The demo records as `onevisit records serve`, a process of its own on a free port: the
+    kiosk and every command given var/demo/config.toml reach records over the HTTP contract
+    (`[records] type = "http"`), as they would a province's system. Kill it to see what citizens
+    see when records are down; run the printed command to bring it back on the same port."""
+
+    name = "records_service"
+    ready = r"records service: (http://\S+)"
+    log_name = "records-service.log"
+
+    def args(self) -> list[str]:
+        return ["records", "serve", "--host", self.host, "--port", "0"]
+
+    def started(self) -> None:
+        from onevisit.records.http_backend import HttpRecordsBackend
+
+        self.ctx.config = with_updates(self.ctx.config, {"records": {"type": "http", "url": self.url}})
+        with HttpRecordsBackend.from_config(self.ctx.config) as client:
+            client.health()  # the socket listens once the URL is printed; this proves it answers
+
     def lines(self) -> list[str]:
         pid = self.proc.pid if self.proc else "?"
         port = self.url.rsplit(":", 1)[-1]
@@ -155,6 +173,36 @@ class RecordsServiceProcess:
             f"{_shell_path(self.log_file)})",
             f"  records down: kill {pid}   back up: uv run onevisit records serve --config "
             f"{_shell_path(self.config_file)} --port {port}",
+        ]
+
+
+class PaySimProcess(ServiceProcess):
+    """`onevisit pay-sim` on a free port, notifying the demo hall: the kiosk's 居民养老缴费 QR opens
+    its pay page (a phone on the same network, or a browser on this machine). A fresh signing
+    secret per demo run goes into `[payment]` of the demo's config, which the hall then reads."""
+
+    name = "pay_sim"
+    ready = r"payment simulator: (http://\S+)"
+    log_name = "pay-sim.log"
+
+    def __init__(self, ctx: DemoContext) -> None:
+        super().__init__(ctx)
+        self.secret = secrets.token_hex(16)
+        self.notify = f"http://{self.host}:{ctx.port}/api/payments/notify"
+
+    def args(self) -> list[str]:
+        return ["pay-sim", "--listen", f"{self.host}:0", "--notify", self.notify, "--secret", self.secret]
+
+    def started(self) -> None:
+        update = {"url": self.url, "secret": self.secret, "notify_url": self.notify}
+        self.ctx.config = with_updates(self.ctx.config, {"payment": update})
+
+    def lines(self) -> list[str]:
+        pid = self.proc.pid if self.proc else "?"
+        return [
+            f"缴费平台 Payment simulator {self.url}  (pay-sim, pid {pid}; log {_shell_path(self.log_file)})",
+            "  居民养老缴费: 周玉梅 (resident_pension) is due this year; open the QR's page to pay;",
+            f"  faults: curl -X POST {self.url}/control -d '{{\"fail_next\": 1}}'  (also hold, duplicates, bad_signature)",
         ]
 
 

@@ -91,7 +91,13 @@ class HallComponent:
         from onevisit.hall.server import ServerThread
 
         ctx = self.ctx
-        app = create_app(ctx.config, clock=ctx.clock)
+        records = None
+        if ctx.config.payment.url:  # the hall settles 居民养老缴费 in records
+            from onevisit.records.systems import open_records
+            from onevisit.sim.records.demo_backend import open_backend
+
+            records = open_records(ctx.config, demo=open_backend)
+        app = create_app(ctx.config, clock=ctx.clock, records=records)
         store = app.state.hall.accounts
         existing = {u.name for u in store.users()}
         wanted = [("staff", f"staff{w.number}", w.number) for w in ctx.config.windows]
@@ -196,6 +202,7 @@ def default_components(ctx: DemoContext, *, kiosk_window: bool | None = None) ->
     components: list[Component] = [
         d.RecordsComponent(ctx),
         d.RecordsServiceProcess(ctx),
+        d.PaySimProcess(ctx),  # before the hall: it reads [payment] when it starts
         d.PrinterComponent(ctx),
     ]
     if ctx.config.boards.enabled and ctx.config.boards.boards:
