@@ -72,7 +72,7 @@ def create_app(
 
     `records` (a RecordsBackend, supplied by the command: hall/ never imports the simulators) and
     `payment` ("config": `[payment] url`; None: none; or a PaymentPlatform) enable 城乡居民养老缴费:
-    without both, /api/payments answers 503 payment_not_configured.
+    without both, /api/payments answers 404 payment_not_configured.
     """
     clock = clock or SystemClock(config.hall.timezone)
     path = Path(db_path) if db_path else config.path(config.hall.database)

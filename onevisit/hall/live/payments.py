@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 
 class PaymentNotConfigured(OneVisitError):
-    status = 503
+    # 404, not 503: the hall is fine, it simply offers no payments (nothing to retry)
+    status = 404
 
     def __init__(self) -> None:
         super().__init__(

@@ -152,4 +152,4 @@ def test_without_payment_configured_the_hall_says_so(client, tokens):
         json={"id_number": WHO.value, "year": 2026, "amount": "500"},
         headers=tokens.kiosk,
     )
-    assert r.status_code == 503 and r.json()["error"]["code"] == "payment_not_configured"
+    assert r.status_code == 404 and r.json()["error"]["code"] == "payment_not_configured"
