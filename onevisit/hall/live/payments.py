@@ -79,8 +79,17 @@ class PaymentDesk:
         now = self.clock.now()
         order_id = self.order_id(now.strftime("%Y%m%d"), key)
         order = self.records.create_payment_order(id_number, year, amount, order_id, now)
+        if order.state == "paid":  # a retried press whose first answer was lost: it is done
+            return OrderView(order)
+        if order.state == "cancelled":  # a retry of a press that failed: the next press is new
+            raise PaymentRefused("order_closed")
         subject = f"{year}年度城乡居民养老保险缴费 {order.id_masked}"
-        placed = self.platform.create_order(order_id, order.amount, subject, self.notify_url)
+        try:
+            placed = self.platform.create_order(order_id, order.amount, subject, self.notify_url)
+        except OneVisitError:
+            # no QR will show: the order must not stay open in records, half-done
+            self.records.cancel_payment_order(order_id, self.clock.now())
+            raise
         log.info("payment order %s: %s yuan for %d (%s)", order_id, order.amount, year, order.id_masked)
         return OrderView(self.records.payment_order(order_id), placed.pay_url)
 

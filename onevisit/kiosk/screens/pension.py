@@ -303,10 +303,11 @@ class PensionScreen(KioskScreen):
                 self.refresh()
 
         def fail(error):
-            # the hall did not answer: it keeps the order and cancels nothing; its notification
-            # or a window sorts it out (the citizen is told to go to a window)
+            # the hall did not answer: the order is still the hall's, settled by its notification
+            # or sorted out at a window — so say that, not "cancelled"
             log.warning("payment order %s: cancel failed (%s)", order_id, error.code)
             if why != "left":
+                self.error = error
                 self.refresh()
 
         app.run_bg(lambda: hall.payment_cancel(order_id), done, fail)

@@ -153,3 +153,23 @@ def test_without_payment_configured_the_hall_says_so(client, tokens):
         headers=tokens.kiosk,
     )
     assert r.status_code == 404 and r.json()["error"]["code"] == "payment_not_configured"
+
+
+def test_platform_down_leaves_no_open_order_in_records(hall):
+    import sqlite3
+
+    from onevisit.devices.payment import open_payment
+    from onevisit.kiosk.hall_client import HallUnavailable
+
+    working = hall.app.state.payments.platform
+    hall.app.state.payments.platform = open_payment("http://127.0.0.1:9", "x" * 16, timeout=0.5)
+    with pytest.raises((HallRefused, HallUnavailable)) as info:
+        hall.order()
+    assert info.value.code == "payment_unavailable"
+    with sqlite3.connect(hall.records.path) as conn:
+        assert [r[0] for r in conn.execute("SELECT state FROM payment_orders")] == ["cancelled"]
+    hall.app.state.payments.platform = working
+    with pytest.raises(HallRefused) as info:  # the same press again: that order is closed
+        hall.order()
+    assert info.value.code == "order_closed"
+    assert hall.order(key="press-2")["state"] == "open"  # a new press makes a new order
