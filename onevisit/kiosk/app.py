@@ -75,6 +75,8 @@ SCREENS = (
     "notify",
     "certificate",
     "records",
+    "card",
+    "pension",
     "guide",
     "face",
     "appointment",
@@ -301,6 +303,8 @@ class KioskApp(App):
                 "certificate": "certificate",
                 "face": "face",
                 "records": "records",
+                "card": "card",
+                "pension": "pension",
                 "appointment": "appointment",
             }.get(purpose, "take")
         )

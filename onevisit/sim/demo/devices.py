@@ -12,6 +12,7 @@ import contextlib
 import errno
 import logging
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -216,6 +217,45 @@ class SmsGatewayProcess(ServiceProcess):
             f"到号提醒 SMS gateway    {self.url}/sms (simulated); notices in {_shell_path(self.out)}/messages.jsonl",
             f'  gateway down: curl -X POST {self.url}/control -d \'{{"mode": "fail"}}\'  '
             f'back: … \'{{"mode": "ok"}}\'',
+        ]
+
+
+class PaySimProcess(ServiceProcess):
+    """`onevisit pay-sim` on a free port, notifying the demo hall: the kiosk's 居民养老缴费 QR opens
+    its pay page (a phone on the same network, or a browser on this machine). A fresh signing
+    secret per demo run goes into `[payment]` of the demo's config, which the hall then reads."""
+
+    name = "pay_sim"
+    ready = r"payment simulator: (http://\S+)"
+
+    def __init__(self, ctx: DemoContext) -> None:
+        super().__init__(ctx, "pay-sim.log")
+        self.secret = secrets.token_hex(16)
+        self.notify = f"http://{self.host}:{ctx.port}/api/payments/notify"
+
+    def command(self) -> list[str]:
+        return [
+            "pay-sim",
+            "--config",
+            str(self.config_file),
+            "--listen",
+            f"{self.host}:0",
+            "--notify",
+            self.notify,
+            "--secret",
+            self.secret,
+        ]
+
+    def on_ready(self, first: list[str]) -> None:
+        update = {"url": self.url, "secret": self.secret, "notify_url": self.notify}
+        self.ctx.config = with_updates(self.ctx.config, {"payment": update})
+
+    def lines(self) -> list[str]:
+        pid = self.proc.pid if self.proc else "?"
+        return [
+            f"缴费平台 Payment simulator {self.url}  (pay-sim, pid {pid}; log {_shell_path(self.log_file)})",
+            "  居民养老缴费: 周玉梅 (resident_pension) is due this year; open the QR's page to pay;",
+            f"  faults: curl -X POST {self.url}/control -d '{{\"fail_next\": 1}}'  (also hold, duplicates, bad_signature)",
         ]
 
 
