@@ -237,6 +237,14 @@ class PublicNotifyIn(NotifyIn):
     c: str = Field(min_length=1, max_length=16)
 
 
+class PlanRequest(Body):
+    """The supervisor's 排班建议: tomorrow's open windows per hour under a p90 wait limit."""
+
+    max_wait_p90: float = Field(gt=0, le=600, description="p90 wait limit in every hour, minutes")
+    visits: int | None = Field(default=None, ge=1, le=100_000, description="default: today's tickets")
+    seed: int = Field(default=1, ge=0, le=2**31)
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422, 429)
 }

@@ -23,11 +23,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from onevisit.core.errors import OneVisitError
 from onevisit.hall.deps import HallDep, Supervisor
 from onevisit.hall.http_errors import Conflict, NotFound
+from onevisit.hall.schemas import PlanRequest
 from onevisit.stats.rows import NoSuchDatabase, open_readonly
 
 log = logging.getLogger(__name__)
@@ -39,16 +39,10 @@ StaffingPlanner = Callable[[Any, Path, str, int | None, float, int, Path], dict[
 router = APIRouter(tags=["supervisor"])
 
 
-class PlanRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    max_wait_p90: float = Field(gt=0, le=600, description="p90 wait limit in every hour, minutes")
-    visits: int | None = Field(default=None, ge=1, le=100_000, description="default: today's tickets")
-    seed: int = Field(default=1, ge=0, le=2**31)
-
-
 class PlannerUnavailable(OneVisitError):
-    status = 503
+    # 404 like an unconfigured payment platform: the feature is not on this server (a healthy hall
+    # answers no 5xx; the hall's own `onevisit hall` and the demo always pass the planner in).
+    status = 404
 
 
 @dataclass

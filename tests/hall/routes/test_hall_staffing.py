@@ -69,7 +69,7 @@ def test_a_plan_runs_in_the_background_and_the_server_keeps_answering(planning_a
 def test_refusals_are_specific(app, client, clock, tokens):
     # The API test app has no planner (the simulator sits above the hall; `onevisit hall` passes it).
     r = client.post("/api/supervisor/plan", json={"max_wait_p90": 15}, headers=tokens.supervisor)
-    assert r.status_code == 503 and r.json()["error"]["code"] == "planner_unavailable"
+    assert r.status_code == 404 and r.json()["error"]["code"] == "planner_unavailable"
     r = client.post("/api/supervisor/plan", json={"max_wait_p90": 0}, headers=tokens.supervisor)
     assert r.status_code == 422
     r = client.post("/api/supervisor/plan", json={"max_wait_p90": 15}, headers=tokens.staff1)
