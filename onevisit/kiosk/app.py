@@ -23,6 +23,7 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from onevisit.core import waits
 from onevisit.core.config import Config
 from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import redact_ids
@@ -177,6 +178,20 @@ class KioskApp(App):
 
     def toggle_lang(self) -> None:
         self.lang = other(self.lang)
+
+    def wait_text(self, answer: dict[str, Any]) -> str:
+        """The hall's wait estimate in this kiosk's language ("约10–15分钟"), worded by core.waits.
+
+        answer: a position or availability dict from the hall (wait_low/wait_high whole minutes;
+        an older hall sends only wait_minutes). Nobody to wait for: the "next" wording.
+        """
+        high = answer.get("wait_high")
+        low, high = (
+            (int(answer.get("wait_low") or 0), int(high))
+            if high is not None
+            else waits.bounds(float(answer.get("wait_minutes") or 0))
+        )
+        return waits.say(low, high, self.lang) or self.t("ticket.next")
 
     def matter_name(self, code: str) -> str:
         try:

@@ -96,7 +96,7 @@ class TakeScreen(KioskScreen):
                         app.t(
                             "take.wait",
                             waiting=info.get("waiting", 0),
-                            minutes=round(info.get("wait_minutes") or 0),
+                            wait=app.wait_text(info),
                         ),
                         tone="muted",
                     )

@@ -104,7 +104,7 @@ class TicketScreen(KioskScreen):
             )
             card.add_widget(
                 self.label(
-                    app.t("ticket.wait", minutes=round(position.get("wait_minutes") or 0)),
+                    app.t("ticket.wait", wait=app.wait_text(position)),
                     role="title",
                     align="center",
                 )
