@@ -24,6 +24,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from onevisit.core import waits
+from onevisit.core.clock import SystemClock, hall_time
 from onevisit.core.config import Config
 from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import redact_ids
@@ -111,6 +112,7 @@ class KioskApp(App):
         lang: str = "zh",
         elderly: bool = False,
         today: Callable[[], dt.date] | None = None,
+        clock: Any = None,
         monotonic: Callable[[], float] = time.monotonic,
         background: bool = True,
         realtime_idle: bool = True,
@@ -122,7 +124,9 @@ class KioskApp(App):
         self.lang = lang
         self.session = Session()
         self.idle = IdleWatch(config.kiosk.idle_seconds, config.kiosk.idle_warning_seconds)
-        self.today = today or dt.date.today
+        # the hall's time zone, not the kiosk's system zone (often UTC on an embedded image)
+        self.clock = clock or SystemClock(config.hall.timezone)
+        self.today = today or (lambda: self.clock.now().date())
         self.monotonic = monotonic
         self.background = background
         self.realtime_idle = realtime_idle
@@ -178,6 +182,14 @@ class KioskApp(App):
 
     def toggle_lang(self) -> None:
         self.lang = other(self.lang)
+
+    def now(self) -> dt.datetime:
+        """Now in the hall's time zone: what every screen and printout of this kiosk shows."""
+        return self.clock.now()
+
+    def hall_time(self, when: dt.datetime | str) -> dt.datetime:
+        """A time from the hall or a device, in the hall's zone (core.clock.hall_time)."""
+        return hall_time(when, self.config_.hall.timezone)
 
     def wait_text(self, answer: dict[str, Any]) -> str:
         """The hall's wait estimate in this kiosk's language ("约10–15分钟"), worded by core.waits.

@@ -10,6 +10,7 @@ import datetime as dt
 
 from PIL import Image, ImageDraw, ImageFont
 
+from onevisit.core.clock import hall_time
 from onevisit.core.config import Config
 from onevisit.core.fonts import cjk_font_path
 
@@ -37,7 +38,7 @@ def certification_receipt(
         (f"姓名 Name：{name_masked}", body, "left"),
         (f"证件 ID：{id_masked}", body, "left"),
         (f"认证方式：自助终端刷脸（{config.kiosk.name}）", body, "left"),
-        (f"认证时间：{at:%Y-%m-%d %H:%M}", body, "left"),
+        (f"认证时间：{hall_time(at, config.hall.timezone):%Y-%m-%d %H:%M}", body, "left"),
         (f"尝试次数 Attempts：{attempts}", body, "left"),
         ("", body, "left"),
         ("认证结果：通过", big, "left"),

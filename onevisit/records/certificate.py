@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from onevisit.core.clock import hall_time
 from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import IdNumber, parse_id
 from onevisit.records.backend import INSURANCE_TYPES, Contribution, Enrollment, RecordsBackend
@@ -220,7 +221,12 @@ def build_certificate(
     now: dt.datetime,
     register: CertificateRegister | None = None,
 ) -> Certificate:
-    """Query, number and sign a certificate; raises before reserving a serial on any refusal."""
+    """Query, number and sign a certificate; raises before reserving a serial on any refusal.
+
+    now: any aware time; the certificate's 打印时间, serial day and signed time are in the hall's
+    zone (config.hall.timezone), whichever zone the caller's clock runs in.
+    """
+    now = hall_time(now, config.hall.timezone)
     id_number = id_text if isinstance(id_text, IdNumber) else parse_id(id_text, today=now.date())
     if choice not in RANGES:
         raise BadRange(choice)

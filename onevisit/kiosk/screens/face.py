@@ -8,7 +8,6 @@ attempt one button takes a number for a window, tagged with the reason the flow 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from kivy.clock import Clock
@@ -324,7 +323,7 @@ class FaceScreen(KioskScreen):
                 id_masked=result.id_masked,
                 name_masked=name,
                 certified_until=str(result.certified_until),
-                at=dt.datetime.now().astimezone(),
+                at=app.now(),
                 attempts=len(result.attempts),
             )
             return app.devices.printer.print_pages([image], ref=f"cert-receipt-{result.id_masked[-4:]}")

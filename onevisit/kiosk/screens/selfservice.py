@@ -8,7 +8,6 @@ reason, instead of showing invented data.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import logging
 
@@ -130,7 +129,7 @@ class CertificateScreen(KioskScreen):
         config = app.config_
         number = app.session.id_number
         choice = self.choice
-        now = dt.datetime.now(dt.UTC).astimezone()
+        now = app.now()  # hall time: the certificate's 打印时间 and serial day
 
         def work():
             register = CertificateRegister(config.path(config.records.certificates_db))

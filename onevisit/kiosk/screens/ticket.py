@@ -87,7 +87,7 @@ class TicketScreen(KioskScreen):
         matters = "、".join(app.matter_name(s["matter"]) for s in ticket.get("steps", []))
         card.add_widget(self.label(app.t("ticket.matters", matters=matters), align="center"))
         if booking and not booking.get("already_open") and booking.get("slot"):
-            slot = str(booking["slot"])[11:16]  # HH:MM of the hall-local ISO time
+            slot = f"{app.hall_time(str(booking['slot'])):%H:%M}"
             card.add_widget(
                 self.label(
                     app.t("appointment.slot", time=slot), role="title", tone="ok", align="center", bold=True
