@@ -329,11 +329,18 @@ class KioskApp(App):
             }.get(purpose, "take")
         )
 
-    def take_number_for_window(self, tag: str, purpose: str | None = None) -> None:
+    def take_number_for_window(
+        self, tag: str, purpose: str | None = None, why: tuple[str, str] | None = None
+    ) -> None:
         """Self-service failed: a ticket for a window, tagged with what was tried, with the matter
-        that handles it already chosen (kiosk.window_matters) so it is one more touch."""
+        that handles it already chosen (kiosk.window_matters) so it is one more touch.
+
+        tag: for the window's staff, sent with the ticket; why: (zh, en) for the citizen, shown on
+        the take screen in their language (the tag itself is never shown to them).
+        """
         purpose = purpose or tag.partition(":")[0].partition("_")[0]
         self.session.tag = tag
+        self.session.tag_why = why
         self.session.purpose = "take"
         self.session.routed_from = purpose
         code = self.config_.kiosk.window_matters.get(purpose)

@@ -20,6 +20,7 @@ from onevisit.kiosk import selfservice_report as ss
 from onevisit.kiosk.face import CameraPreview, FaceRun
 from onevisit.kiosk.screens.camera_view import CameraView
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
+from onevisit.verification.flow import reason_text
 
 log = logging.getLogger(__name__)
 
@@ -167,9 +168,8 @@ class FaceScreen(KioskScreen):
             card.add_widget(
                 self.label(zh if app.lang == "zh" else en, role="title", tone=tone, align="center", bold=True)
             )
-            card.add_widget(
-                self.label(en if app.lang == "zh" else zh, role="small", tone=tone, align="center")
-            )
+            if app.lang != "zh":  # a Chinese reader gets one language (KioskScreen.error_labels)
+                card.add_widget(self.label(zh, role="small", tone=tone, align="center"))
         card.add_widget(self.label(result.id_masked, role="small", tone="muted", align="center"))
         body.add_widget(card)
         if result.attempts and not result.passed:
@@ -236,7 +236,7 @@ class FaceScreen(KioskScreen):
         else:
             main, second = (p.prompt_zh, p.prompt_en) if app.lang == "zh" else (p.prompt_en, p.prompt_zh)
         self.prompt_label.text = main
-        self.prompt_other.text = second
+        self.prompt_other.text = second if app.lang != "zh" else ""  # one language for a Chinese reader
         self.progress_label.text = app.t(
             "face.progress",
             attempt=p.attempt,
@@ -295,13 +295,16 @@ class FaceScreen(KioskScreen):
 
     # ---- after the check -----------------------------------------------------------------------
     def route_to_window(self) -> None:
+        why = None
         if self.result is not None and self.result.window_tag:
             tag = self.result.window_tag
+            why = reason_text(self.result.reason) if self.result.reason else None
         elif self.error is not None:
             tag = f"pension certification failed: {self.error.en}"
+            why = (self.error.zh, self.error.en)
         else:
             tag = "pension certification failed"
-        self.app.take_number_for_window(tag[:300], purpose="face")
+        self.app.take_number_for_window(tag[:300], purpose="face", why=why)
 
     def print_receipt(self) -> None:
         app = self.app

@@ -74,7 +74,9 @@ class CertificateScreen(KioskScreen):
             body.add_widget(
                 self.button(
                     app.t("cert.to_window"),
-                    lambda: app.take_number_for_window(f"certificate:{self.error.code}"),
+                    lambda: app.take_number_for_window(
+                        f"certificate:{self.error.code}", why=(self.error.zh, self.error.en)
+                    ),
                 )
             )
             return
@@ -226,7 +228,9 @@ class RecordsScreen(KioskScreen):
             body.add_widget(
                 self.button(
                     app.t("unavailable.take_instead"),
-                    lambda: app.take_number_for_window(f"records:{self.error.code}"),
+                    lambda: app.take_number_for_window(
+                        f"records:{self.error.code}", why=(self.error.zh, self.error.en)
+                    ),
                 )
             )
             return

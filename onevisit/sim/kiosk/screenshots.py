@@ -7,6 +7,7 @@ settles, then the window is read back. Each screen is shown in the state a revie
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,14 @@ def pump(frames: int = 4) -> None:
         EventLoop.idle()
 
 
-def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
+def render_all(
+    app, out_dir: Path, suffix: str, after_shot: Callable[[str], None] | None = None
+) -> list[Path]:
+    """Every screen and state with demo answers, as PNG files named `{state}-{suffix}.png`.
+
+    after_shot(state) runs once each state is on screen: the zh-mode walk test reads every label
+    there. Demo answers only: no hall, no live card reader, records from the seeded demo set.
+    """
     from kivy.core.window import Window
 
     from onevisit.core.identity import parse_id
@@ -37,6 +45,8 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
         path = out_dir / f"{name}-{suffix}.png"
         app.root_widget.export_to_png(str(path))
         written.append(path)
+        if after_shot is not None:
+            after_shot(name)
 
     app.availability = demo_availability(config)
     app.hall_online = True
@@ -233,6 +243,8 @@ def _face_shots(app, out_dir: Path, shot) -> None:
         )
         screen.refresh()
         shot("face-failed")
+        screen.route_to_window()  # the take screen says why, in the citizen's language
+        shot("take-after-face-failed")
     finally:
         screen.result = None
         app.go_home()
