@@ -226,3 +226,15 @@ def test_times_on_the_certificate_are_the_halls_whatever_the_callers_zone(record
     assert cert.serial.startswith("SFQ20261123")  # the hall's day, not UTC's 22nd
     claims = verify(cert.verify_url, hall_public_key(records_config)).claims
     assert claims.issued_at == "2026-11-23T07:55"
+
+
+def test_a_preview_reserves_and_signs_nothing(records_config, backend, now):
+    from onevisit.records.certificate import PREVIEW_SERIAL
+
+    preview = issue_certificate(records_config, backend, demo_id("gap", TODAY), "12", now, preview=True)
+    assert preview.certificate.serial == PREVIEW_SERIAL and preview.certificate.payload == ""
+    assert register_rows(records_config) == []
+    assert decode_qr(preview.pages[-1]) == []
+    printed = issue_certificate(records_config, backend, demo_id("gap", TODAY), "12", now)
+    assert printed.certificate.serial == "SFQ202611230001"  # no gap left by the preview
+    assert len(preview.pages) == len(printed.pages)  # the preview is laid out as it will print

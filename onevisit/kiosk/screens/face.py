@@ -37,17 +37,50 @@ class FaceScreen(KioskScreen):
         self.error: OneVisitError | None = None
         self.receipt: str | None = None  # None | printing | printed | failed: reason
         self._tick_event = None
+        # the masked ID whose records were asked "is a check due?" (None: not yet asked)
+        self.settled_for: str | None = None
+        self.asking = False  # that question is on its way
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def wipe(self) -> None:
         self.stop_all()
         self.result, self.error, self.receipt = None, None, None
+        self.settled_for = None
         self.dirty = True
 
     def on_pre_enter(self, *args):
         super().on_pre_enter(*args)
+        self._ask_records()
         if self.run is None and self.result is None and self.error is None:
             self.app.speak("voice.face_start")
+
+    def _ask_records(self) -> None:
+        """Right after identification, before any camera step: a pensioner already certified is
+        told "无需认证（有效期至…）" at once (flow.settled_before_camera)."""
+        app = self.app
+        number = app.session.id_number
+        if number is None or self.certifier is None or self.settled_for == number.masked:
+            return
+        if self.run is not None or self.result is not None or self.error is not None:
+            return
+        self.settled_for = number.masked
+        self.asking = True
+
+        def done(result) -> None:
+            self.asking = False
+            if app.session.id_number is not number:
+                return  # another citizen by now
+            self.result = result
+            self.refresh()
+
+        def fail(error: OneVisitError) -> None:
+            self.asking = False
+            if app.session.id_number is not number:
+                return
+            self.error = error
+            self.refresh()
+
+        app.run_bg(lambda: self.certifier.settled(number), done, fail)
 
     def on_leave(self, *args):
         self.stop_all()
@@ -104,6 +137,9 @@ class FaceScreen(KioskScreen):
             self._build_error(body)
         elif self.run is not None:
             self._build_running(body)
+        elif self.asking or self.settled_for != app.session.id_number.masked:
+            # the records are being asked whether a check is due: no camera until they answer
+            body.add_widget(self.label(app.t("face.checking"), role="title", align="center"))
         else:
             self._build_intro(body)
 
@@ -144,7 +180,11 @@ class FaceScreen(KioskScreen):
         card.add_widget(self.prompt_other)
         self.progress_label = self.label("", role="title", align="center")
         card.add_widget(self.progress_label)
-        self.footer.add_widget(card)
+        self.failed_label = self.label("", tone="danger", align="center", bold=True)
+        card.add_widget(self.failed_label)
+        # next to the picture: right under it in portrait; in landscape the footer is the column
+        # beside it (KioskScreen.arrange)
+        (self.footer if self.landscape else body).add_widget(card)
         self._ensure_tick()
         self._tick()
 
@@ -237,6 +277,10 @@ class FaceScreen(KioskScreen):
             main, second = (p.prompt_zh, p.prompt_en) if app.lang == "zh" else (p.prompt_en, p.prompt_zh)
         self.prompt_label.text = main
         self.prompt_other.text = second if app.lang != "zh" else ""  # one language for a Chinese reader
+        failed = p.failed_zh if app.lang == "zh" else p.failed_en
+        self.failed_label.text = (
+            app.t("face.failed_before", n=p.attempt - 1, why=failed) if failed and p.attempt > 1 else ""
+        )
         self.progress_label.text = app.t(
             "face.progress",
             attempt=p.attempt,

@@ -85,9 +85,14 @@ class CertificateScreen(KioskScreen):
             return
         page = self.issued.pages[0]
         card = Card()
+        printed = self.print_state == "printed"
         card.add_widget(
             self.label(
-                f"{app.t('cert.preview')} · {self.issued.certificate.serial}", tone="muted", align="center"
+                app.t("cert.serial", serial=self.issued.certificate.serial)
+                if printed
+                else app.t("cert.preview.note"),
+                tone="muted",
+                align="center",
             )
         )
         holder = AnchorLayout(size_hint_y=None, height=dp(900 if not app.landscape else 560))
@@ -96,8 +101,12 @@ class CertificateScreen(KioskScreen):
         card.add_widget(holder)
         if len(self.issued.pages) > 1:
             card.add_widget(
-                self.label(f"1 / {len(self.issued.pages)}", role="small", tone="muted", align="center")
+                self.label(
+                    app.t("cert.pages", n=len(self.issued.pages)), role="small", tone="muted", align="center"
+                )
             )
+        self.view_button = self.button(app.t("cert.full_view"), self.open_viewer, kind="secondary")
+        card.add_widget(self.view_button)
         body.add_widget(card)
         if self.print_state == "failed":
             self.footer.add_widget(
@@ -110,7 +119,7 @@ class CertificateScreen(KioskScreen):
             )
         elif self.print_state == "printed":
             self.footer.add_widget(
-                self.label(app.t("ticket.print.done"), role="title", tone="ok", align="center")
+                self.label(app.t("cert.print.done"), role="title", tone="ok", align="center", bold=True)
             )
         else:
             b = self.button(app.t("cert.print"), self.print_certificate)
@@ -123,10 +132,16 @@ class CertificateScreen(KioskScreen):
             self.issued, self.error, self.print_state = None, None, None
         self.refresh()
 
+    def open_viewer(self) -> None:
+        """Every page full screen, zoomable (PageViewer)."""
+        from onevisit.kiosk.screens.page_viewer import PageViewer
+
+        self.viewer = PageViewer(self.issued.pages, pil_texture)
+        self.viewer.open()
+
     def preview(self) -> None:
         app = self.app
         from onevisit.records.issue import issue_certificate
-        from onevisit.records.register import CertificateRegister
 
         config = app.config_
         number = app.session.id_number
@@ -134,8 +149,8 @@ class CertificateScreen(KioskScreen):
         now = app.now()  # hall time: the certificate's 打印时间 and serial day
 
         def work():
-            register = CertificateRegister(config.path(config.records.certificates_db))
-            return issue_certificate(config, app.devices.records, number, choice, now, register=register)
+            # a preview reserves no serial and signs nothing: only what is printed is numbered
+            return issue_certificate(config, app.devices.records, number, choice, now, preview=True)
 
         def done(issued):
             self.issued, self.error = issued, None
@@ -149,30 +164,39 @@ class CertificateScreen(KioskScreen):
 
     def print_certificate(self) -> None:
         app = self.app
+        from onevisit.records.issue import issue_certificate
         from onevisit.records.register import CertificateRegister
 
         config = app.config_
-        issued = self.issued
+        number, choice = app.session.id_number, self.choice
         self.print_state = "printing"
         self.refresh()
 
         def work():
+            # numbered, signed and registered now, at the press of 打印 (the preview was not)
             register = CertificateRegister(config.path(config.records.certificates_db))
+            issued = issue_certificate(
+                config, app.devices.records, number, choice, app.now(), register=register
+            )
             outcome = app.devices.printer.print_pages(issued.pages, ref=issued.certificate.serial)
             register.set_status(issued.certificate.serial, "printed" if outcome.ok else "print_failed")
-            return (
+            state = (
                 ("printed", "") if outcome.ok else ("failed", outcome.zh if app.lang == "zh" else outcome.en)
             )
+            return issued, state
 
         def done(result):
-            self.print_state, self.print_error = result
+            issued, (self.print_state, self.print_error) = result
+            self.issued = issued  # the printed pages, with their serial and QR
             log.info("certificate %s: %s", issued.certificate.serial, self.print_state)
             if self.print_state == "printed":
                 app.report(ss.CERTIFICATE_PRINTED, range=self.choice, serial=issued.certificate.serial)
             self.refresh()
 
         def fail(error):
-            done(("failed", error.zh if app.lang == "zh" else error.en))
+            # refused before printing (records down meanwhile): the preview stays on screen
+            self.print_state, self.print_error = "failed", error.zh if app.lang == "zh" else error.en
+            self.refresh()
 
         app.run_bg(work, done, fail)
 

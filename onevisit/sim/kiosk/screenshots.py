@@ -20,6 +20,18 @@ def pump(frames: int = 4) -> None:
         EventLoop.idle()
 
 
+def settle(app, condition, frames: int = 600) -> None:
+    """Pump frames until `condition()` holds: the app may run its calls in the background (the
+    tests' kiosk does; the screenshot command does not)."""
+    import time
+
+    deadline = time.monotonic() + 30
+    for _ in range(frames):
+        if condition() or time.monotonic() > deadline:
+            return
+        pump(1)
+
+
 def render_all(
     app, out_dir: Path, suffix: str, after_shot: Callable[[str], None] | None = None
 ) -> list[Path]:
@@ -40,10 +52,11 @@ def render_all(
     config = app.config_
     written: list[Path] = []
 
-    def shot(name: str) -> None:
+    def shot(name: str, widget=None) -> None:
+        """widget: what to read back when it is not the screen (a full-screen view over it)."""
         pump()
         path = out_dir / f"{name}-{suffix}.png"
-        app.root_widget.export_to_png(str(path))
+        (widget or app.root_widget).export_to_png(str(path))
         written.append(path)
         if after_shot is not None:
             after_shot(name)
@@ -92,8 +105,14 @@ def render_all(
     app.session.identified(demo_id("gap"))
     app.go("certificate")
     shot("certificate-choose")
-    app.screen("certificate").preview()
+    certificate = app.screen("certificate")
+    certificate.preview()
+    settle(app, lambda: certificate.issued is not None or certificate.error is not None)
     shot("certificate-preview")
+    certificate.open_viewer()
+    shot("certificate-full-view", certificate.viewer)
+    certificate.viewer.dismiss()
+    pump()
     app.session.identified(demo_id("gap"))
     app.go("records")
     shot("records")
@@ -202,6 +221,7 @@ def _face_shots(app, out_dir: Path, shot) -> None:
 
         app.session.identified(demo_id("pensioner_due"))
         app.go("face")
+        settle(app, lambda: not screen.asking)
         for _ in range(40):
             pump(1)
             if screen.view is not None and screen.view.frames_shown:
@@ -216,6 +236,9 @@ def _face_shots(app, out_dir: Path, shot) -> None:
         p = run.progress
         p.state, p.attempt, p.action, p.actions = "running", 2, 1, 2
         p.prompt_zh, p.prompt_en = "请向左转头", "Please turn your head to the left"
+        from onevisit.verification.flow import reason_text
+
+        p.failed_zh, p.failed_en = reason_text("challenge_timeout")  # why try 1 did not pass
         screen.run = run
         screen.refresh()
         pump(3)
@@ -252,3 +275,12 @@ def _face_shots(app, out_dir: Path, shot) -> None:
         app.go_home()
         app.go("face")
         shot("face-no-camera")
+        app.devices.camera_url = url
+        app.devices.verification = FaceCertifier(app.config_, app.devices.records, url)
+        app.go_home()
+        app.session.identified(demo_id("pensioner_certified"))
+        app.go("face")  # told at once, before any camera step
+        settle(app, lambda: screen.result is not None or screen.error is not None)
+        shot("face-not-due")
+        app.go_home()
+        app.devices.camera_url, app.devices.verification = saved
