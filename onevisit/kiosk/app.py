@@ -155,6 +155,18 @@ class KioskApp(App):
     def fs(self, role: str, _scale: float | None = None) -> float:
         return dp(theme.FONT[role]) * self.scale
 
+    def fit_font(self, text: str, width: float, height: float, largest: float) -> float:
+        """The largest font size ≤ `largest` that shows all of `text` in the box, on one line or
+        else two (the hall name in the top bar: never cut to "示…").
+
+        A CJK character is about 1 em wide, a Latin one about half; two lines need the height
+        of about 2.5 em.
+        """
+        ems = sum(1.0 if ord(ch) > 0x2E80 else 0.55 for ch in text) or 1.0
+        one_line = width / ems
+        two_lines = min(2 * width / ems, height / 2.5)
+        return max(dp(12), min(largest, max(one_line, two_lines)))
+
     def bh(self, factor: float = 1.0, _scale: float | None = None) -> float:
         return dp(theme.BUTTON_HEIGHT) * factor * self.scale
 

@@ -10,6 +10,8 @@ from kivy.uix.boxlayout import BoxLayout
 from onevisit.kiosk.printing import PrintOutcome
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen, QrImage
 
+OPEN_STATES = ("waiting", "pending", "called", "serving")  # steps still ahead of the citizen
+
 
 class TicketScreen(KioskScreen):
     title_key = "ticket.title"
@@ -57,6 +59,29 @@ class TicketScreen(KioskScreen):
             done(PrintOutcome("failed", error.zh, error.en))
 
         app.run_bg(lambda: printer.print_ticket(ticket, position, url), done, fail)
+
+    def priority_words(self, reason: str | None) -> str:
+        """The priority in words ("年满70周岁"), never the code ("age70")."""
+        app = self.app
+        reason = reason or ""
+        if reason.startswith("age"):
+            age = "".join(ch for ch in reason if ch.isdigit()) or str(app.config_.priority.age_at_least)
+            return app.t("ticket.priority.age", age=age)
+        return app.t(f"take.priority.{reason}") if reason else ""
+
+    def later_matters(self, ticket: dict, position: dict) -> list[str]:
+        """One line per matter after the current one, with the windows that serve it (config)."""
+        app = self.app
+        open_steps = [s for s in ticket.get("steps", []) if s.get("state", "waiting") in OPEN_STATES]
+        current = position.get("matter") or (open_steps[0]["matter"] if open_steps else None)
+        later = [s["matter"] for s in open_steps if s["matter"] != current]
+        lines = []
+        for code in later:
+            windows = [w.number for w in app.config_.windows if code in w.matters]
+            lines.append(
+                app.t("ticket.later", matter=app.matter_name(code), windows="、".join(map(str, windows)))
+            )
+        return lines
 
     def build_body(self, body):
         app = self.app
@@ -118,6 +143,18 @@ class TicketScreen(KioskScreen):
                         align="center",
                     )
                 )
+        if ticket.get("priority"):
+            card.add_widget(
+                self.label(
+                    app.t("ticket.priority", why=self.priority_words(ticket.get("priority_reason"))),
+                    role="title",
+                    tone="ok",
+                    align="center",
+                    bold=True,
+                )
+            )
+        for line in self.later_matters(ticket, position):
+            card.add_widget(self.label(line, align="center"))
         if ticket.get("person_masked"):
             card.add_widget(self.label(ticket["person_masked"], role="small", tone="muted", align="center"))
         body.add_widget(card)
