@@ -7,6 +7,7 @@ import collections
 import contextlib
 import datetime as dt
 import logging
+import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -163,8 +164,9 @@ class KioskApp(App):
         of about 2.5 em.
         """
         ems = sum(1.0 if ord(ch) > 0x2E80 else 0.55 for ch in text) or 1.0
-        one_line = width / ems
-        two_lines = min(2 * width / ems, height / 2.5)
+        room = width * 0.92  # glyph spacing and the wrap never splitting a character
+        one_line = room / ems
+        two_lines = min(room / math.ceil(ems / 2), height / 2.5)
         return max(dp(12), min(largest, max(one_line, two_lines)))
 
     def bh(self, factor: float = 1.0, _scale: float | None = None) -> float:

@@ -125,3 +125,30 @@ def test_a_failed_card_reader_is_not_the_citizens_business(kiosk):
     kiosk.go("maintenance")
     rows = kiosk.screen("maintenance").device_rows()
     assert ("card reader", "sim:// 读卡器无法打开（串口无响应） card reader unavailable", "error") in rows
+
+
+def test_the_hall_name_is_whole_in_elderly_mode_beside_the_countdown(kiosk):
+    """It was cut to "示…" in elderly mode; now one or two lines at a size that fits."""
+    from kivy.core.text import Label as CoreLabel
+
+    kiosk.set_elderly(True)
+    try:
+        kiosk.start("take")
+        kiosk.idle_left = 57  # the countdown takes its room in the bar too
+        pump(3)
+        bar = next(w for w in kiosk.root_widget.walk() if "hall_name" in getattr(w, "ids", {}))
+        label = bar.ids.hall_name
+        assert label.text == kiosk.config_.hall.name
+        core = CoreLabel(
+            text=label.text,
+            font_size=label.font_size,
+            font_name=label.font_name,
+            text_size=(label.width, None),
+        )
+        core.refresh()
+        lines = [line.words[0].text if line.words else "" for line in core._cached_lines]
+        assert len(lines) <= label.max_lines and "".join(lines) == kiosk.config_.hall.name
+        assert core.content_height <= label.height
+    finally:
+        kiosk.idle_left = 0
+        kiosk.set_elderly(False)
