@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   fonts-wqy-microhei   # Simplified-Chinese font for tickets, certificates and the kiosk
+  fonts-hanazono       # fallback fonts for rare characters in names (CJK Extension A, B-F; ~52 MB)
+  cups cups-client printer-driver-cups-pdf  # the A4 document printer; the demo's and tests' private CUPS
+  poppler-utils        # pdfinfo / pdftoppm: tests check and render the A4 certificate
+  libcups2-dev gcc     # pycups builds from source (no wheels): before `uv sync` below
   espeak-ng sox        # call announcements and their WAV checks
   chromium chromium-driver  # headless browser tests of the hall pages
   libgl1 libegl1 libgles2 libmtdev1 xvfb  # Kivy's offscreen rendering and a virtual display

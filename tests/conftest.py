@@ -59,3 +59,22 @@ def screens_dir(tmp_path_factory) -> Path:
     path = Path(chosen) if chosen else tmp_path_factory.mktemp("screens")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def private_cups(tmp_path):
+    """A real cupsd of the test's own (temp dir, free port) with a cups-pdf queue writing into
+    tmp_path/printed and a fault queue. Where CUPS cannot start (not root, packages missing) the
+    test is skipped on a workstation but FAILS under CI (CI=true or ONEVISIT_REQUIRE_CUPS=1):
+    scripts/setup.sh installs cups, cups-client and printer-driver-cups-pdf."""
+    from onevisit.sim.cups import PrivateCups, PrivateCupsError
+
+    cups = PrivateCups(output_dir=tmp_path / "printed", fault_queue="onevisit-fault")
+    try:
+        cups.start()
+    except PrivateCupsError as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("ONEVISIT_REQUIRE_CUPS"):
+            pytest.fail(f"CUPS must run in CI: {exc}")
+        pytest.skip(f"no private CUPS on this machine: {exc}")
+    yield cups
+    cups.stop()

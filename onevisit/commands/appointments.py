@@ -34,9 +34,11 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     cancel.set_defaults(handler=_cancel)
 
     imp = sub.add_parser(
-        "import", parents=[common], help="import a CSV list (id_number,matters,slot); all rows or none"
+        "import",
+        parents=[common],
+        help="import a list (id_number,matters,slot) as CSV (UTF-8, GB18030, UTF-16) or .xlsx; all rows or none",
     )
-    imp.add_argument("file", type=Path, metavar="FILE.csv")
+    imp.add_argument("file", type=Path, metavar="FILE.csv|FILE.xlsx")
     imp.set_defaults(handler=_import)
 
 
@@ -54,10 +56,10 @@ def _store(args: argparse.Namespace):
 
 def _add(args: argparse.Namespace) -> int:
     from onevisit.commands.main import print_json
-    from onevisit.hall.stores.appointments import parse_slot
+    from onevisit.hall.stores.appointments import parse_slot, split_matters
 
     store = _store(args)
-    appt = store.book(args.id_number, args.matters.split(","), parse_slot(args.slot), ACTOR)
+    appt = store.book(args.id_number, split_matters(args.matters), parse_slot(args.slot), ACTOR)
     print_json(appt.to_dict())
     return 0
 
@@ -90,12 +92,12 @@ def _import(args: argparse.Namespace) -> int:
     from onevisit.hall.stores.appointments import ImportRefused
 
     try:
-        text = args.file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"{args.file}: cannot read ({exc}) / 无法读取文件（须为 UTF-8 编码的 CSV）", file=sys.stderr)
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(f"{args.file}: cannot read ({exc.strerror or exc}) / 无法读取文件", file=sys.stderr)
         return EXIT_ERROR
     try:
-        booked = _store(args).import_csv(text, f"{ACTOR}:import")
+        booked = _store(args).import_file(data, f"{ACTOR}:import", filename=args.file.name)
     except ImportRefused as exc:
         print(f"{args.file}: {exc.zh} / {exc.en}", file=sys.stderr)
         for problem in exc.details.get("problems", []):

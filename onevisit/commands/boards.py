@@ -1,13 +1,14 @@
-"""`onevisit boards test|status` and `onevisit board-emulator`."""
+"""`onevisit boards test|status|press` and `onevisit board-emulator`."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 
 from onevisit.devices.boards.bus import BoardBus
-from onevisit.devices.boards.codec import codec_for
-from onevisit.devices.boards.setup import board_specs, port_path
+from onevisit.devices.boards.codec import Key, codec_for
+from onevisit.devices.boards.setup import board_charsets, board_specs, port_path
 from onevisit.sim.boards import emulator
 
 
@@ -27,6 +28,20 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     status.add_argument("--codec", choices=["default", "line"], help="protocol (default: boards.codec)")
     status.set_defaults(handler=_status)
 
+    press = sub.add_parser(
+        "press",
+        help="press a key on an emulated keypad (board-emulator --control)",
+        parents=[common],
+    )
+    press.add_argument(
+        "control", type=emulator.parse_hostport, metavar="HOST:PORT", help="the emulator's --control"
+    )
+    press.add_argument("address", type=int, metavar="ADDRESS", help="the keypad's address")
+    press.add_argument(
+        "key", choices=[k.value for k in Key], metavar="KEY", help="call recall skip pause transfer r1-r4"
+    )
+    press.set_defaults(handler=_press)
+
     emu = subparsers.add_parser(
         "board-emulator",
         help="emulated boards on a pseudo-terminal (demo, tests, training)",
@@ -43,7 +58,7 @@ def _bus(args: argparse.Namespace, addresses: dict[int, str]) -> BoardBus:
     b = config.boards
     return BoardBus(
         port_path(config, args.port),
-        codec_for(args.codec or b.codec),
+        codec_for(args.codec or b.codec, board_charsets(config)),
         addresses,
         baud=b.baud,
         parity=b.parity,
@@ -97,3 +112,14 @@ def _status(args: argparse.Namespace) -> int:
         bus.stop()
     print_json(health)
     return 0 if health["connected"] and all(b["online"] for b in health["boards"]) else 1
+
+
+def _press(args: argparse.Namespace) -> int:
+    host, port = args.control
+    try:
+        answer = emulator.press_over_control(host, port, args.address, args.key)
+    except OSError as exc:
+        print(f"keypad control {host}:{port}: {exc}", file=sys.stderr)
+        return 2
+    print(answer)
+    return 0 if answer == "ok" else 1

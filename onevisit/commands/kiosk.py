@@ -45,7 +45,16 @@ def build_devices(config, args, for_screenshots: bool = False):
     from onevisit.kiosk.voice import KioskVoice
 
     voice = KioskVoice.from_config(config) if not for_screenshots else None
+    documents = None
+    if not for_screenshots and config.kiosk.name not in config.documents.thermal_only_kiosks:
+        from onevisit.devices.documents import DocumentPrinterUrlError, open_document_printer
+
+        try:
+            documents = open_document_printer(config.documents.printer)
+        except (DocumentPrinterUrlError, ImportError) as exc:
+            log.warning("document printer %s unavailable: %s", config.documents.printer, exc)
     return KioskDevices(
+        documents=documents,
         records=records,
         hall=hall,
         printer=printer,

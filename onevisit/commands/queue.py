@@ -7,12 +7,12 @@ nobody waiting exits 3 so scripts can tell "nothing to do" from a failure.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from zoneinfo import ZoneInfo
 
 from onevisit.core.clock import Clock, FixedClock
+from onevisit.core.typed import clean, parse_datetime_text
 from onevisit.queue.errors import NothingWaiting
 from onevisit.queue.replay import differences, rebuild, snapshot
 from onevisit.queue.service import QueueService
@@ -22,9 +22,11 @@ def _clock(args: argparse.Namespace, tz: str) -> Clock | None:
     if not args.now:
         return None
     try:
-        when = dt.datetime.fromisoformat(args.now)
-    except ValueError:
-        raise SystemExit(f"--now: expected an ISO time like 2026-11-23T09:30, got {args.now!r}") from None
+        when = parse_datetime_text(args.now)  # 2026-11-23T09:30, 2026/11/23 9:30, full-width digits…
+    except (ValueError, OverflowError):
+        raise SystemExit(
+            f"--now: expected a time like 2026-11-23T09:30, got {args.now!r} / 时间格式应为 2026-11-23 09:30"
+        ) from None
     return FixedClock(when if when.tzinfo else when.replace(tzinfo=ZoneInfo(tz)))
 
 
@@ -51,7 +53,7 @@ def _emit(value: object) -> int:
 def cmd_issue(args: argparse.Namespace) -> int:
     service = open_service(args)
     result = service.issue(
-        args.matters.split(","),
+        [clean(m) for m in clean(args.matters).split(",")],
         id_number=args.id,
         declared=args.declared,
         idempotency_key=args.key,

@@ -90,11 +90,25 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
     cert = subparsers.add_parser("cert", parents=[common], help="参保证明 certificates")
     csub = cert.add_subparsers(dest="cert_command", metavar="ACTION", required=True)
-    p = csub.add_parser("print", parents=[common], help="issue a certificate and print it (or write PNG/PDF)")
+    p = csub.add_parser(
+        "print",
+        parents=[common],
+        help="issue a certificate and print it: A4 through CUPS (cups://, ipp://) or on the receipt roll",
+    )
     p.add_argument("--id", required=True, metavar="ID", help="the citizen's 18-character ID number")
     p.add_argument("--months", choices=RANGES, default="12", help="period: last 12 or 36 months, or all")
-    p.add_argument("--printer", metavar="URL", help="printer URL (default: printer.url in config)")
-    p.add_argument("--out", metavar="DIR", help="write PNG pages and a PDF here instead of printing")
+    p.add_argument(
+        "--printer",
+        metavar="URL",
+        help="cups://QUEUE or ipp://HOST:631/printers/QUEUE: the A4 PDF through CUPS, waiting for the job's"
+        " final state; a receipt printer URL (virtual://, tcp://…): the roll (default: documents.printer,"
+        " else printer.url)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="FILE.pdf|DIR",
+        help="FILE.pdf: write the A4 PDF without printing; DIR: the roll's PNG pages and PDF",
+    )
     p.add_argument(
         "--width", type=int, choices=[576, 384], help="paper width in dots (default: printer.width)"
     )
@@ -237,12 +251,53 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _document_url(args: argparse.Namespace, config) -> str | None:
+    """The A4 printer this command prints on, or None for the receipt roll."""
+    url = args.printer or (None if config.documents.printer == "none" else config.documents.printer)
+    return url if url and url.split(":", 1)[0] in ("cups", "ipp") else None
+
+
 def cmd_cert_print(args: argparse.Namespace) -> int:
+    config = _config(args)
+    now = SystemClock(config.hall.timezone).now()
+    if (args.out or "").lower().endswith(".pdf") or (not args.out and _document_url(args, config)):
+        return _cert_print_a4(args, config, now)
+    return _cert_print_roll(args, config, now)
+
+
+def _cert_print_a4(args: argparse.Namespace, config, now) -> int:
+    from onevisit.devices.documents import open_document_printer
+    from onevisit.records.a4 import render_a4_pdf
+    from onevisit.records.certificate import build_certificate
+    from onevisit.records.documents import print_certificate_document
+
+    printer = None if args.out else open_document_printer(_document_url(args, config))
+    register_ = CertificateRegister(config.path(config.records.certificates_db))
+    cert = build_certificate(
+        config, records_from_config(config), args.id, args.months, now, register=register_
+    )
+    pdf = render_a4_pdf(cert, config.hall.timezone, config.printer.font)
+    result = {"serial": cert.serial, "id": cert.id_masked, "months": args.months, "paper": "A4"}
+    if printer is None:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(pdf)
+        register_.set_status(cert.serial, "issued")
+        result["file"] = str(out)
+    else:
+        docs = config.documents
+        job = print_certificate_document(
+            printer, register_, cert.serial, pdf, timeout=docs.job_timeout_seconds, poll=docs.poll_seconds
+        )
+        result["printer"] = {"url": printer.url, "job": job.id, "state": job.state}
+    _print_json(result)
+    return 0
+
+
+def _cert_print_roll(args: argparse.Namespace, config, now) -> int:
     from onevisit.records.issue import issue_certificate, write_files
     from onevisit.records.printing import print_pages
 
-    config = _config(args)
-    now = SystemClock(config.hall.timezone).now()
     issued = issue_certificate(
         config, records_from_config(config), args.id, args.months, now, width=args.width
     )

@@ -8,8 +8,12 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from onevisit.core.errors import OneVisitError
+
+if TYPE_CHECKING:  # imported lazily at run time: `onevisit --help` stays fast
+    from onevisit.core.config import VerificationConfig
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         parents=[common],
         help="compare face photos 1:1 (one pair, or a CSV of pairs)",
         description="Print one JSON line per pair: match, distance, threshold, margin - or an error "
-        "(no_face, several_faces, image_unreadable, ...). Each image is encoded once.",
+        "(no_face, several_faces, image_unreadable, ...). A ref is encoded as the kiosk encodes the "
+        "reference photo (verification.reference_jitters), a probe as a camera frame; each image once "
+        "per role.",
     )
     verify.add_argument("ref", nargs="?", help="reference photo")
     verify.add_argument("probe", nargs="?", help="photo to compare with the reference")
@@ -28,6 +34,17 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "--pairs", metavar="CSV", help="CSV with columns ref,probe (paths relative to the CSV)"
     )
     verify.add_argument("--threshold", type=float, help="override verification.threshold (must be < 0.6)")
+    verify.add_argument(
+        "--model", choices=("small", "large"), help="override verification.encoding_model (dlib alignment)"
+    )
+    verify.add_argument(
+        "--ref-jitters", type=int, metavar="N", help="override verification.reference_jitters (1-100)"
+    )
+    verify.add_argument(
+        "--combination",
+        choices=("mean_encoding", "mean_distance"),
+        help="override verification.probe_combination (matters only with several probes)",
+    )
     verify.set_defaults(handler=_verify_face)
 
     certify = subparsers.add_parser(
@@ -70,13 +87,7 @@ def _verify_face(args: argparse.Namespace) -> int:
     from onevisit.verification.pairs import EncodingCache, compare_paths, read_pairs
 
     config = load(args)
-    vconf = config.verification
-    if args.threshold is not None:
-        if not 0 < args.threshold < 0.6:
-            raise OneVisitError(
-                "threshold", "阈值应在 0 与 0.6 之间", "--threshold must be above 0 and below 0.6"
-            )
-        vconf = vconf.model_copy(update={"threshold": args.threshold})
+    vconf = _overridden(config.verification, args)
     cache = EncodingCache(LocalMatcher(vconf))
     if args.pairs:
         if args.ref or args.probe:
@@ -90,10 +101,12 @@ def _verify_face(args: argparse.Namespace) -> int:
             counts["pairs"] += 1
             counts["errors" if "error" in row else "match"] += 1 if ("error" in row or row["match"]) else 0
             print(json.dumps(row, ensure_ascii=False), flush=True)
-        log.info("%s pairs, %d images encoded in %.1fs", counts, cache.encoded, time.perf_counter() - started)
+        refs, probes = cache.encoded["ref"], cache.encoded["probe"]
         print(
             f"{counts['pairs']} pairs, {counts['match']} match, {counts['errors']} errors, "
-            f"{cache.encoded} images encoded in {time.perf_counter() - started:.1f}s",
+            f"{refs} references and {probes} probes encoded in {time.perf_counter() - started:.1f}s "
+            f"(model {vconf.encoding_model}, reference jitters {vconf.reference_jitters}, "
+            f"threshold {vconf.threshold})",
             file=sys.stderr,
         )
         return 0
@@ -104,6 +117,36 @@ def _verify_face(args: argparse.Namespace) -> int:
     if "error" in row:
         return 2
     return 0 if row["match"] else 1
+
+
+def _overridden(vconf: VerificationConfig, args: argparse.Namespace) -> VerificationConfig:
+    """verification config with the command line's --threshold/--model/--ref-jitters/--combination,
+    validated by the same strict model as config.toml (so the bounds are stated once)."""
+    from pydantic import ValidationError
+
+    changes = {
+        key: value
+        for key, value in (
+            ("threshold", args.threshold),
+            ("encoding_model", args.model),
+            ("reference_jitters", args.ref_jitters),
+            ("probe_combination", args.combination),
+        )
+        if value is not None
+    }
+    try:
+        return type(vconf).model_validate({**vconf.model_dump(), **changes})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0])
+        if field == "threshold":
+            raise OneVisitError(
+                "threshold", "阈值应在 0 与 0.6 之间", "--threshold must be above 0 and below 0.6"
+            ) from None
+        # --model and --combination are argparse choices; only the jitter count can be out of range.
+        raise OneVisitError(
+            "usage", "参考照片抖动次数应在 1 到 100 之间", f"--ref-jitters: {error['msg']} (1 to 100)"
+        ) from None
 
 
 def _face_clip(args: argparse.Namespace) -> int:

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from onevisit.core import charsets
+
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
 
 
@@ -58,9 +60,16 @@ class HallConfig(Strict):
     database: str = "var/onevisit.db"
     host: str = "127.0.0.1"
     port: int = Field(8600, ge=1, le=65535)
-    #: The address phones reach the hall server at; ticket QR codes point here.
+    #: The address phones reach the hall server at; ticket QR codes and the 参保证明's verification
+    #: QR and text point here. A loopback address (the default) is unreachable from a phone or a
+    #: bank's office: `onevisit doctor` fails and kiosks refuse certificates until it is set.
     public_url: str = "http://127.0.0.1:8600"
     hours: Hours = Hours()
+
+    @property
+    def public_url_problem(self) -> str | None:
+        """Why `public_url` cannot go on an official document (unset, not http(s), loopback), or None."""
+        return public_url_problem(self.public_url)
 
     @field_validator("timezone")
     @classmethod
@@ -127,6 +136,45 @@ class PrinterConfig(Strict):
     timeout: float = Field(5.0, gt=0, le=60)
 
 
+_DOCUMENT_PRINTER = (
+    r"^(none|cups://[A-Za-z0-9_.@+-]{1,127}|ipp://[^/?#\s]+/(printers|classes)/[A-Za-z0-9_.@+-]{1,127})$"
+)
+
+
+class DocumentsConfig(Strict):
+    """The A4 document printer (参保证明 as a PDF through CUPS)."""
+
+    #: cups://QUEUE (the local scheduler), ipp://HOST:631/printers/QUEUE, or none (the receipt roll).
+    printer: str = Field("none", pattern=_DOCUMENT_PRINTER)
+    #: Kiosks (kiosk.name) that have only a thermal printer: they keep the receipt-roll certificate.
+    thermal_only_kiosks: list[str] = []
+    #: How long a kiosk shows "正在打印…" before a job that has not completed counts as failed.
+    job_timeout_seconds: float = Field(120, gt=0, le=1800)
+    #: Seconds between two reads of a job's state from CUPS while it prints.
+    poll_seconds: float = Field(0.25, gt=0, le=10)
+
+
+def public_url_problem(url: str) -> str | None:
+    """Why an address cannot be printed for others to reach, or None when it can."""
+    import ipaddress
+
+    if not url or not url.strip():
+        return "hall.public_url is not set"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"hall.public_url {url!r} is not an http(s) address"
+    host = parts.hostname.lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return f"hall.public_url {url!r} is a loopback address, unreachable from a phone"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if ip.is_loopback or ip.is_unspecified:
+        return f"hall.public_url {url!r} is a loopback address, unreachable from a phone"
+    return None
+
+
 class BoardConfig(Strict):
     address: int = Field(ge=1, le=254)
     kind: Literal["window", "main"]
@@ -135,6 +183,9 @@ class BoardConfig(Strict):
     #: Display cells (a Chinese character takes two); longer text is sent with the scroll flag.
     #: Default: 16 for a window board, 48 for a main board.
     columns: int | None = Field(None, ge=4, le=1024)
+    #: The board's character set: gb2312 (most LED boards), gbk or gb18030 for boards with
+    #: bigger fonts. Text the charset has no glyph for is refused before it is sent.
+    charset: charsets.Charset = "gb2312"
 
     @model_validator(mode="after")
     def _window_board_has_window(self) -> BoardConfig:
@@ -143,11 +194,26 @@ class BoardConfig(Strict):
         if self.kind == "main" and self.window is not None:
             raise ValueError("a main board shows every window; remove `window`")
         try:
-            self.idle_text.encode("gb2312")
-        except UnicodeEncodeError:
-            raise ValueError(
-                f"idle_text {self.idle_text!r} is not GB2312; the board cannot show it"
-            ) from None
+            charsets.encode(self.idle_text, self.charset)
+        except charsets.CharsetError as exc:
+            raise ValueError(f"idle_text {self.idle_text!r}: {exc}; the board cannot show it") from None
+        return self
+
+
+class KeypadConfig(Strict):
+    """A keypad on the boards' line, bound to one window: a 呼叫器 (caller) or a 评价器 (rater)."""
+
+    address: int = Field(ge=1, le=254)
+    kind: Literal["caller", "rater"]
+    window: int = Field(ge=1, le=999)
+    #: Caller only: the matter its 转移 key sends the citizen on to (a keypad cannot ask which);
+    #: without it the key is refused with code E5 on the keypad's display.
+    transfer_matter: str | None = None
+
+    @model_validator(mode="after")
+    def _transfer_is_a_callers(self) -> KeypadConfig:
+        if self.kind == "rater" and self.transfer_matter is not None:
+            raise ValueError("a rater has no 转移 key; remove `transfer_matter`")
         return self
 
 
@@ -170,12 +236,21 @@ class BoardsConfig(Strict):
     #: How many of the latest calls the main board lists.
     main_recent: int = Field(3, ge=1, le=10)
     boards: list[BoardConfig] = []
+    keypads: list[KeypadConfig] = []
+    #: Each online keypad is asked for key presses this often (when no board frame is waiting).
+    poll_seconds: float = Field(0.1, ge=0.01, le=5)
+    #: A rater's lamp stays on this long after 完成; a key pressed later records nothing.
+    rating_seconds: float = Field(30.0, gt=0, le=600)
+    #: A refusal code (e.g. "E1 太快") stays on a caller's display at least this long.
+    keypad_error_seconds: float = Field(3.0, ge=0, le=60)
 
     @model_validator(mode="after")
     def _unique_addresses(self) -> BoardsConfig:
-        addresses = [b.address for b in self.boards]
+        addresses = [b.address for b in self.boards] + [k.address for k in self.keypads]
         if len(set(addresses)) != len(addresses):
-            raise ValueError(f"boards: duplicate address among {addresses}")
+            raise ValueError(f"boards: duplicate address among boards and keypads {addresses}")
+        if self.keypads and self.codec != "default":
+            raise ValueError(f"keypads: the {self.codec!r} codec has no keypad commands; use codec 'default'")
         return self
 
 
@@ -243,6 +318,24 @@ class VerificationConfig(Strict):
     match_frames: int = Field(3, ge=1, le=10)
     #: After the last challenge, at most this many seconds to collect frontal frames for the match.
     settle_seconds: float = Field(3.0, gt=0, le=30)
+    # Encodings (docs/verification.md "Match and decision"; figures in BENCHMARKS.md "Face matching").
+    #: dlib alignment before encoding: "large" = 68 landmarks, "small" = 5. Reference and probes always
+    #: use the same one (encodings of one photo under the two sit ~0.12 apart).
+    encoding_model: Literal["small", "large"] = "large"
+    #: dlib num_jitters for the reference photo only (probes: 1). 10 lowered FNMR on every shared set;
+    #: 20 bought nothing more at twice the cost (~0.8 s of one core per 10 jitters, on a cache miss).
+    reference_jitters: int = Field(10, ge=1, le=100)
+    #: How the match frames are combined: distance from the reference to the mean of their encodings,
+    #: or the mean of their distances (the rule before 2026-11). Deliberately no "min": best-of-N
+    #: raises the false-match rate with every frame.
+    probe_combination: Literal["mean_encoding", "mean_distance"] = "mean_encoding"
+    #: Reference encodings kept in memory, by photo content hash (0 = none: every visit re-encodes).
+    reference_cache_entries: int = Field(256, ge=0, le=100_000)
+    #: Folder for reference encodings across restarts ("" = memory only, the default: encodings are
+    #: biometric data). Files 0600, named by an HMAC keyed with face-refs.key in security.secrets_dir.
+    reference_cache_dir: str = ""
+    #: Cached reference files older than this are deleted (a pensioner comes once a year).
+    reference_cache_days: int = Field(400, ge=1, le=800)
 
 
 class RecordsConfig(Strict):
@@ -353,6 +446,7 @@ class Config(Strict):
     recall: Recall = Recall()
     security: Security = Security()
     printer: PrinterConfig = PrinterConfig()
+    documents: DocumentsConfig = DocumentsConfig()
     boards: BoardsConfig = BoardsConfig()
     voice: VoiceConfig = VoiceConfig()
     camera: CameraConfig = CameraConfig()
@@ -386,6 +480,13 @@ class Config(Strict):
         for i, board in enumerate(self.boards.boards):
             if board.window is not None and board.window not in numbers:
                 raise ValueError(f"boards.boards[{i}].window: no window {board.window}")
+        for i, keypad in enumerate(self.boards.keypads):
+            if keypad.window not in numbers:
+                raise ValueError(f"boards.keypads[{i}].window: no window {keypad.window}")
+            if keypad.transfer_matter is not None and keypad.transfer_matter not in codes:
+                raise ValueError(
+                    f"boards.keypads[{i}].transfer_matter: unknown matter {keypad.transfer_matter!r}"
+                )
         return self
 
     def matter(self, code: str) -> Matter:

@@ -13,14 +13,46 @@ import re
 from dataclasses import dataclass
 
 from onevisit.core.errors import OneVisitError
+from onevisit.core.typed import squeezed
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# ASCII only: Python's \d also matches full-width and other scripts' digits, which passed the
+# shape check and then failed deep inside (hashing, check digit); input is NFKC-folded first.
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$", re.ASCII)
+#: 外国人永久居留身份证: since 2017 18 characters starting with 9 (GB 11643's structure, with
+#: 9 in place of a province code), before that 15: a 3-letter nationality code and 12 digits.
+#: Source: 公安部《外国人永久居留身份证》2017 改版公告; no resident's region code starts with 9.
+_FOREIGN_OLD = re.compile(r"^[A-Z]{3}[0-9]{12}$", re.ASCII)
 
 
 class InvalidIdNumber(OneVisitError):
     """An ID number that fails GB 11643: shape, birth date or check digit."""
+
+
+class UnsupportedIdCard(InvalidIdNumber):
+    """A real identity document of a kind this hall's self-service does not handle (a foreigner's
+    permanent residence card): the citizen needs a window, not a retyped number."""
+
+
+def unsupported_card() -> UnsupportedIdCard:
+    return UnsupportedIdCard(
+        "id_card_type_unsupported",
+        "本机暂不支持外国人永久居留身份证，请到窗口办理",
+        "Foreigner's permanent residence ID cards are not supported at this kiosk; please go to a window",
+    )
+
+
+def normalise_id_text(raw: str | None) -> str:
+    """An ID number as typed through an input method or read from a wedge reader, in the one
+    spelling validation compares: NFKC (full-width digits and Ｘ to ASCII), spaces (also U+3000)
+    removed, upper case, `×` (typed for X on many forms) as X. Shape is not checked here."""
+    return squeezed(raw).upper().replace("×", "X")
+
+
+def is_foreign_permanent_card(text: str) -> bool:
+    """Does this normalised number have the shape of a 外国人永久居留身份证 (new or old format)?"""
+    return (len(text) == 18 and text[:1] == "9") or bool(_FOREIGN_OLD.match(text))
 
 
 def check_digit(first17: str) -> str:
@@ -61,8 +93,15 @@ class IdNumber:
 
 
 def parse_id(raw: str, today: dt.date | None = None) -> IdNumber:
-    """Validate an ID number as typed or read from a card; raise InvalidIdNumber saying what is wrong."""
-    text = (raw or "").strip().upper().replace(" ", "")
+    """Validate an ID number as typed or read from a card; raise InvalidIdNumber saying what is wrong.
+
+    Input is normalised first (`normalise_id_text`): `１１０１０５１９４９１２３１００２X` and
+    ` 110105 19491231 002x ` are the same number. A foreigner's permanent residence card raises
+    UnsupportedIdCard (code id_card_type_unsupported), not "number invalid".
+    """
+    text = normalise_id_text(raw)
+    if is_foreign_permanent_card(text):
+        raise unsupported_card()
     if len(text) != 18:
         raise InvalidIdNumber(
             "id_length",
@@ -117,7 +156,8 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-_FULL_ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
+# \d matches full-width digits too; the X may be typed full-width (Ｘ) by an input method.
+_FULL_ID_IN_TEXT = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXxＸｘ](?![\dA-Za-z])")
 
 
 def redact_ids(text: str) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from onevisit.core.errors import OneVisitError
+from onevisit.db.epoch import mark_copy_for_new_epoch
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ def online_backup(source: str | Path, target: str | Path) -> BackupResult:
                 raise BackupError(
                     "backup_corrupt", "备份校验失败，未保存", f"The copy failed its integrity check: {check}"
                 )
+            # a restore of this copy is a new run of event ids: mark it for a new epoch (db/epoch.py)
+            mark_copy_for_new_epoch(dst)
             tickets = _count(dst, "tickets")
             events = _count(dst, "events")
         finally:

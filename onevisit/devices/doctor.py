@@ -74,7 +74,9 @@ class Doctor:
             self.check_database,
             self.check_disk,
             self.check_fonts,
+            self.check_public_url,
             self.check_printer,
+            self.check_documents,
             self.check_boards,
             self.check_camera,
             self.check_card_reader,
@@ -216,9 +218,59 @@ class Doctor:
                 f"{path} has no glyph for {''.join(lacking)}",
                 fix="install fonts-wqy-microhei or set [printer] font to a Simplified-Chinese font",
             )
-        return Check("fonts", "ok", f"{path} draws Chinese", detail={"path": str(path)})
+        from onevisit.core.fonts import font_chain, missing_glyphs
+
+        chain = [str(p) for p in font_chain(self.config.printer.font)]
+        # One character of CJK Extension A and one of B: names such as 孙䶮 need the fallbacks.
+        lacking = missing_glyphs("\u4dae\U0002003e", self.config.printer.font)
+        if lacking:
+            return Check(
+                "fonts",
+                "warn",
+                f"{path} draws Chinese, but no font draws CJK Extension A/B: certificates for rare names are refused",
+                fix="install fonts-hanazono (scripts/setup.sh does)",
+                detail={"path": str(path), "chain": chain},
+            )
+        return Check(
+            "fonts",
+            "ok",
+            f"{path} draws Chinese; {len(chain) - 1} fallback(s) for rare characters",
+            detail={"path": str(path), "chain": chain},
+        )
+
+    def check_public_url(self) -> Check:
+        assert self.config is not None
+        problem = self.config.hall.public_url_problem
+        if problem:
+            return Check(
+                "public url",
+                "fail",
+                f"{problem}: certificates' QR and text would carry it, so kiosks refuse certificates",
+                fix='set [hall] public_url to the address phones and banks reach, e.g. "https://hall.example.gov.cn"',
+            )
+        return Check("public url", "ok", f"{self.config.hall.public_url} on tickets and certificates")
 
     # -- devices ----------------------------------------------------------------------------------
+    def check_documents(self) -> Check:
+        """The A4 printer's IPP state and reasons (printer-state, printer-state-reasons)."""
+        from onevisit.devices.documents import open_document_printer
+
+        assert self.config is not None
+        url = self.config.documents.printer
+        printer = open_document_printer(url)
+        if printer is None:
+            return Check(
+                "documents", "skip", "no A4 printer: certificates on the receipt roll", critical=False
+            )
+        health = printer.printer_status()
+        detail = health.to_dict()
+        fix = "see the A4 printer's panel; CUPS: lpstat -l -p, cupsenable/cupsaccept QUEUE"
+        if health.errors:
+            return Check("documents", "fail", f"{url}: {health.summary()}", fix=fix, detail=detail)
+        if health.warnings:
+            return Check("documents", "warn", f"{url}: {health.summary()}", fix=fix, detail=detail)
+        return Check("documents", "ok", f"{url}: {health.summary()}", detail=detail)
+
     def check_printer(self) -> Check:
         from onevisit.devices.printer import Printer, PrinterError
 

@@ -22,6 +22,7 @@ from onevisit.hall.live.callout import CallOut
 from onevisit.hall.live.device_watch import Maintenance
 from onevisit.hall.live.gate import ServiceGate
 from onevisit.hall.live.hub import EventHub
+from onevisit.hall.live.keypads import KeypadDesk
 from onevisit.hall.routes import (
     appointments,
     auth,
@@ -95,6 +96,14 @@ def create_app(
             hub.primers.append(
                 lambda windows, events: callout.restore(windows, [e.to_dict() for e in events])
             )
+    # Keypads hang on the boards' bus: without a bus (boards disabled, API tests) there are none.
+    bus = getattr(callout, "bus", None)
+    keypads = None
+    if bus is not None and config.boards.keypads:
+        keypads = KeypadDesk(config, clock, gate, hall.ratings, hall.accounts, bus)
+        hub.listeners.append(keypads.on_event)  # after the rating prompter: the prompt exists first
+    elif config.boards.keypads:
+        log.warning("[boards] keypads configured but the board bus is off: the keypads are not polled")
     maintenance = Maintenance(
         config, clock, db, callout=callout, kiosk_names=lambda: [k["name"] for k in hall.accounts.kiosks()]
     )
@@ -102,6 +111,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # Devices first: the hub's start feeds listeners what happened while the server was down.
+        if keypads is not None:
+            await keypads.start()  # before the bus starts: key presses need the loop to land on
         if callout is not None and hasattr(callout, "start"):
             await _maybe_await(callout.start())
         await hub.start()
@@ -112,6 +123,8 @@ def create_app(
         finally:
             await maintenance.stop()
             await hub.stop()
+            if keypads is not None:
+                await keypads.stop()
             if callout is not None and hasattr(callout, "stop"):
                 await _maybe_await(callout.stop())
             gate.close()
@@ -128,6 +141,7 @@ def create_app(
     )
     app.state.hall = hall
     app.state.callout = callout
+    app.state.keypads = keypads
     app.state.maintenance = maintenance
     http_errors.install(app)
     for router in (*API_ROUTERS, verify_router(config), *PAGE_ROUTERS):
@@ -139,9 +153,16 @@ def create_app(
         return {"ok": True}
 
     @app.websocket("/ws")
-    async def events(ws: WebSocket, since: Annotated[int | None, Query(ge=0)] = None) -> None:
-        """One JSON message per queue event (Event.to_dict(): no personal data)."""
-        await hub.serve(ws, since)
+    async def events(
+        ws: WebSocket,
+        since: Annotated[int | None, Query(ge=0)] = None,
+        epoch: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> None:
+        """A `stream.hello` ({epoch, last_id, resync}) first, then one JSON message per queue event
+        (Event.to_dict() plus `epoch`: no personal data). `since` and `epoch` are the last event a
+        reconnecting client saw: its missed events follow, unless the database is another one
+        (a new epoch, or ids behind `since`), and then `resync` tells it to fetch everything."""
+        await hub.serve(ws, since, epoch)
 
     for route, filename in PAGES.items():
         app.add_api_route(route, _page(filename), methods=["GET"], include_in_schema=False)

@@ -8,14 +8,18 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Header, Query
 from fastapi import Path as PathParam
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from onevisit.core.typed import parse_datetime_text
 from onevisit.stats.selfservice import KINDS
 
 # -- parameters ---------------------------------------------------------------------------------
 
+#: As typed: a1, A01, A001 and ａ００１ are one ticket. The queue parses it (onevisit.queue.numbers)
+#: and answers 422 bad_ticket_number with bilingual words when it is no number at all.
 TicketNumber = Annotated[
-    str, PathParam(pattern=r"^[A-Za-z][0-9]{1,5}$", max_length=6, description="ticket number, e.g. A012")
+    str,
+    PathParam(min_length=1, max_length=24, description="ticket number, e.g. A012 (a12, Ａ０１２ accepted)"),
 ]
 WindowNumber = Annotated[int, PathParam(ge=1, le=999, description="window number")]
 AppointmentId = Annotated[int, PathParam(ge=1, le=2**62, description="the booking's id")]
@@ -84,10 +88,24 @@ class RatingIn(Body):
 # -- appointments (预约签到) ------------------------------------------------------------------
 
 
+def _typed_datetime(value: Any) -> Any:
+    """A slot as a clerk types it (2026/11/23 10:30, 2026年11月23日 10:30, full-width digits) read
+    by the one date-time parser; anything else is left to pydantic, which names the field."""
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            return parse_datetime_text(value)
+        except (ValueError, OverflowError):
+            return value
+    return value
+
+
 class AppointmentIn(Body):
     id_number: str = Field(min_length=1, max_length=32, description="18-character ID; kept only hashed")
     matters: list[str] = Field(min_length=1, max_length=5, description="matter codes in visiting order")
-    slot: dt.datetime = Field(description="2026-11-23T10:30; without a zone it is the hall's local time")
+    slot: Annotated[dt.datetime, BeforeValidator(_typed_datetime)] = Field(
+        description="2026-11-23T10:30 (also 2026/11/23 10:30, 2026年11月23日 10:30); without a zone it is"
+        " the hall's local time"
+    )
 
 
 class CheckinIn(Body):
@@ -139,7 +157,9 @@ class CommandResult(Body):
 
 class HeartbeatIn(Body):
     kiosk: str = Field(min_length=1, max_length=64, description="the kiosk's configured name")
-    devices: dict[Literal["printer", "camera", "card_reader"], DeviceReport] = Field(default_factory=dict)
+    devices: dict[Literal["printer", "documents", "camera", "card_reader"], DeviceReport] = Field(
+        default_factory=dict
+    )
     version: str | None = Field(None, max_length=40)
     started_at: str | None = Field(None, max_length=40)
     last_error: LastError | None = None

@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +32,7 @@ from onevisit.core.identity import redact_ids
 from onevisit.devices.cardreader import CardReadError
 from onevisit.devices.voice.phrases import spoken_number
 from onevisit.kiosk import theme
+from onevisit.kiosk.actions import press
 from onevisit.kiosk.hall_client import HallClient
 from onevisit.kiosk.i18n import other, tr
 from onevisit.kiosk.printing import KioskPrinter
@@ -65,6 +66,7 @@ class KioskDevices:
     records: Any = None  # a records backend when onevisit.records provides one
     verification: Any = None  # a kiosk.face.FaceCertifier when there is a camera and a records backend
     voice: Any = None  # a kiosk.voice.KioskVoice for spoken prompts
+    documents: Any = None  # the A4 document printer (devices.documents); None: certificates on the roll
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -456,6 +458,31 @@ class KioskApp(App):
             Clock.schedule_once(lambda _dt: finish(result, None))
 
         self._pool.submit(job)
+
+    def act(
+        self,
+        name: str,
+        inputs: Hashable,
+        work: Callable[[str], Any],
+        done: Callable[[Any], None],
+        fail: Callable[[OneVisitError], None],
+        *,
+        repeat_after: float | None = None,
+        key: str | None = None,
+        settled: Callable[[Any], bool] | None = None,
+    ) -> str:
+        """One press of an action button: `work(idempotency_key)` runs in the background unless the
+        same action (name, inputs) is running or already done this session, in which case the
+        first press's answer is what shows (kiosk/actions.py: a tap counts once; `repeat_after`,
+        `key`, `settled` as there)."""
+
+        def start(k: str, ok: Callable[[Any], None], bad: Callable[[OneVisitError], None]) -> None:
+            self.run_bg(lambda: work(k), ok, bad)
+
+        return press(
+            self.session.actions, name, inputs, self.monotonic, start, done, fail,
+            repeat_after=repeat_after, key=key, settled=settled,
+        )  # fmt: skip
 
     def refresh_availability(self) -> None:
         hall = self.devices.hall

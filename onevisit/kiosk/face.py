@@ -157,10 +157,11 @@ class FaceCertifier:
         with self._models_lock:
             if self._models is None:
                 from onevisit.verification.analysis import FaceAnalyzer
-                from onevisit.verification.hooks import build_matcher
+                from onevisit.verification.flow import matcher_for
 
                 vconf = self.config.verification
-                self._models = (build_matcher(vconf), FaceAnalyzer(vconf.detect_width))
+                # Built once per kiosk process: its reference cache serves every visit.
+                self._models = (matcher_for(self.config), FaceAnalyzer(vconf.detect_width))
             return self._models
 
     def open_camera(self):

@@ -122,8 +122,11 @@ class HallClient:
     def ticket(self, number: str) -> dict[str, Any]:
         return self._call("GET", f"/api/tickets/{number}")
 
-    def checkin(self, number: str) -> dict[str, Any]:
-        return self._call("POST", f"/api/tickets/{number}/checkin")
+    def checkin(self, number: str, idempotency_key: str | None = None) -> dict[str, Any]:
+        """过号重排: {ticket, position}. The same key within a few minutes returns the first answer
+        (a retried request never re-queues twice)."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._call("POST", f"/api/tickets/{number}/checkin", headers=headers)
 
     def status(self) -> dict[str, Any]:
         return self._call("GET", "/api/status")

@@ -65,8 +65,10 @@ class DeviceProbe:
         camera_every: float = 60.0,
         card_reader: Any = None,
         card_reader_error: OneVisitError | None = None,
+        documents: Any = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.documents = documents  # the A4 printer (onevisit.devices.documents) or None
         self.printer = printer  # onevisit.devices.printer.Printer or None
         self.printer_url = printer_url
         self.printer_error = printer_error
@@ -81,11 +83,30 @@ class DeviceProbe:
         self._camera_at = float("-inf")
 
     def collect(self) -> dict[str, dict[str, Any]]:
-        return {
+        out = {
             "printer": self.printer_state(),
             "camera": self.camera_state(),
             "card_reader": self.card_state(),
         }
+        if self.documents is not None:
+            out["documents"] = self.documents_state()
+        return out
+
+    def documents_state(self) -> dict[str, Any]:
+        """The A4 printer as IPP reports it: printer-state and printer-state-reasons, for /maintenance."""
+        health = self.documents.printer_status()
+        out: dict[str, Any] = {"url": self.documents.url[:300], "detail": health.summary()[:300]}
+        if health.errors:
+            code = health.errors[0].removesuffix("-error").replace("-", "_")[:40]
+            state = "offline" if health.state == "unreachable" else "error"
+            return {**out, "state": state, "code": code}
+        if health.warnings:
+            return {
+                **out,
+                "state": "warning",
+                "code": health.warnings[0].removesuffix("-warning").replace("-", "_")[:40],
+            }
+        return {**out, "state": "ok"}
 
     def printer_state(self) -> dict[str, Any]:
         url = self.printer_url
@@ -309,6 +330,7 @@ def start_for_app(app: Any, config: Any) -> KioskHeartbeat | None:
         camera_busy=lambda: getattr(getattr(app, "sm", None), "current", "") == "face",
         card_reader=devices.card_reader,
         card_reader_error=devices.card_reader_error,
+        documents=devices.documents,
     )
     errors = ErrorTap()
     logging.getLogger("onevisit").addHandler(errors)

@@ -11,7 +11,7 @@ import calendar
 import datetime as dt
 
 from onevisit.core.errors import OneVisitError
-from onevisit.core.identity import IdNumber, InvalidIdNumber, parse_id
+from onevisit.core.identity import IdNumber, InvalidIdNumber, parse_id, unsupported_card
 
 
 def _problem(code: str, zh: str, en: str) -> InvalidIdNumber:
@@ -50,6 +50,8 @@ class IdEntry:
             return _problem("id_x_position", "X只能是最后一位", "X can only be the last character")
         if t[:1] == "0":
             return _problem("id_region", "第1位不能是0，请核对", "The first digit cannot be 0")
+        if t[:1] == "9":  # no resident's region code starts with 9: a foreigner's residence card
+            return unsupported_card()
         birth = t[6:14]
         if birth:
             year_prefix_ok = ("19", "20")

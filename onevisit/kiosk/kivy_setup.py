@@ -25,9 +25,33 @@ def prepare(size: tuple[int, int], offscreen: bool = False, fullscreen: bool = F
     Config.set("graphics", "height", str(size[1]))
     Config.set("graphics", "resizable", "1")
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
+    configure_input(Config)
     Config.set("kivy", "exit_on_escape", "0")
     register_font()
+
+
+#: The kiosk's only input provider. On Linux, SDL turns a touchscreen's touches into pointer events
+#: and Kivy's SDL window reads those through `mouse` (it drops SDL's own finger events there:
+#: kivy/core/window/window_sdl2.py). Kivy's default config adds `probesysfs`, which attaches a
+#: second, kernel-level provider (hidinput or mtdev) to every USB touchscreen: each touch then
+#: arrives twice and every button is pressed twice. disable_multitouch: a right or middle click
+#: (a technician's mouse) is not an emulated second finger; disable_on_activity: should a kernel
+#: provider ever be configured again, the pointer copy of its touches is dropped (Kivy's mouse
+#: provider docs).
+MOUSE_PROVIDER = "mouse,disable_multitouch,disable_on_activity"
+
+
+def configure_input(config) -> None:
+    """One touch is one event: `[input]` holds the mouse provider only (MOUSE_PROVIDER). Removes
+    every other provider, whether Kivy's defaults or a config.ini in KIVY_HOME put it there
+    (probesysfs, hidinput, mtdev, tuio…). Call before the app runs: Kivy creates its providers
+    from this section when the event loop starts (kivy.base._runTouchApp_prepare)."""
+    if not config.has_section("input"):
+        config.add_section("input")
+    for key in list(config.options("input")):
+        if key != "mouse":
+            config.remove_option("input", key)
+    config.set("input", "mouse", MOUSE_PROVIDER)
 
 
 def register_font() -> None:

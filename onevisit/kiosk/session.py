@@ -12,6 +12,7 @@ from typing import Any
 
 from onevisit.core.identity import IdNumber
 from onevisit.devices.cardreader import CardRead
+from onevisit.kiosk.actions import ActionLog
 
 
 @dataclass
@@ -47,6 +48,8 @@ class Session:
     #: 预约签到: the booking the ticket came from ({slot, already_open, notice}); None for walk-ins.
     appointment: dict[str, Any] | None = None
     failures: int = 0
+    #: every action button's presses this session: a double tap is one action (kiosk/actions.py)
+    actions: ActionLog = field(default_factory=ActionLog)
 
     def clear(self) -> None:
         for name, value in Session().__dict__.items():

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from onevisit.core import waits
+from onevisit.queue.numbers import number_order
 
 Row = dict[str, Any]
 
 
-def queue_order(row: Row) -> tuple[int, float, str]:
-    """Priority tier first (higher first), then effective queue time, then number."""
-    return (-int(row["priority"]), float(row["sort_key"]), str(row["number"]))
+def queue_order(row: Row) -> tuple[int, float, tuple[str, int]]:
+    """Priority tier first (higher first), then effective queue time, then the number by prefix and
+    numeric sequence (A999 before A1000: a text comparison would reverse them past 999)."""
+    return (-int(row["priority"]), float(row["sort_key"]), number_order(str(row["number"])))
 
 
 def choose_next(candidates: Sequence[Row], priority_streak: int, interleave: int) -> tuple[Row | None, int]:

@@ -18,6 +18,8 @@ from onevisit.core.clock import Clock, SystemClock
 from onevisit.core.config import Config, parse_hhmm
 from onevisit.core.identity import IdNumber, parse_id, redact_ids
 from onevisit.core.secrets import load_or_create_key
+from onevisit.core.typed import squeezed
+from onevisit.db.epoch import EPOCH_KEY
 from onevisit.queue import errors as e
 from onevisit.queue import policy
 from onevisit.queue.models import (
@@ -32,6 +34,7 @@ from onevisit.queue.models import (
     WindowState,
     WindowStatus,
 )
+from onevisit.queue.numbers import canonical, format_number
 from onevisit.queue.store import SQLiteStore, Tx
 
 log = logging.getLogger(__name__)
@@ -336,7 +339,7 @@ class QueueService:
             self._check_can_issue(tx, matters, now)
             prefix = self._matter(matters[0]).prefix
             seq = tx.next_seq(day, prefix)
-            number = f"{prefix}{seq:03d}"
+            number = format_number(prefix, seq)
             priority, reason = self._priority(person, declared, now.date())
             arrival = appointment_at if appointment_at else now
             ticket_id = tx.insert(
@@ -624,9 +627,10 @@ class QueueService:
 
     # -- the visit -------------------------------------------------------------------------
     def _open_ticket(self, tx: Tx, number: str) -> dict[str, Any]:
-        row = tx.ticket_by_number(self._today(), number.strip().upper())
+        wanted = canonical(number)  # a1, A01, ａ００１ are A001; a malformed one is refused (422)
+        row = tx.ticket_by_number(self._today(), wanted)
         if row is None:
-            raise e.TicketNotFound(number)
+            raise e.TicketNotFound(wanted)
         if row["state"] in CLOSED_TICKET_STATES:
             raise e.TicketClosed(row["number"], row["state"])
         return row
@@ -772,14 +776,18 @@ class QueueService:
     # -- reads -----------------------------------------------------------------------------
     def ticket(self, number: str, day: str | None = None) -> Ticket:
         with self.store.reading() as tx:
-            row = tx.ticket_by_number(day or self._today(), number.strip().upper())
+            wanted = canonical(number)
+            row = tx.ticket_by_number(day or self._today(), wanted)
             if row is None:
-                raise e.TicketNotFound(number)
+                raise e.TicketNotFound(wanted)
             return _ticket(row, tx.steps(row["id"]))
 
     def ticket_by_code(self, number: str, short_code: str) -> Ticket:
         ticket = self.ticket(number)
-        if not secrets.compare_digest(ticket.short_code, (short_code or "").strip().upper()):
+        # 查询码 as typed: NFKC folds full-width letters, spaces and case do not matter.
+        # Bytes: compare_digest refuses a str holding anything but ASCII (a TypeError, i.e. a 500).
+        typed = squeezed(short_code).upper().encode("utf-8")
+        if not secrets.compare_digest(ticket.short_code.encode("ascii"), typed):
             raise e.TicketNotFound(number)
         return ticket
 
@@ -934,6 +942,11 @@ class QueueService:
             "recent_calls": calls,
             "missed": missed,
         }
+
+    def epoch(self) -> str:
+        """The database's epoch (store.ensure_epoch): event ids are unique within one epoch only."""
+        with self.store.reading() as tx:
+            return tx.meta(EPOCH_KEY) or ""
 
     def events_since(self, after_id: int = 0, limit: int = 500) -> list[Event]:
         with self.store.reading() as tx:

@@ -18,6 +18,8 @@ from typing import Any
 
 import sqlite_utils
 
+from onevisit.db.epoch import ensure_epoch
+
 SCHEMA_VERSION = 1
 
 TICKET_COLUMNS = {
@@ -125,6 +127,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
     db["steps"].create_index(["matter", "state", "finished_at"], if_not_exists=True)
     db["events"].create_index(["day", "kind"], if_not_exists=True)
     db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+    ensure_epoch(conn)
 
 
 class Tx:
@@ -141,6 +144,10 @@ class Tx:
 
     def all(self, sql: str, *params: Any) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
+
+    def meta(self, key: str) -> str | None:
+        row = self.one("SELECT value FROM meta WHERE key = ?", key)
+        return str(row["value"]) if row else None
 
     def ticket(self, ticket_id: int) -> dict[str, Any] | None:
         return self.one("SELECT * FROM tickets WHERE id = ?", ticket_id)
@@ -186,13 +193,15 @@ class Tx:
 
     def ahead_count(self, step_id: int) -> int:
         """How many waiting steps of the same matter and day come before this one, in the order
-        policy.queue_order defines (priority tier, sort key, number); 0 when it is not waiting.
+        policy.queue_order defines (priority tier, sort key, then prefix and numeric sequence —
+        tickets.seq, so A999 comes before A1000); 0 when it is not waiting.
 
         Counted in SQL: kiosks ask on every issue and lookup, and by the afternoon hundreds wait.
         """
         row = self.one(
             """WITH me AS (
-                 SELECT s.id, s.matter, s.sort_key, t.day, t.priority, t.number
+                 SELECT s.id, s.matter, s.sort_key, t.day, t.priority,
+                        substr(t.number, 1, 1) AS prefix, t.seq AS number_seq
                  FROM steps s JOIN tickets t ON t.id = s.ticket_id
                  WHERE s.id = ? AND s.state = 'waiting')
                SELECT count(*) AS n FROM me, steps s JOIN tickets t ON t.id = s.ticket_id
@@ -200,7 +209,10 @@ class Tx:
                  AND s.id != me.id
                  AND (t.priority > me.priority OR (t.priority = me.priority
                       AND (s.sort_key < me.sort_key
-                           OR (s.sort_key = me.sort_key AND t.number < me.number))))""",
+                           OR (s.sort_key = me.sort_key
+                               AND (substr(t.number, 1, 1) < me.prefix
+                                    OR (substr(t.number, 1, 1) = me.prefix
+                                        AND t.seq < me.number_seq))))))""",
             step_id,
         )
         return int(row["n"]) if row else 0

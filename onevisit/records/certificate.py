@@ -16,6 +16,7 @@ from typing import Literal
 
 from onevisit.core.clock import hall_time
 from onevisit.core.errors import OneVisitError
+from onevisit.core.fonts import require_glyphs
 from onevisit.core.identity import IdNumber, parse_id
 from onevisit.records.backend import INSURANCE_TYPES, Contribution, Enrollment, RecordsBackend
 from onevisit.records.keys import key_id, signing_key
@@ -118,6 +119,14 @@ class Certificate:
     @property
     def claims_key(self) -> str:
         return self.payload.split(".")[1]
+
+    @property
+    def free_text(self) -> str:
+        """Every text not written by us (name, agency, employers, statuses): what fonts must cover."""
+        parts = [self.name, self.gender, self.agency, self.pension_note]
+        for line in self.insurances:
+            parts += [line.name_zh, line.status, line.employer]
+        return "".join(parts)
 
     @property
     def totals(self) -> tuple[Decimal, Decimal, int]:
@@ -241,6 +250,14 @@ def build_certificate(
         raise BadRange(choice)
     person = backend.find_person(id_number)
     enrollments = backend.enrollments(id_number)
+    # A character no installed font draws would print as a box on a signed paper: refuse now,
+    # before a serial is taken (the kiosk offers a window ticket tagged certificate:glyph_missing).
+    require_glyphs(
+        person.name + config.hall.agency + "".join(e.employer for e in enrollments),
+        config.printer.font,
+        "参保证明",
+        "certificate",
+    )
     pension = backend.pension_status(id_number)
     first = min((month_of(e.first_enrolled) for e in enrollments), default=None)
     since, until, label = period(choice, now.date(), first)

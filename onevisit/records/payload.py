@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from onevisit.core.typed import clean
 from onevisit.records.keys import b64u, b64u_strict, key_id
 
 VERSION = "OV1"
@@ -83,7 +84,9 @@ def verification_code(signature: bytes) -> str:
 
 
 def normalise_code(text: str) -> str:
-    cleaned = re.sub(r"[\s-]", "", (text or "").upper()).replace("0", "O").replace("1", "I").replace("8", "B")
+    """A verification code as typed: NFKC (full-width ＡＢ１ from an input method), spaces and
+    dashes dropped, upper case, and the digits people read for look-alike letters (0→O, 1→I, 8→B)."""
+    cleaned = re.sub(r"[\s\-]", "", clean(text).upper()).replace("0", "O").replace("1", "I").replace("8", "B")
     return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else cleaned
 
 

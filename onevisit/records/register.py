@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from onevisit.core.identity import mask_name
+from onevisit.core.typed import squeezed
 from onevisit.records.payload import Claims, normalise_code
 
 
@@ -37,11 +38,14 @@ class CertificateRegister:
                 "code": str,
                 "key": str,
                 "pages": int,
-                "status": str,  # reserved / issued / printed / print_failed
+                "status": str,  # reserved / issued / printing / printed / print_failed
+                "print_job": str,  # the document printer's job id: a retry asks its state first
             },
             pk="serial",
             if_not_exists=True,
         )
+        if "print_job" not in db["certificates"].columns_dict:  # registers made before A4 printing
+            db["certificates"].add_column("print_job", str)
         db.conn.close()
 
     def _connect(self) -> sqlite3.Connection:
@@ -96,11 +100,21 @@ class CertificateRegister:
         finally:
             conn.close()
 
+    def set_print_job(self, serial: str, job: str | None, status: str) -> None:
+        conn = self._connect()
+        try:
+            conn.execute(
+                "UPDATE certificates SET print_job = ?, status = ? WHERE serial = ?", (job, status, serial)
+            )
+        finally:
+            conn.close()
+
     def get(self, serial: str) -> dict | None:
         conn = self._connect()
         try:
             row = conn.execute(
-                "SELECT * FROM certificates WHERE serial = ?", ((serial or "").strip().upper(),)
+                "SELECT * FROM certificates WHERE serial = ?",
+                (squeezed(serial).upper(),),  # typed full-width or with spaces: the same serial
             ).fetchone()
             return dict(row) if row else None
         finally:

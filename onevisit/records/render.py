@@ -20,7 +20,7 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from onevisit.core.fonts import cjk_font_path
+from onevisit.core.fonts import GlyphsMissing, covers, font_chain, font_for
 from onevisit.records.certificate import LEGEND, Certificate, TableRow
 from onevisit.records.months import months_between, zh_month
 
@@ -538,7 +538,12 @@ def render_pages(
     page_max_mm: int = 297,
 ) -> list[Image.Image]:
     """The certificate as 1-bit pages `width` dots wide, each at most `page_max_mm` long."""
-    layout = Layout(cert, width, cjk_font_path(font), page_max_mm * DOTS_PER_MM)
+    # One font for the whole roll: the primary, or a fallback that covers a rare name (孙䶮) too.
+    path = font_for(cert.free_text, font)
+    missing = [ch for ch in dict.fromkeys(cert.free_text) if ch.strip() and not covers(path, ch)]
+    if missing:
+        raise GlyphsMissing(missing, "参保证明", "certificate")
+    layout = Layout(cert, width, path, page_max_mm * DOTS_PER_MM)
     flows = layout.paginate()
     images = []
     for number, elements in enumerate(flows, start=1):
@@ -550,8 +555,10 @@ def render_pages(
         for element in elements:
             element.draw(draw, img, y)
             y += element.height
-        # Threshold rather than dither: text and QR edges stay sharp on a thermal head.
-        images.append(img.point(lambda v: 255 if v > 150 else 0).convert("1"))
+        # Threshold rather than dither: text and QR edges stay sharp on a thermal head. A Mincho
+        # fallback (Hanazono, for a rare name) has hairline horizontals: a lighter cut keeps them.
+        cut = 150 if path == font_chain(font)[0] else 235
+        images.append(img.point(lambda v, cut=cut: 255 if v > cut else 0).convert("1"))
     return images
 
 

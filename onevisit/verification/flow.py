@@ -6,17 +6,24 @@ that started (a swap between challenge and match fails). A pass is recorded in t
 backend ("certified until"); after the last failure the citizen is sent to a window with a ticket
 tagged "pension certification failed: <reason>", and the window sees the attempt log.
 
+The reference photo's encoding (many jitters: ~0.8 s of one core when not cached) is computed on a
+worker thread while the citizen does the liveness actions, so a cache miss adds no waiting; the
+photo is decoded and its face found first, so a photo with no face or two faces still goes
+straight to a window.
+
 Frames stay in memory; events carry no images; audit snapshots only when config turns them on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 import math
 import random
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,14 +33,15 @@ from onevisit.core.clock import Clock
 from onevisit.core.config import Config
 from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import IdNumber
+from onevisit.core.secrets import load_or_create_key
 from onevisit.devices.camera import Camera, CameraError, Frame, ImageError, load_image_bytes
 from onevisit.records.backend import BackendUnavailable, CertificationResult, RecordIncomplete, RecordsBackend
 from onevisit.verification.analysis import FaceAnalyzer, FaceObservation
 from onevisit.verification.audit import AuditStore
 from onevisit.verification.errors import FaceError
-from onevisit.verification.hooks import build_liveness, build_matcher
+from onevisit.verification.hooks import build_liveness, build_matcher, load_class
 from onevisit.verification.liveness import REASONS, LandmarkFrame, LivenessChecker, pick_challenges
-from onevisit.verification.matcher import FaceMatcher, FaceSample, MatchResult
+from onevisit.verification.matcher import FaceMatcher, FaceSample, LocalMatcher, MatchResult
 from onevisit.verification.quality import PROMPTS, assess
 
 log = logging.getLogger(__name__)
@@ -159,6 +167,26 @@ class MatchVerdict:
     match: MatchResult | None
 
 
+def matcher_for(config: Config) -> FaceMatcher:
+    """The matcher `verification.matcher` names; the local one gets the on-disk reference cache
+    when `verification.reference_cache_dir` is set (files named by an HMAC keyed with
+    face-refs.key in `security.secrets_dir`)."""
+    vconf = config.verification
+    cls = load_class(vconf.matcher, "matcher")
+    if isinstance(cls, type) and issubclass(cls, LocalMatcher) and vconf.reference_cache_dir:
+        secret = load_or_create_key(config.path(config.security.secrets_dir), "face-refs.key")
+        return cls(vconf, cache_dir=config.path(vconf.reference_cache_dir), cache_secret=secret)
+    return build_matcher(vconf)
+
+
+def _compare(matcher: Any, reference: np.ndarray, probes: list[np.ndarray], combination: str) -> MatchResult:
+    """`matcher.compare` with an explicit combination when the matcher takes one (a hook's
+    compare(reference, probes) may not)."""
+    if "combination" in inspect.signature(matcher.compare).parameters:
+        return matcher.compare(reference, probes, combination=combination)
+    return matcher.compare(reference, probes)
+
+
 def judge_match(
     matcher: FaceMatcher, reference: Any, begin: Sequence[FaceSample], end: Sequence[FaceSample]
 ) -> MatchVerdict:
@@ -168,8 +196,10 @@ def judge_match(
     if hasattr(matcher, "encode") and hasattr(matcher, "compare") and isinstance(reference, np.ndarray):
         end_enc = [matcher.encode(s) for s in end]
         begin_enc = [matcher.encode(s) for s in begin]
-        continuity = matcher.compare(np.mean(begin_enc, axis=0), end_enc)
-        match = matcher.compare(reference, end_enc)
+        # Continuity keeps the mean of distances, as measured and tested before: it compares
+        # frames of one sitting, where averaging away frame noise is not what is wanted.
+        continuity = _compare(matcher, np.mean(begin_enc, axis=0), end_enc, "mean_distance")
+        match = matcher.compare(reference, end_enc)  # the configured combination
     else:
         continuity = matcher.verify(begin[0], list(end))
         match = matcher.verify(reference, list(end))
@@ -215,7 +245,7 @@ class CertificationFlow:
         self.kiosk = kiosk or config.kiosk.name
         self.emit = emit or (lambda event: None)
         self.on_prompt = on_prompt
-        self.matcher = matcher or build_matcher(self.vconf)
+        self.matcher = matcher or matcher_for(config)
         self.liveness_factory = liveness_factory or (lambda: build_liveness(self.vconf))
         self.analyzer = analyzer or FaceAnalyzer(self.vconf.detect_width)
         self.rng = rng or random.SystemRandom()
@@ -238,33 +268,50 @@ class CertificationFlow:
         self._event("started", id_number, {"max_attempts": self.vconf.max_attempts})
         if self.audit:
             self.audit.prune(self.clock.now())
+        references = getattr(self.matcher, "references", None)
+        if references is not None:
+            references.prune(self.vconf.reference_cache_days, now=self.clock.now().timestamp())
 
-        reference = self._reference(id_number)
-        attempts: list[AttemptLog] = []
-        if reference is None:
-            return self._give_up(id_number, attempts, "reference_unusable")
+        # One worker: the reference encoding runs on the other core during the actions. Not waited
+        # for at the end: an abandoned visit still leaves the encoding in the cache for the next.
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-reference")
+        try:
+            reference = self._reference(id_number, worker)
+            attempts: list[AttemptLog] = []
+            if reference is None:
+                return self._give_up(id_number, attempts, "reference_unusable")
 
-        for number in range(1, self.vconf.max_attempts + 1):
-            chosen = list(challenges) if challenges else pick_challenges(self.vconf.challenges, self.rng)
-            attempt = self._attempt(number, chosen, camera, reference, id_number)
-            attempts.append(attempt)
-            if attempt.passed:
-                return self._record_pass(id_number, attempts)
-            self._event("attempt_failed", id_number, {"attempt": number, "reason": attempt.reason})
-            if attempt.reason in ("camera_fault", "camera_ended"):
-                break  # no further attempt can see anything
-        return self._give_up(id_number, attempts, attempts[-1].reason or "no_match")
+            for number in range(1, self.vconf.max_attempts + 1):
+                chosen = list(challenges) if challenges else pick_challenges(self.vconf.challenges, self.rng)
+                attempt = self._attempt(number, chosen, camera, reference, id_number)
+                attempts.append(attempt)
+                if attempt.passed:
+                    return self._record_pass(id_number, attempts)
+                self._event("attempt_failed", id_number, {"attempt": number, "reason": attempt.reason})
+                if attempt.reason in ("camera_fault", "camera_ended", "reference_unusable"):
+                    break  # no further attempt can see anything, or compare with anything
+            return self._give_up(id_number, attempts, attempts[-1].reason or "no_match")
+        finally:
+            worker.shutdown(wait=False)
 
-    def _reference(self, id_number: IdNumber) -> Any:
-        """The reference, encoded once when the matcher supports it; None if unusable."""
+    def _reference(self, id_number: IdNumber, worker: ThreadPoolExecutor) -> Any:
+        """The reference: an encoding (cached), a Future of one (a cache miss being encoded on
+        `worker`), or a FaceSample for a matcher that only verifies; None if unusable. Decoding
+        and finding the face stay here, so an unusable photo is known before the camera starts."""
         try:
             data = self.records.reference_photo(id_number)
         except RecordIncomplete:
             log.warning("no reference photo on file for %s", id_number.masked)
             return None
+        cached = getattr(self.matcher, "cached_reference", None)
+        if cached is not None and (hit := cached(data)) is not None:
+            return hit
         try:
             image = load_image_bytes(data, source="reference photo")
             sample = FaceSample(image, None, source="reference photo")
+            if hasattr(self.matcher, "encode_reference"):
+                found = FaceSample(image, self.matcher.find_face(sample), source="reference photo")
+                return worker.submit(self.matcher.encode_reference, data, sample=found)
             if hasattr(self.matcher, "encode"):
                 return self.matcher.encode(sample)
             return sample
@@ -375,6 +422,16 @@ class CertificationFlow:
                 f"most frequent problem: {problem} ({PROMPTS[problem][1]})",
             )
             return
+        if isinstance(reference, Future):
+            try:
+                reference = reference.result()  # usually done long ago: computed during the actions
+            except Exception as exc:  # the face was found before; anything now is a fault, not the citizen
+                log.exception("reference encoding failed")
+                log_.reason, log_.detail = (
+                    "reference_unusable",
+                    f"reference encoding failed: {type(exc).__name__}",
+                )
+                return
         verdict = judge_match(self.matcher, reference, [c.sample() for c in begin], [c.sample() for c in end])
         log_.continuity = verdict.continuity.to_dict() if verdict.continuity else None
         log_.match = verdict.match.to_dict() if verdict.match else None

@@ -1,38 +1,49 @@
-"""Batch 1:1 comparisons for `onevisit verify-face`: each image is decoded and encoded once, however
-many pairs it appears in."""
+"""Batch 1:1 comparisons for `onevisit verify-face`, decided exactly as the kiosk decides: a `ref`
+image is encoded as a reference photo (`reference_jitters`, through the matcher's reference cache),
+a `probe` image as a camera frame (one jitter). Each image is encoded once per role, however many
+pairs name it."""
 
 from __future__ import annotations
 
 import csv
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from onevisit.core.errors import OneVisitError
-from onevisit.devices.camera import ImageError, load_image
+from onevisit.devices.camera import ImageError, load_image, read_image_file
 from onevisit.verification.errors import FaceError
 from onevisit.verification.matcher import FaceSample, LocalMatcher
 
 log = logging.getLogger(__name__)
 
 
+Role = Literal["ref", "probe"]
+
+
 class EncodingCache:
-    """Encodings (or the error an image gave) by resolved path."""
+    """Encodings (or the error an image gave) by (resolved path, role). `encoded` counts the
+    encodings made per role: a photo used both as a reference and as a probe counts in both."""
 
     def __init__(self, matcher: LocalMatcher) -> None:
         self.matcher = matcher
-        self._store: dict[Path, np.ndarray | OneVisitError] = {}
-        self.encoded = 0
+        self._store: dict[tuple[Path, Role], np.ndarray | OneVisitError] = {}
+        self.encoded: Counter[Role] = Counter()
 
-    def get(self, path: Path) -> np.ndarray:
-        key = path.resolve()
+    def get(self, path: Path, role: Role = "probe") -> np.ndarray:
+        key = (path.resolve(), role)
         if key not in self._store:
             try:
-                sample = FaceSample(load_image(key), None, source=str(path))
-                self._store[key] = self.matcher.encode(sample)
-                self.encoded += 1
+                if role == "ref":
+                    value = self.matcher.encode_reference(read_image_file(key[0]), source=str(path))
+                else:
+                    value = self.matcher.encode(FaceSample(load_image(key[0]), None, source=str(path)))
+                self._store[key] = value
+                self.encoded[role] += 1
             except (ImageError, FaceError) as exc:
                 self._store[key] = exc
         value = self._store[key]
@@ -45,11 +56,11 @@ def compare_paths(cache: EncodingCache, ref: Path, probe: Path) -> dict[str, obj
     out: dict[str, object] = {"ref": str(ref), "probe": str(probe)}
     for role, path in (("ref", ref), ("probe", probe)):
         try:
-            cache.get(path)
+            cache.get(path, role)
         except OneVisitError as exc:
             out.update({"error": exc.code, "in": role, "message_zh": exc.zh, "message_en": exc.en})
             return out
-    result = cache.matcher.compare(cache.get(ref), [cache.get(probe)])
+    result = cache.matcher.compare(cache.get(ref, "ref"), [cache.get(probe, "probe")])
     out.update(
         {
             "match": result.match,

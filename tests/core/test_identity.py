@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onevisit.core.identity import InvalidIdNumber, check_digit, mask_id, mask_name, parse_id, redact_ids
+from onevisit.core.identity import (
+    InvalidIdNumber,
+    UnsupportedIdCard,
+    check_digit,
+    mask_id,
+    mask_name,
+    parse_id,
+    redact_ids,
+)
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -41,7 +49,10 @@ def test_invalid_numbers_say_what_is_wrong(raw, code):
     assert error.value.code == code
 
 
-@given(st.from_regex(r"\A[1-6]\d{5}(19[3-9]\d|200\d)(0[1-9]|1[0-2])(0[1-9]|1\d|2[0-8])\d{3}\Z"))
+# [0-9], not \d: hypothesis's \d draws any script's digits, and those are a different case below.
+@given(
+    st.from_regex(r"\A[1-6][0-9]{5}(19[3-9][0-9]|200[0-9])(0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])[0-9]{3}\Z")
+)
 def test_every_single_digit_error_is_caught(first17):
     number = first17 + check_digit(first17)
     assert parse_id(number, TODAY).value == number
@@ -67,3 +78,72 @@ def test_keyed_hash_depends_on_the_hall_key():
     person = parse_id("11010519491231002X", TODAY)
     assert person.keyed_hash(b"a" * 32) != person.keyed_hash(b"b" * 32)
     assert person.value not in person.keyed_hash(b"a" * 32)
+
+
+# -- as typed through a Chinese input method (issue "Inputs from the hall floor", kind 1) -----------
+
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+VALID_FIRST17 = st.from_regex(
+    r"\A[1-6][0-9]{5}(19[3-9][0-9]|200[0-9])(0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])[0-9]{3}\Z"
+)
+PAD = st.lists(st.sampled_from([" ", "\u3000", "\t"]), max_size=3).map("".join)
+
+
+def test_the_reported_full_width_number_is_the_ascii_one():
+    person = parse_id("１１０１０５１９４９１２３１００２X", TODAY)  # 17 full-width digits, ASCII X
+    assert person.value == "11010519491231002X"
+    assert person.keyed_hash(b"k") == parse_id("11010519491231002X", TODAY).keyed_hash(b"k")
+
+
+def test_eighteen_full_width_digits_are_not_a_wrong_check_digit():
+    number = "110105194912310011"
+    first17 = number[:17]
+    number = first17 + check_digit(first17)
+    assert parse_id(number.translate(FULL_WIDTH), TODAY).value == number
+
+
+@given(
+    VALID_FIRST17,
+    st.lists(st.booleans(), min_size=18, max_size=18),
+    st.sampled_from(["X", "x", "Ｘ", "ｘ", "×"]),
+    PAD,
+    PAD,
+    st.booleans(),
+)
+def test_any_mix_of_widths_cases_and_padding_is_one_number(first17, wide, x, before, after, grouped):
+    """Each character full- or half-width at random, any spelling of X, spaces or U+3000 around
+    (and between the 6·8·4 groups, as people copy it from a card): the same ID or nothing."""
+    number = first17 + check_digit(first17)
+    typed = "".join(c.translate(FULL_WIDTH) if w else c for c, w in zip(number, wide, strict=True))
+    if number.endswith("X"):
+        typed = typed[:17] + x
+    if grouped:
+        typed = f"{typed[:6]} {typed[6:14]}\u3000{typed[14:]}"
+    assert parse_id(before + typed + after, TODAY).value == number
+
+
+@given(st.text(alphabet=st.characters(categories=["Nd"]), min_size=18, max_size=18))
+def test_digits_of_other_scripts_are_refused_never_crash(digits):
+    """Arabic-Indic, Devanagari… digits are not folded by NFKC: refused by name, never a traceback."""
+    try:
+        parsed = parse_id(digits, TODAY)
+    except InvalidIdNumber as exc:
+        assert exc.code.startswith("id_")
+    else:
+        assert parsed.value.isascii()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "911000156060101019",  # 2017 format: 9, issuing province, nationality, birth, sequence, check
+        "９１１０００１５６０６０１０１０１９",  # the same typed full-width
+        "USA310060101011",  # the older 15-character format: nationality letters and 12 digits
+        "usa 310060101011",
+    ],
+)
+def test_a_foreigners_permanent_residence_card_is_not_supported_here_not_invalid(raw):
+    with pytest.raises(UnsupportedIdCard) as error:
+        parse_id(raw, TODAY)
+    assert error.value.code == "id_card_type_unsupported"
+    assert "外国人永久居留身份证" in error.value.zh and "window" in error.value.en

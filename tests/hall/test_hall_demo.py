@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import signal
@@ -11,7 +12,9 @@ import sys
 
 import httpx
 import pytest
+from websockets.sync.client import connect as ws_connect
 
+from onevisit.commands.main import main
 from onevisit.core.config import load_config
 from onevisit.core.identity import parse_id
 from onevisit.records.http_backend import HttpRecordsBackend
@@ -69,6 +72,14 @@ def test_demo_runs_and_stops_cleanly(tmp_path):
         login = httpx.post(f"{url}/api/auth/login", json={"username": "staff3", "password": password})
         staff = {"Authorization": f"Bearer {login.json()['token']}"}
         assert httpx.post(f"{url}/api/windows/3/call", headers=staff).json()["ticket"]["number"] == "D001"
+        # Window 3's emulated 呼叫器, pressed as the banner says: 呼叫 finishes D001 (then none wait).
+        control = re.search(r"onevisit boards press (127\.0\.0\.1:\d+) ADDRESS KEY", banner).group(1)
+        with ws_connect(f"ws://127.0.0.1:{port}/ws", open_timeout=10) as ws:
+            assert main(["boards", "press", control, "21", "call"]) == 0
+            event = json.loads(ws.recv(timeout=20))
+            while event["kind"] != "step.finished":
+                event = json.loads(ws.recv(timeout=20))
+        assert (event["number"], event["window"], event["actor"]) == ("D001", 3, "keypad:21+staff:staff3")
         assert (tmp_path / "var" / "demo" / "hall.db").is_file()
         # 刘德明's 09:30 booking is in the banner (masked) and checks in at once on the demo clock.
         assert "09:30  510107********3156" in banner and "510107195808083156" not in banner

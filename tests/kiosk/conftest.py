@@ -80,6 +80,10 @@ def kiosk_session():
     from tests.conftest import REPO
 
     config = load_config(REPO / "config.toml")
+    # A hall's real address: with the repo's loopback default the kiosk refuses certificates.
+    config = config.model_copy(
+        update={"hall": config.hall.model_copy(update={"public_url": "http://hall.example.org:8600"})}
+    )
     devices = KioskDevices(hall=None, printer=KioskPrinter(None, config))
     fake_time = FakeTime()
     app = KioskApp(config, devices, realtime_idle=False, monotonic=fake_time)

@@ -57,7 +57,7 @@ def test_recheck_in_after_a_missed_call(kiosk, hall_server):
     assert staff.post("/api/windows/1/skip").status_code == 200
     tap(next(w for w in kiosk.screen("home").walk() if getattr(w, "tile_name", None) == "recheck"))
     screen = kiosk.screen("recheck")
-    for key in number:
+    for key in number[0] + str(int(number[1:])):  # typed as said: A1 for A001
         screen.press(key)
     tap(screen.confirm)
     wait_until(lambda: kiosk.busy == 0)

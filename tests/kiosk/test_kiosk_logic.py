@@ -36,6 +36,7 @@ def typed(text: str) -> IdEntry:
         ("11010520261124", "id_birth_date"),  # tomorrow
         ("11X", "id_x_position"),
         ("0", "id_region"),
+        ("9", "id_card_type_unsupported"),  # 外国人永久居留身份证: said at the first digit
         ("110105194912310021", "id_check_digit"),
     ],
 )

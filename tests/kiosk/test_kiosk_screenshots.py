@@ -40,6 +40,7 @@ def test_screenshot_mode_renders_every_screen(tmp_path):
     assert {
         "home",
         "identify-wrong-digit",
+        "identify-foreign-card",
         "take",
         "ticket",
         "ticket-paper-out",

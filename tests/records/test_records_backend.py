@@ -155,7 +155,7 @@ def test_full_ids_stay_out_of_logs(backend, caplog):
 def test_seed_adds_reproducible_random_people(tmp_path):
     a = seed_demo(tmp_path / "a.db", TODAY, people=12, seed=3)
     b = seed_demo(tmp_path / "b.db", TODAY, people=12, seed=3)
-    assert a["people"] == b["people"] == 20
+    assert a["people"] == b["people"] == 21
     ids = [
         sorted(r[0] for r in sqlite3.connect(tmp_path / name).execute("SELECT id_number FROM people"))
         for name in ("a.db", "b.db")

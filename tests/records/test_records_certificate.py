@@ -189,6 +189,10 @@ def test_register_numbers_daily_and_checks_codes(records_config, backend, now):
     assert row is not None and row["id_masked"] == "420106********1428" and row["name_masked"] == "李*英"
     assert register.check_code(first.serial, second.verification_code) is None
     assert register.check_code("SFQ209901010001", first.verification_code) is None
+    # typed through a Chinese input method in full-width mode, with an ideographic space
+    wide = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-"})
+    typed_serial = "\u3000" + first.serial.lower().translate(wide) + " "
+    assert register.check_code(typed_serial, first.verification_code.translate(wide)) is not None
 
 
 def test_new_worker_36_months_shows_only_worked_months(records_config, backend, now):

@@ -23,7 +23,7 @@ def test_list_masks_ids_unless_asked(records_config, capsys):
     assert code == 0 and "330106********2310  张建国" in out and "330106197503142310" not in out
     code, out, _ = run(capsys, "records", "list", "--json", "--show-ids", *cfg(records_config))
     people = json.loads(out)
-    assert len(people) == 8 and people[0]["id_number"] == "330106197503142310"
+    assert len(people) == 9 and people[0]["id_number"] == "330106197503142310"
 
 
 def test_print_to_files_then_verify_image_and_payload(records_config, capsys, tmp_path):

@@ -56,7 +56,7 @@ def test_demo_citizens_are_fixed_and_valid():
     first = demo_citizens(dt.date(2026, 11, 23))
     later = demo_citizens(dt.date(2027, 3, 1))
     assert [c.id_number.value for c in first] == [c.id_number.value for c in later]
-    assert len({c.id_number.value for c in first}) == len(first) == 8
+    assert len({c.id_number.value for c in first}) == len(first) == 9
     for c in first:
         assert (c.gender == "女") == parse_id(c.id_number.value).is_female
     # The ≥70 priority case stays ≥70.

@@ -88,7 +88,9 @@ const OV = (() => {
   async function api(method, path, body, opts) {
     opts = opts || {};
     const headers = { Accept: "application/json" };
-    if (body !== undefined && body !== null) headers["Content-Type"] = "application/json";
+    // A FormData body (a file upload) sets its own multipart Content-Type with the boundary.
+    const isForm = typeof FormData !== "undefined" && body instanceof FormData;
+    if (body !== undefined && body !== null && !isForm) headers["Content-Type"] = "application/json";
     if (opts.token) headers.Authorization = "Bearer " + opts.token;
     if (opts.idempotencyKey) headers["Idempotency-Key"] = opts.idempotencyKey;
     let response;
@@ -96,7 +98,7 @@ const OV = (() => {
       response = await fetch(path, {
         method,
         headers,
-        body: body !== undefined && body !== null ? JSON.stringify(body) : undefined,
+        body: body === undefined || body === null ? undefined : isForm ? body : JSON.stringify(body),
         cache: "no-store",
       });
     } catch (err) {
@@ -119,22 +121,31 @@ const OV = (() => {
   }
 
   // The event stream: reconnects by itself with growing pauses (1 s … 15 s) after a server restart.
+  // Event ids count within the database's epoch (onevisit/db/epoch.py): after the hall restarts on
+  // a fresh or restored database they start again at 1. The stream's first message (stream.hello)
+  // and every event carry the epoch; on a new epoch, or when the hall says `resync`, the last id
+  // is dropped and onResync (default: onOpen) fetches the full state again.
   class EventStream {
-    constructor({ onEvent, onOpen, onState }) {
+    constructor({ onEvent, onOpen, onState, onResync }) {
       this.onEvent = onEvent || (() => {});
       this.onOpen = onOpen || (() => {});
       this.onState = onState || (() => {});
+      this.onResync = onResync || this.onOpen;
       this.lastId = null;
+      this.epoch = null;
       this.delay = 1000;
       this.ws = null;
       this.connect();
     }
     connect() {
       const proto = location.protocol === "https:" ? "wss:" : "ws:";
-      const since = this.lastId !== null ? "?since=" + this.lastId : "";
+      const params = new URLSearchParams();
+      if (this.lastId !== null) params.set("since", this.lastId);
+      if (this.epoch !== null) params.set("epoch", this.epoch);
+      const query = params.toString() ? "?" + params.toString() : "";
       let ws;
       try {
-        ws = new WebSocket(proto + "//" + location.host + "/ws" + since);
+        ws = new WebSocket(proto + "//" + location.host + "/ws" + query);
       } catch (err) {
         this.retry();
         return;
@@ -152,6 +163,14 @@ const OV = (() => {
         } catch (err) {
           return;
         }
+        if (!event || typeof event !== "object") return;
+        const another = typeof event.epoch === "string" && this.epoch !== null && event.epoch !== this.epoch;
+        if (typeof event.epoch === "string") this.epoch = event.epoch;
+        if (another || (event.kind === "stream.hello" && event.resync)) {
+          this.lastId = null; // ids of the old database mean nothing in this one
+          this.onResync();
+        }
+        if (event.kind === "stream.hello") return;
         if (this.lastId !== null && event.id <= this.lastId) return; // replayed after a reconnect
         this.lastId = event.id;
         this.onEvent(event);

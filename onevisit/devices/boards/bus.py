@@ -13,6 +13,13 @@ Why it is shaped like this:
   at a different device.
 - Every `keepalive_seconds` each online board gets its text again: that is the ping, and it also
   repairs a board that rebooted blank.
+- Keypads (呼叫器, 评价器) hang on the same line and speak only when polled. The worker polls each
+  online keypad every `poll_seconds`, but only when no board job is waiting, and a keypad's display
+  and lamp frames wait behind every board frame too: a call's frame always goes out first, and a
+  keypad delays it by one round trip at most. A key report carries the
+  keypad's sequence number; the next poll acknowledges it, and a report repeated because that
+  acknowledgement was lost is recognised by its number and applied once. A keypad that misses
+  `retries + 1` polls in a row is offline, and is then only probed every `probe_seconds`.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import serial
 
 from onevisit.core.clock import Clock, SystemClock
 from onevisit.core.errors import OneVisitError
-from onevisit.devices.boards.codec import Ack, BoardCodec, Nak, check_address
+from onevisit.devices.boards.codec import Ack, BoardCodec, Key, KeyReport, Nak, check_address
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +75,17 @@ class _Board:
     timeouts: int = 0
     naks: int = 0
     last_error: str | None = None
+    # keypads only
+    keypad: bool = False
+    lamp: bool | None = None  # desired; None until the hall says
+    lamp_version: int = 0
+    lamp_shown_version: int = -1
+    ack_seq: int = 0  # the last key report received: acknowledged by the next poll
+    last_seq: int | None = None  # the last key report applied (a repeat of it is ignored)
+    next_poll: float = 0.0  # monotonic
+    misses: int = 0  # polls in a row without an answer
+    presses: int = 0
+    repeats: int = 0
 
     @property
     def shown(self) -> bool:
@@ -77,7 +95,7 @@ class _Board:
 @dataclass
 class _Job:
     address: int
-    kind: str  # "state" | "ping" | "brightness"
+    kind: str  # "state" | "ping" | "brightness" | "lamp" | "poll"
     attempt: int = 0
     probe: bool = False  # one attempt only: the board is offline
     future: Future[bool] | None = field(default=None, compare=False)
@@ -102,7 +120,12 @@ class BoardBus:
         reconnect_max: float = 5.0,
         clock: Clock | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        keypads: dict[int, str] | None = None,
+        poll_seconds: float = 0.1,
+        on_key: Callable[[int, Key, int], None] | None = None,
     ) -> None:
+        """`boards` and `keypads` map address -> label. `on_key(address, key, seq)` is called on the
+        bus thread once per key press (repeats removed); it must return quickly."""
         self.port_url = port
         self.codec = codec
         self.baud = baud
@@ -117,8 +140,25 @@ class BoardBus:
         self.clock = clock or SystemClock()
         self.monotonic = monotonic
         self._boards = {check_address(a): _Board(a, label) for a, label in boards.items()}
+        keypads = keypads or {}
+        if keypads and not codec.supports_keypads:
+            raise codec._no_keypads()
+        for address, label in keypads.items():
+            if check_address(address) in self._boards:
+                raise BoardBusError(
+                    "keypad_address_taken",
+                    f"地址{address}已被显示屏使用",
+                    f"address {address} is a board's; a keypad needs its own",
+                    address=address,
+                )
+            self._boards[address] = _Board(address, label, keypad=True)
+        self.poll_seconds = poll_seconds
+        self.on_key = on_key
+        self.polls = 0
         self._jobs: queue.Queue[_Job] = queue.Queue(maxsize=queue_size)
         self._retry: deque[_Job] = deque()
+        #: Keypads' display and lamp frames: sent when no board frame waits (a call goes first).
+        self._low: deque[_Job] = deque()
         self._pending: set[int] = set()  # boards with a state job waiting in _jobs
         self._overflow = False
         self._busy = False
@@ -156,7 +196,11 @@ class BoardBus:
         """Make board `address` show `text`. Raises BoardTextError (before anything is sent) when
         the board cannot show it; otherwise returns at once."""
         board = self._board(address)
-        self.codec.encode_text(address, text, scroll)  # validates: GB2312, length, control chars
+        if board.keypad:
+            self.codec.encode_display(address, text)  # validates: GB2312, 32 bytes, control chars
+            scroll = False
+        else:
+            self.codec.encode_text(address, text, scroll)  # validates: GB2312, length, control chars
         with self._cond:
             if board.text == text and board.scroll == scroll:
                 return
@@ -172,6 +216,24 @@ class BoardBus:
         with self._cond:
             self._board(address).brightness = level
         self._put(_Job(address, "brightness"))
+
+    def lamp(self, address: int, on: bool) -> None:
+        """Switch keypad `address`'s lamp; returns at once (the worker sends it)."""
+        board = self._board(address)
+        if not board.keypad:
+            raise BoardBusError(
+                "keypad_unknown", f"地址{address}不是呼叫器/评价器", f"address {address} is not a keypad"
+            )
+        with self._cond:
+            if board.lamp == on:
+                return
+            board.lamp = on
+            board.lamp_version += 1
+        self._put(_Job(address, "lamp"))
+
+    def lamps(self) -> dict[int, bool | None]:
+        with self._cond:
+            return {a: b.lamp for a, b in self._boards.items() if b.keypad}
 
     def ping(self, address: int) -> Future[bool]:
         """A future that resolves True when the board answers, False when it does not."""
@@ -190,16 +252,21 @@ class BoardBus:
             self._enqueue_state(address)
 
     def desired(self) -> dict[int, str | None]:
+        """Each board's desired text (keypads' displays: keypad_texts())."""
         with self._cond:
-            return {a: b.text for a, b in self._boards.items()}
+            return {a: b.text for a, b in self._boards.items() if not b.keypad}
+
+    def keypad_texts(self) -> dict[int, str | None]:
+        with self._cond:
+            return {a: b.text for a, b in self._boards.items() if b.keypad}
 
     def health(self) -> dict[str, Any]:
         """What a technician needs: is the link up, and which boards answer."""
         with self._cond:
-            boards = []
+            boards, keypads = [], []
             for b in sorted(self._boards.values(), key=lambda b: b.address):
                 status = "unknown" if b.online is None else ("online" if b.online else "offline")
-                boards.append(
+                (keypads if b.keypad else boards).append(
                     {
                         "address": b.address,
                         "label": b.label,
@@ -213,6 +280,7 @@ class BoardBus:
                         "last_error": b.last_error,
                         "text": b.text,
                         "shown": b.shown,
+                        **({"lamp": b.lamp, "presses": b.presses, "repeats": b.repeats} if b.keypad else {}),
                     }
                 )
             return {
@@ -222,17 +290,26 @@ class BoardBus:
                 "connected_since": self.connected_since,
                 "reconnects": self.reconnects,
                 "last_port_error": self.last_port_error,
-                "queued": self._jobs.qsize() + len(self._retry),
+                "queued": self._jobs.qsize() + len(self._retry) + len(self._low),
                 "frames_sent": self.frames_sent,
                 "bytes_sent": self.bytes_sent,
+                "polls": self.polls,
                 "boards": boards,
+                "keypads": keypads,
             }
 
     def wait_settled(self, timeout: float = 10.0) -> bool:
         """Block until nothing is queued and every board shows its text or is offline."""
 
         def settled() -> bool:
-            if not self.connected or self._busy or self._pending or self._retry or self._jobs.qsize():
+            if (
+                not self.connected
+                or self._busy
+                or self._pending
+                or self._retry
+                or self._low
+                or self._jobs.qsize()
+            ):
                 return False
             return all(b.shown or b.online is False or b.text is None for b in self._boards.values())
 
@@ -265,6 +342,13 @@ class BoardBus:
                 self._pending.discard(address)
 
     def _put(self, job: _Job) -> bool:
+        board = self._boards.get(job.address)
+        if board is not None and board.keypad and job.kind in ("state", "lamp"):
+            # Bounded: a keypad's display coalesces like a board's, and a lamp job whose state
+            # is already shown is skipped. The worker wakes for polls every poll_seconds anyway.
+            with self._cond:
+                self._low.append(job)
+            return True
         try:
             self._jobs.put_nowait(job)
             return True
@@ -284,6 +368,8 @@ class BoardBus:
             pass
         if self._retry:
             return self._retry.popleft()
+        if self._low:
+            return self._low.popleft()
         now = self.monotonic()
         with self._cond:
             if self._overflow:
@@ -298,6 +384,8 @@ class BoardBus:
             for board in self._boards.values():
                 if board.online is False and now >= board.next_probe:
                     board.next_probe = now + self.probe_seconds
+                    if board.keypad:
+                        return _Job(board.address, "poll", probe=True)
                     return _Job(board.address, "state" if board.text is not None else "ping", probe=True)
                 if (
                     board.online
@@ -305,10 +393,26 @@ class BoardBus:
                     and now - board.last_sent >= self.keepalive_seconds
                 ):
                     return _Job(board.address, "state")  # keepalive: full retries, like a call
+            poll = self._due_poll(now)
+            if poll is not None:
+                return poll
+            wait = WATCH_SECONDS
+            polled = [b.next_poll for b in self._boards.values() if b.keypad and b.online is not False]
+            if polled:
+                wait = max(0.0, min(wait, min(polled) - now))
         try:
-            return self._jobs.get(timeout=WATCH_SECONDS)
+            return self._jobs.get(timeout=wait) if wait > 0 else None
         except queue.Empty:
             return None
+
+    def _due_poll(self, now: float) -> _Job | None:
+        """The keypad waiting longest for its poll, if one is due (under self._cond)."""
+        due = [b for b in self._boards.values() if b.keypad and b.online is not False and now >= b.next_poll]
+        if not due:
+            return None
+        board = min(due, key=lambda b: b.next_poll)
+        board.next_poll = now + self.poll_seconds
+        return _Job(board.address, "poll")
 
     # -- the worker --------------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -386,6 +490,9 @@ class BoardBus:
                     self._retry.append(_Job(board.address, "state"))
                 if board.brightness is not None:
                     self._retry.append(_Job(board.address, "brightness"))
+                if board.lamp is not None:
+                    board.lamp_shown_version = -1
+                    self._retry.append(_Job(board.address, "lamp"))
 
     def _identity(self) -> tuple[int, int, int] | None:
         if "://" in self.port_url:
@@ -424,6 +531,12 @@ class BoardBus:
                 return self.codec.encode_ping(job.address), -1
             if job.kind == "brightness":
                 return self.codec.encode_brightness(job.address, board.brightness or 0), -1
+            if job.kind == "poll":
+                return self.codec.encode_poll(job.address, board.ack_seq), -1
+            if job.kind == "lamp":
+                return self.codec.encode_lamp(job.address, bool(board.lamp)), board.lamp_version
+            if board.keypad:
+                return self.codec.encode_display(job.address, board.text or ""), board.version
             if not board.text:
                 return self.codec.encode_clear(job.address), board.version
             return self.codec.encode_text(job.address, board.text, board.scroll), board.version
@@ -432,6 +545,8 @@ class BoardBus:
         board = self._boards[job.address]
         with self._cond:
             if job.kind == "state" and board.text is None:
+                return
+            if job.kind == "lamp" and (board.lamp is None or board.lamp_shown_version == board.lamp_version):
                 return
             if board.online is False and not job.probe and job.kind != "ping":
                 return  # an offline board only gets probes; its desired text is kept for then
@@ -443,7 +558,11 @@ class BoardBus:
             port.write(data)
             port.flush()
             reply = self._read_reply(port, job.address)
-            error = None if isinstance(reply, Ack) else ("NAK " + reply.reason if reply else "no answer")
+            error = (
+                None
+                if isinstance(reply, Ack | KeyReport)
+                else ("NAK " + reply.reason if reply else "no answer")
+            )
         except serial.SerialTimeoutException:
             reply, error = None, "write timeout"
         except PORT_FAILURES as exc:
@@ -452,22 +571,56 @@ class BoardBus:
             self._lost(str(exc))
             return
         now_iso = self.clock.now().isoformat(timespec="milliseconds")
+        press: KeyReport | None = None
         with self._cond:
             self.frames_sent += 1
             self.bytes_sent += len(data)
-            board.last_sent = self.monotonic()
+            if job.kind == "poll":
+                self.polls += 1
+            else:
+                board.last_sent = self.monotonic()  # polls are no keepalive for a keypad's display
+            if isinstance(reply, KeyReport):
+                board.ack_seq = reply.seq  # acknowledged by the next poll
+                board.next_poll = 0.0  # poll again at once: acknowledge, and fetch the next press
+                if reply.seq == board.last_seq:
+                    board.repeats += 1  # our acknowledgement was lost; applied already
+                else:
+                    board.last_seq = reply.seq
+                    board.presses += 1
+                    press = reply
             if error is None:
+                board.misses = 0
                 if board.online is not True:
                     board.since = now_iso
                     if board.online is False:
                         log.info("board %s (%s) back online", board.address, board.label)
+                        if board.keypad:
+                            # A keypad is probed by a poll: now give it its display and lamp again.
+                            board.shown_version = board.lamp_shown_version = -1
+                            if board.text is not None and board.address not in self._pending:
+                                self._pending.add(board.address)
+                                self._retry.append(_Job(board.address, "state"))
+                            if board.lamp is not None:
+                                self._retry.append(_Job(board.address, "lamp"))
                 board.online = True
                 board.last_ack = now_iso
                 if version >= 0:
-                    board.shown_version = version
+                    if job.kind == "lamp":
+                        board.lamp_shown_version = version
+                    else:
+                        board.shown_version = version
                 if job.future:
                     job.future.set_result(True)
-                return
+        if press is not None:
+            if self.on_key is not None:
+                try:
+                    self.on_key(press.address, press.key, press.seq)
+                except Exception:
+                    log.exception("key %s from keypad %s not handled", press.key, press.address)
+            return
+        if error is None:
+            return
+        with self._cond:
             board.errors += 1
             board.last_error = error
             if isinstance(reply, Nak):
@@ -475,19 +628,25 @@ class BoardBus:
             else:
                 board.timeouts += 1
             job.attempt += 1
-            if not job.probe and job.attempt <= self.retries:
+            if job.kind == "poll" and not job.probe:
+                # A missed poll is not retried (the next one is due soon); enough in a row: offline.
+                board.misses += 1
+                if board.misses <= self.retries:
+                    return
+            elif not job.probe and job.attempt <= self.retries:
                 self._retry.append(job)  # behind every fresh job: others wait one timeout at most
                 return
             if board.online is not False:
-                log.warning("board %s (%s) offline: %s", board.address, board.label, error)
+                what = "keypad" if board.keypad else "board"
+                log.warning("%s %s (%s) offline: %s", what, board.address, board.label, error)
                 board.online = False
                 board.since = now_iso
             board.next_probe = self.monotonic() + self.probe_seconds
             if job.future:
                 job.future.set_result(False)
 
-    def _read_reply(self, port: serial.SerialBase, address: int) -> Ack | Nak | None:
-        """The first ACK/NAK from `address` before the timeout; other bytes are ignored."""
+    def _read_reply(self, port: serial.SerialBase, address: int) -> Ack | Nak | KeyReport | None:
+        """The first ACK/NAK (or key report) from `address` before the timeout; other bytes are ignored."""
         parser = self.codec.parser()
         deadline = self.monotonic() + self.timeout
         while True:
@@ -499,5 +658,5 @@ class BoardBus:
             if not data:
                 return None
             for message in parser.feed(data):
-                if isinstance(message, Ack | Nak) and message.address == address:
+                if isinstance(message, Ack | Nak | KeyReport) and message.address == address:
                     return message

@@ -10,19 +10,24 @@ parser drops that one STX byte and looks for the next.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from onevisit.devices.boards.codec import (
     Ack,
     BoardCodec,
     Command,
     CommandKind,
     FrameParser,
+    Key,
+    KeyReport,
     Message,
     Nak,
     NakReason,
     Rejected,
     check_address,
     check_level,
-    encode_gb2312,
+    check_seq,
+    encode_keypad_text,
 )
 
 STX = 0x02
@@ -36,6 +41,10 @@ CMD_TEXT = 0x10
 CMD_CLEAR = 0x11
 CMD_BRIGHTNESS = 0x12
 CMD_PING = 0x13
+CMD_POLL = 0x20
+CMD_DISPLAY = 0x21
+CMD_LAMP = 0x22
+CMD_KEY = 0x30  # keypad -> hall
 CMD_ACK = 0x06
 CMD_NAK = 0x15
 
@@ -49,6 +58,19 @@ NAK_CODES = {
     NakReason.OTHER: 0xFF,
 }
 NAK_REASONS = {code: reason for reason, code in NAK_CODES.items()}
+
+KEY_CODES = {
+    Key.CALL: 0x01,
+    Key.RECALL: 0x02,
+    Key.SKIP: 0x03,
+    Key.PAUSE: 0x04,
+    Key.TRANSFER: 0x05,
+    Key.R1: 0x11,
+    Key.R2: 0x12,
+    Key.R3: 0x13,
+    Key.R4: 0x14,
+}
+KEYS = {code: key for key, code in KEY_CODES.items()}
 
 
 def bcc(data: bytes) -> int:
@@ -97,11 +119,13 @@ class DefaultFrameParser(FrameParser):
             if bcc(body) != raw[-2]:
                 out.append(Rejected(raw, "checksum mismatch", address=raw[1], reason=NakReason.CHECKSUM))
                 continue
-            out.append(_interpret(raw, raw[1], raw[2], raw[HEADER : HEADER + length]))
+            out.append(_interpret(raw, raw[1], raw[2], raw[HEADER : HEADER + length], self.decode_text))
         return out
 
 
-def _interpret(raw: bytes, address: int, cmd: int, payload: bytes) -> Message:
+def _interpret(
+    raw: bytes, address: int, cmd: int, payload: bytes, decode_text: Callable[[int, bytes], str]
+) -> Message:
     def bad(why: str) -> Rejected:
         return Rejected(raw, why, address=address, reason=NakReason.BAD_PAYLOAD)
 
@@ -118,10 +142,28 @@ def _interpret(raw: bytes, address: int, cmd: int, payload: bytes) -> Message:
         if flags & ~FLAG_SCROLL:
             return bad(f"unknown text flags 0x{flags:02x}")
         try:
-            text = payload[1:].decode("gb2312")
+            text = decode_text(address, payload[1:])
         except UnicodeDecodeError:
-            return bad("text is not valid GB2312")
+            return bad("text is not valid in the board's charset")
         return Command(address, CommandKind.TEXT, text=text, scroll=bool(flags & FLAG_SCROLL))
+    if cmd == CMD_KEY:
+        if len(payload) != 2 or not 1 <= payload[0] <= 255 or payload[1] not in KEYS:
+            return bad("key report takes a sequence 1-255 and a known key code")
+        return KeyReport(address, payload[0], KEYS[payload[1]])
+    if cmd == CMD_POLL:
+        if len(payload) != 1:
+            return bad("poll takes one acknowledged-sequence byte")
+        return Command(address, CommandKind.POLL, seq=payload[0])
+    if cmd == CMD_DISPLAY:
+        try:
+            text = decode_text(address, payload)
+        except UnicodeDecodeError:
+            return bad("display text is not valid in the keypad's charset")
+        return Command(address, CommandKind.DISPLAY, text=text)
+    if cmd == CMD_LAMP:
+        if len(payload) != 1 or payload[0] > 1:
+            return bad("lamp takes one byte 0 or 1")
+        return Command(address, CommandKind.LAMP, on=bool(payload[0]))
     if cmd == CMD_CLEAR:
         return Command(address, CommandKind.CLEAR) if not payload else bad("clear takes no payload")
     if cmd == CMD_PING:
@@ -137,7 +179,7 @@ class DefaultCodec(BoardCodec):
     name = "default"
 
     def encode_text(self, address: int, text: str, scroll: bool = False) -> bytes:
-        data = encode_gb2312(text, check_address(address))
+        data = self.text_bytes(address, text)
         return frame(address, CMD_TEXT, bytes([FLAG_SCROLL if scroll else 0]) + data)
 
     def encode_clear(self, address: int) -> bytes:
@@ -156,4 +198,22 @@ class DefaultCodec(BoardCodec):
         return frame(address, CMD_NAK, bytes([NAK_CODES[reason]]))
 
     def parser(self) -> DefaultFrameParser:
-        return DefaultFrameParser()
+        return DefaultFrameParser(self.charset)
+
+    supports_keypads = True
+
+    def encode_poll(self, address: int, ack_seq: int) -> bytes:
+        return frame(check_address(address), CMD_POLL, bytes([check_seq(ack_seq)]))
+
+    def encode_display(self, address: int, text: str) -> bytes:
+        return frame(
+            address, CMD_DISPLAY, encode_keypad_text(text, self.charset(check_address(address)), address)
+        )
+
+    def encode_lamp(self, address: int, on: bool) -> bytes:
+        return frame(check_address(address), CMD_LAMP, bytes([1 if on else 0]))
+
+    def encode_key(self, address: int, seq: int, key: Key) -> bytes:
+        # 0 is "nothing to acknowledge" in a poll, so a report is numbered 1..255.
+        check_seq(seq - 1)
+        return frame(check_address(address), CMD_KEY, bytes([seq, KEY_CODES[key]]))

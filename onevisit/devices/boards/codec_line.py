@@ -1,4 +1,4 @@
-"""The plain-line protocol of simple boards: one GB2312 text line per command.
+"""The plain-line protocol of simple boards: one text line per command (GB2312 or the board's charset).
 
     @ADDR,CMD,ARG\\r\\n      ADDR three decimal digits; CMD T (text), S (scrolling text),
                             C (clear), B (brightness 0-15), P (ping)
@@ -10,6 +10,8 @@ or as no answer, and the bus's retry handles both.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from onevisit.devices.boards.codec import (
     Ack,
@@ -23,7 +25,6 @@ from onevisit.devices.boards.codec import (
     Rejected,
     check_address,
     check_level,
-    encode_gb2312,
 )
 
 MAX_LINE = 1100
@@ -52,11 +53,11 @@ class LineParser(FrameParser):
                 break
             raw = bytes(self._buf[: end + 1])
             del self._buf[: end + 1]
-            out.append(_interpret(raw))
+            out.append(_interpret(raw, self.decode_text))
         return out
 
 
-def _interpret(raw: bytes) -> Message:
+def _interpret(raw: bytes, decode_text: Callable[[int, bytes], str]) -> Message:
     line = raw.rstrip(b"\r\n")
     if len(line) > MAX_LINE:
         return Rejected(raw, f"line longer than {MAX_LINE} bytes")
@@ -82,9 +83,11 @@ def _interpret(raw: bytes) -> Message:
         return Rejected(raw, "unknown command", address=address, reason=NakReason.UNKNOWN_COMMAND)
     if kind is CommandKind.TEXT:
         try:
-            text = arg.decode("gb2312")
+            text = decode_text(address, arg)
         except UnicodeDecodeError:
-            return Rejected(raw, "text is not valid GB2312", address=address, reason=NakReason.BAD_PAYLOAD)
+            return Rejected(
+                raw, "text is not valid in the board's charset", address=address, reason=NakReason.BAD_PAYLOAD
+            )
         return Command(address, kind, text=text, scroll=code == "S")
     if kind is CommandKind.BRIGHTNESS:
         if not arg.isdigit() or int(arg) > 15:
@@ -99,7 +102,7 @@ class LineCodec(BoardCodec):
     name = "line"
 
     def encode_text(self, address: int, text: str, scroll: bool = False) -> bytes:
-        data = encode_gb2312(text, check_address(address))
+        data = self.text_bytes(address, text)
         return _line(address, "S" if scroll else "T", data)
 
     def encode_clear(self, address: int) -> bytes:
@@ -118,4 +121,4 @@ class LineCodec(BoardCodec):
         return _line(address, "NG", str(reason))
 
     def parser(self) -> LineParser:
-        return LineParser()
+        return LineParser(self.charset)

@@ -16,6 +16,16 @@ def board_specs(config: Config) -> list[BoardSpec]:
     ]
 
 
+def keypad_labels(config: Config) -> dict[int, str]:
+    """Keypad address -> label, e.g. "caller window 3" (health and /maintenance read it back)."""
+    return {k.address: f"{k.kind} window {k.window}" for k in config.boards.keypads}
+
+
+def board_charsets(config: Config) -> dict[int, str]:
+    """Each configured board's character set, by address (what the codecs take)."""
+    return {b.address: b.charset for b in config.boards.boards}
+
+
 def port_path(config: Config, port: str | None = None) -> str:
     """A device path from config resolves against the config's folder; URLs pass unchanged."""
     value = port or config.boards.port
@@ -28,7 +38,7 @@ def bus_from_config(config: Config, port: str | None = None, clock: Clock | None
     b = config.boards
     return BoardBus(
         port_path(config, port),
-        codec_for(b.codec),
+        codec_for(b.codec, board_charsets(config)),
         {spec.address: spec.label for spec in board_specs(config)},
         baud=b.baud,
         parity=b.parity,
@@ -40,4 +50,6 @@ def bus_from_config(config: Config, port: str | None = None, clock: Clock | None
         keepalive_seconds=b.keepalive_seconds,
         reconnect_max=b.reconnect_max_seconds,
         clock=clock,
+        keypads=keypad_labels(config),
+        poll_seconds=b.poll_seconds,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from onevisit.devices.camera.base import Camera, CameraHealth, Frame
 from onevisit.devices.camera.errors import CameraError, ImageError
-from onevisit.devices.camera.images import load_image, load_image_bytes
+from onevisit.devices.camera.images import load_image, load_image_bytes, read_image_file
 from onevisit.devices.camera.url import open_camera
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "load_image",
     "load_image_bytes",
     "open_camera",
+    "read_image_file",
 ]

@@ -126,9 +126,15 @@ def _to_rgb(image: Image.Image, source: str, max_side: int) -> np.ndarray:
 
 def load_image(path: str | Path, max_side: int = MAX_SIDE) -> np.ndarray:
     """Read and decode an image file; a missing file is an `ImageError` too."""
+    return load_image_bytes(read_image_file(path), source=str(path), max_side=max_side)
+
+
+def read_image_file(path: str | Path) -> bytes:
+    """An image file's bytes, undecoded (what a reference cache keys by); ImageError
+    `image_missing` / `image_unreadable` when the file cannot be read."""
     p = Path(path)
     try:
-        data = p.read_bytes()
+        return p.read_bytes()
     except FileNotFoundError:
         raise ImageError(
             "image_missing", "找不到照片文件", f"The image file {p} does not exist", source=str(p)
@@ -137,4 +143,3 @@ def load_image(path: str | Path, max_side: int = MAX_SIDE) -> np.ndarray:
         raise _unreadable(str(p), "is a folder") from None
     except OSError as exc:
         raise _unreadable(str(p), exc.strerror or str(exc)) from None
-    return load_image_bytes(data, source=str(p), max_side=max_side)

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from functools import reduce
 
 from onevisit.core.errors import OneVisitError
-from onevisit.core.identity import IdNumber, parse_id
+from onevisit.core.identity import IdNumber, UnsupportedIdCard, parse_id
+from onevisit.core.typed import PADDING
 
 PREAMBLE = bytes.fromhex("AAAAAA9669")
 MAX_BODY = 4096
@@ -68,6 +69,12 @@ def garbled(what: str) -> CardReadError:
         f"The card could not be read ({what}); place the card again or type the ID number",
         what=what,
     )
+
+
+def unsupported_card_read(exc: UnsupportedIdCard) -> CardReadError:
+    """A genuine card of a kind this kiosk does not serve (外国人永久居留身份证): not a bad read,
+    so the citizen is sent to a window instead of being asked to place the card again."""
+    return CardReadError(exc.code, exc.zh, exc.en, **exc.details)
 
 
 def no_card() -> CardReadError:
@@ -201,12 +208,15 @@ def parse_text(text: bytes, today: dt.date | None = None, source: str = "sam") -
     fields: dict[str, str] = {}
     pos = 0
     for name, chars in TEXT_FIELDS:
-        fields[name] = decoded[pos : pos + chars].strip().strip("\x00")
+        # Fields are padded with spaces, NULs, or spaces then NULs ("张三    \0\0"): strip all of them.
+        fields[name] = decoded[pos : pos + chars].strip(PADDING)
         pos += chars
     if any(not ch.isprintable() for ch in fields["name"] + fields["id_number"]):
         raise garbled("unprintable characters in name or ID number")
     try:
         id_number = parse_id(fields["id_number"], today=today)
+    except UnsupportedIdCard as exc:
+        raise unsupported_card_read(exc) from None
     except OneVisitError as exc:
         raise CardReadError(
             "card_id_invalid",

@@ -18,7 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import serial
 
 from onevisit.core.errors import OneVisitError
-from onevisit.core.identity import parse_id
+from onevisit.core.identity import UnsupportedIdCard, parse_id
+from onevisit.core.typed import clean
 from onevisit.devices.cardreader.frames import (
     CMD_FIND,
     CMD_READ,
@@ -34,6 +35,7 @@ from onevisit.devices.cardreader.frames import (
     garbled,
     parse_read_response,
     parse_text,
+    unsupported_card_read,
 )
 
 log = logging.getLogger(__name__)
@@ -146,6 +148,8 @@ class WedgeDecoder:
                 return None
             try:
                 number = parse_id(text, today=self._today() if self._today else None)
+            except UnsupportedIdCard as exc:
+                raise unsupported_card_read(exc) from None
             except OneVisitError as exc:
                 raise CardReadError(
                     "card_id_invalid",
@@ -155,7 +159,8 @@ class WedgeDecoder:
             return CardRead(
                 id_number=number, name="", gender="", birth_date=number.birth_date, source="wedge"
             )
-        if len(key) == 1 and (key.isdigit() or key in "xX"):
+        key = clean(key) if len(key) == 1 else key  # a wedge behind a full-width IME types １ and Ｘ
+        if len(key) == 1 and (key in "0123456789xX"):
             self._chars.append(key.upper())
             if len(self._chars) > 18:
                 self._chars = self._chars[-18:]

@@ -11,18 +11,24 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from onevisit.core.fonts import cjk_font_path
+from onevisit.core.fonts import cjk_font_path, font_for
 
 LEADING = 1.32  # line height / font size: room for descenders and a little air between lines
 
 
 @lru_cache(maxsize=64)
-def font(px: int, configured: str | None = None) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(cjk_font_path(configured)), px)
+def _face(path: str, px: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, px)
+
+
+def font(px: int, configured: str | None = None, text: str = "") -> ImageFont.FreeTypeFont:
+    """The primary CJK font at `px` dots, or the fallback of the chain that draws all of `text`
+    (a line with a rare name such as 孙䶮 is drawn whole from Hanazono rather than with a box)."""
+    return _face(str(font_for(text, configured) if text else cjk_font_path(configured)), px)
 
 
 def text_width(text: str, px: int, configured: str | None = None) -> int:
-    return int(font(px, configured).getlength(text))
+    return int(font(px, configured, text).getlength(text))
 
 
 def wrap(text: str, px: int, width: int, configured: str | None = None) -> list[str]:
@@ -70,7 +76,7 @@ def render_line(
     max_width: int | None = None,
 ) -> Image.Image:
     """One line as a 1-bit image as wide as its ink (rounded up to 8 dots for GS v 0)."""
-    f = font(px, configured)
+    f = font(px, configured, text)
     stroke = bold_stroke(px) if bold else 0
     pad = max(4, px // 5) if invert else 0
     width = int(f.getlength(text)) + 2 * stroke + 2 * pad + (1 if bold else 0)

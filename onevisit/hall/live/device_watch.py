@@ -24,19 +24,59 @@ from onevisit.hall.stores.devices import BAD_STATES, DeviceState, DeviceStore
 
 log = logging.getLogger(__name__)
 
-KIOSK_DEVICES = ("printer", "camera", "card_reader")
+KIOSK_DEVICES = ("printer", "documents", "camera", "card_reader")
 DEVICE_NAMES = {
     "kiosk": ("自助机", "Kiosk"),
     "printer": ("打印机", "Printer"),
+    "documents": ("A4文档打印机", "A4 document printer"),
     "camera": ("摄像头", "Camera"),
     "card_reader": ("身份证读卡器", "ID card reader"),
     "board_link": ("显示屏线路", "Board link"),
     "board": ("显示屏", "Board"),
+    "keypad": ("呼叫器/评价器", "Keypad"),
     "voice": ("语音播报", "Voice"),
 }
 
 #: Alert code -> (zh, en, what the technician does zh, en). Codes are the devices' own fault codes.
 ALERTS: dict[str, tuple[str, str, str, str]] = {
+    # The A4 printer's codes come from IPP printer-state-reasons (RFC 8011 §5.4.12) through CUPS.
+    "media_empty": (
+        "A4打印机缺纸",
+        "A4 printer out of paper",
+        "在纸盒中装入A4纸；CUPS 队列会自动继续。",
+        "Load A4 paper in the tray; the CUPS queue carries on by itself.",
+    ),
+    "media_jam": (
+        "A4打印机卡纸",
+        "A4 printer paper jam",
+        "打开机盖取出卡纸。",
+        "Open the door and clear the jam.",
+    ),
+    "door_open": ("A4打印机机盖打开", "A4 printer door open", "关好机盖。", "Close the printer's door."),
+    "toner_low": (
+        "A4打印机墨粉不足",
+        "A4 printer toner low",
+        "准备更换墨粉盒。",
+        "Have a toner cartridge ready.",
+    ),
+    "paused": (
+        "A4打印队列已暂停",
+        "A4 print queue paused",
+        "排除故障后执行 cupsenable 队列名。",
+        "Fix the fault, then run cupsenable QUEUE.",
+    ),
+    "not_accepting_jobs": (
+        "A4打印队列拒收任务",
+        "A4 print queue rejecting jobs",
+        "执行 cupsaccept 队列名。",
+        "Run cupsaccept QUEUE.",
+    ),
+    "unreachable": (
+        "A4打印服务无法连接",
+        "A4 print service unreachable",
+        "检查 CUPS 服务与 [documents] printer 地址。",
+        "Check the CUPS service and [documents] printer.",
+    ),
     "paper_near_end": (
         "打印纸即将用完",
         "Paper near its end",
@@ -84,6 +124,13 @@ ALERTS: dict[str, tuple[str, str, str, str]] = {
         "Board offline",
         "检查该屏电源、RS-485 接线和地址拨码，然后点“全部重发当前内容”。",
         "Check the board's power, RS-485 wiring and address; then “Resend all boards”.",
+    ),
+    "keypad_offline": (
+        "呼叫器/评价器离线",
+        "Keypad offline",
+        "检查该键盘的电源、RS-485 接线和地址拨码；离线期间按键无效：用窗口电脑叫号、评价平板评价。",
+        "Check the keypad's power, RS-485 wiring and address. Meanwhile its keys do nothing: call "
+        "from the window console, rate on the rating tablet.",
     ),
     "board_link_down": (
         "显示屏线路断开",
@@ -215,6 +262,42 @@ class Maintenance:
             log.exception("call-out health failed")
             return None
 
+    def _report_keypad(self, k: dict[str, Any], connected: bool) -> None:
+        """A keypad (label "caller window 3") as a device: offline when it stopped answering polls."""
+        address = int(k["address"])
+        kind, _, window = str(k.get("label", "")).partition(" window ")
+        name_zh = {"caller": "呼叫器", "rater": "评价器"}.get(kind, "键盘")
+        status = k.get("status")
+        if not connected:
+            state, code, detail = "offline", "board_link_down", "link down"
+        elif status == "online":
+            state, code, detail = "ok", None, ""
+        elif status == "offline":
+            state, code, detail = "offline", "keypad_offline", str(k.get("last_error") or "no answer")
+        else:
+            state, code, detail = "unknown", None, "not polled yet"
+        self.store.report(
+            f"keypad:{address}",
+            kind="keypad",
+            owner="hall",
+            label=f"{name_zh} {address}（{window}号窗口） / {kind or 'keypad'} {address} (window {window})",
+            state=state,
+            code=code,
+            detail=detail,
+            info={
+                "address": address,
+                "where": k.get("label"),
+                "text": k.get("text"),
+                "lamp": k.get("lamp"),
+                "last_ack": k.get("last_ack"),
+                "presses": k.get("presses"),
+                "repeats": k.get("repeats"),
+                "errors": k.get("errors"),
+                "timeouts": k.get("timeouts"),
+                "naks": k.get("naks"),
+            },
+        )
+
     def _check_boards(self) -> None:
         health = self._callout_health()
         if health is None:
@@ -279,6 +362,8 @@ class Maintenance:
                     "naks": b.get("naks"),
                 },
             )
+        for k in boards.get("keypads", []):
+            self._report_keypad(k, connected)
         voice = health.get("voice") or {}
         if voice and voice.get("enabled") is not False:
             vzh, ven = device_label("voice", "hall")
@@ -380,7 +465,7 @@ class Maintenance:
         for s in states:
             if s.state not in BAD_STATES:
                 continue
-            if link_down and s.kind == "board" and s.code == "board_link_down":
+            if link_down and s.kind in ("board", "keypad") and s.code == "board_link_down":
                 continue  # one alert for the adapter, not one per board behind it
             zh, en, hint_zh, hint_en = ALERTS.get(s.code or "", _GENERIC)
             out.append(
@@ -427,6 +512,8 @@ class Maintenance:
             )
         boards = [self._with_errors(s) for s in states if s.kind == "board"]
         boards.sort(key=lambda b: b["info"].get("address", 0))
+        keypads = [self._with_errors(s) for s in states if s.kind == "keypad"]
+        keypads.sort(key=lambda b: b["info"].get("address", 0))
         link = next((s for s in states if s.device == "boards:link"), None)
         voice = next((s for s in states if s.device == "voice"), None)
         return {
@@ -437,6 +524,7 @@ class Maintenance:
                 "enabled": self.config.boards.enabled,
                 "link": link.to_dict() if link else None,
                 "boards": boards,
+                "keypads": keypads,
             },
             "voice": voice.to_dict() if voice else None,
             "events": self.store.events(limit=40),

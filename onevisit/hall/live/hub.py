@@ -62,6 +62,7 @@ class EventHub:
         #: a restarted process shows the hall as it was, then listeners get the rest as usual.
         self.primers: list[Callable[[list[dict], list[Any]], Any]] = []
         self.last_id = 0
+        self.epoch = ""
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._dropping: set[asyncio.Task] = set()
@@ -77,6 +78,8 @@ class EventHub:
         self._loop = asyncio.get_running_loop()
         self.gate.on_write = self.wake_threadsafe
         self.last_id = await self.gate.read(self._latest_event_id)
+        # The database's identity for the stream: ids count from 1 again in a new epoch.
+        self.epoch = await self.gate.read(self.gate.service.epoch)
         stored = self.db.query("SELECT value FROM hall_meta WHERE key = 'listener_cursor'")
         # Listeners (rating prompts, call-out) resume where they stopped; clients see only new events.
         self._listener_cursor = int(stored[0]["value"]) if stored else self.last_id
@@ -115,16 +118,27 @@ class EventHub:
 
     # -- clients ------------------------------------------------------------------------------
 
-    async def serve(self, ws: WebSocket, since: int | None = None) -> None:
-        """Run one /ws connection until it closes; `since` replays what a reconnecting client missed."""
+    async def serve(self, ws: WebSocket, since: int | None = None, epoch: str | None = None) -> None:
+        """Run one /ws connection until it closes.
+
+        The first message is `{"kind": "stream.hello", "epoch", "last_id", "resync"}`. `since` (and
+        the `epoch` it belongs to) replays what a reconnecting client missed; when the client's
+        last id belongs to another database (its epoch differs, or it is past our newest id: a
+        restore of an older copy) nothing is replayed and `resync` is true: the client drops its
+        last id and fetches the full state (db/epoch.py)."""
         await ws.accept()
         client = Client(ws)
         self.clients.add(client)
         try:
-            if since is not None and 0 <= since < self.last_id:
+            resync = (epoch is not None and epoch != self.epoch) or (
+                since is not None and since > self.last_id
+            )
+            hello = {"kind": "stream.hello", "epoch": self.epoch, "last_id": self.last_id, "resync": resync}
+            await ws.send_text(json.dumps(hello))
+            if not resync and since is not None and 0 <= since < self.last_id:
                 backlog = await self.gate.read(self.gate.service.events_since, since, 200)
                 for event in backlog:
-                    await ws.send_text(_encode(event))
+                    await ws.send_text(_encode(event, self.epoch))
             client.task = asyncio.create_task(client.pump())
             receiver = asyncio.create_task(self._drain(ws))
             done, _ = await asyncio.wait({client.task, receiver}, return_when=asyncio.FIRST_COMPLETED)
@@ -206,7 +220,7 @@ class EventHub:
             # Listeners first: a rating tablet that hears step.finished then finds its prompt there.
             await self._feed_listeners(events)
             for event in events:
-                self.broadcast(_encode(event))
+                self.broadcast(_encode(event, self.epoch))
             self.last_id = events[-1].id
             sent += len(events)
             if len(events) < BATCH:
@@ -258,5 +272,5 @@ class EventHub:
                 log.exception("expire_calls failed")
 
 
-def _encode(event: Any) -> str:
-    return json.dumps(event.to_dict(), ensure_ascii=False)
+def _encode(event: Any, epoch: str) -> str:
+    return json.dumps({**event.to_dict(), "epoch": epoch}, ensure_ascii=False)

@@ -9,11 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
 
+from onevisit.core.sheets import MAX_BYTES
 from onevisit.hall.deps import HallDep, KioskOrSupervisor, Supervisor
 from onevisit.hall.schemas import ERRORS, AppointmentId, AppointmentIn, CheckinIn, ImportIn
-from onevisit.hall.stores.appointments import check_in
+from onevisit.hall.stores.appointments import ImportRefused, check_in
 
 router = APIRouter(prefix="/api/appointments", responses=ERRORS, tags=["appointments"])
 
@@ -25,12 +31,80 @@ def book(body: AppointmentIn, hall: HallDep, principal: Supervisor) -> dict:
     return hall.appointments.book(body.id_number, body.matters, body.slot, principal.actor).to_dict()
 
 
-@router.post("/import", status_code=201)
-def import_list(body: ImportIn, hall: HallDep, principal: Supervisor) -> dict:
-    """A list from the provincial booking system (CSV text). Bad rows are named by line; a file
-    with any bad row imports nothing."""
-    booked = hall.appointments.import_csv(body.csv, principal.actor)
+#: What /openapi.json shows for the two bodies the import takes.
+_IMPORT_BODIES = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": ImportIn.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "CSV (UTF-8, GB18030, UTF-16 'Unicode 文本') or .xlsx",
+                        }
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post("/import", status_code=201, openapi_extra=_IMPORT_BODIES)
+async def import_list(request: Request, hall: HallDep, principal: Supervisor) -> dict:
+    """A list from the provincial booking system: JSON {"csv": text}, or a multipart/form-data
+    upload with a `file` field holding the file as Excel or WPS saved it (CSV in any of their
+    encodings, or .xlsx; see docs/imports.md). Bad rows are named by line and field; a file with
+    any bad row imports nothing (400 bad_rows)."""
+    content_type = request.headers.get("content-type", "")
+    # A form posted without a file part (urlencoded) is read as a form too: it gets "choose a file".
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        data, filename = await _uploaded_file(request)
+
+        def run() -> list:
+            return hall.appointments.import_file(data, principal.actor, filename=filename)
+    else:
+        body = await _json_body(request)
+
+        def run() -> list:
+            return hall.appointments.import_csv(body.csv, principal.actor)
+
+    booked = await run_in_threadpool(run)
     return {"imported": len(booked), "appointments": [a.to_dict() for a in booked]}
+
+
+async def _json_body(request: Request) -> ImportIn:
+    try:
+        raw = await request.body()
+        return ImportIn.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
+async def _uploaded_file(request: Request) -> tuple[bytes, str | None]:
+    try:
+        form = await request.form(max_files=1, max_fields=10, max_part_size=MAX_BYTES)
+    except (HTTPException, MultiPartException, ValueError) as exc:
+        raise ImportRefused(
+            "bad_upload",
+            "上传内容无法解析，请重新选择文件上传",
+            f"The upload could not be read ({getattr(exc, 'detail', None) or exc}); choose the file again",
+        ) from None
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise ImportRefused(
+            "no_file",
+            "请选择要导入的文件（表单字段 file）",
+            "Choose a file to import (form field `file`)",
+        )
+    data = await upload.read(MAX_BYTES + 1)
+    await form.close()
+    return data, upload.filename
 
 
 @router.get("")

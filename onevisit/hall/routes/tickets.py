@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from onevisit.hall.deps import Hall, HallDep, KioskOrSupervisor, Lookup, Staffish
-from onevisit.hall.schemas import ERRORS, IssueIn, MatterIn, TicketNumber
+from onevisit.hall.schemas import ERRORS, IdempotencyKey, IssueIn, MatterIn, TicketNumber
 
 router = APIRouter(prefix="/api/tickets", responses=ERRORS, tags=["tickets"])
 
@@ -57,9 +57,15 @@ async def ticket(number: TicketNumber, hall: HallDep, principal: Lookup) -> dict
 
 
 @router.post("/{number}/checkin")
-async def checkin(number: TicketNumber, hall: HallDep, principal: Lookup) -> dict:
-    """Re-check-in after 过号: the ticket re-enters its queue a few places back."""
-    return await _ticket_write(hall, hall.service.checkin, number, principal.actor)
+async def checkin(
+    number: TicketNumber, hall: HallDep, principal: Lookup, idempotency_key: IdempotencyKey = None
+) -> dict:
+    """Re-check-in after 过号: the ticket re-enters its queue a few places back. Send an
+    Idempotency-Key per press: a repeated key answers as the first request did (a kiosk's retry
+    or double tap re-queues once, and never turns into "not missed")."""
+    return await _ticket_write(
+        hall, hall.service.checkin, number, principal.actor, once=(f"checkin:{number}", idempotency_key)
+    )
 
 
 @router.post("/{number}/matters")
@@ -72,9 +78,14 @@ async def cancel(number: TicketNumber, hall: HallDep, principal: Staffish) -> di
     return await _ticket_write(hall, hall.service.cancel, number, principal.actor)
 
 
-async def _ticket_write(hall: Hall, fn: Callable[..., Any], *args: Any) -> dict:
+async def _ticket_write(
+    hall: Hall, fn: Callable[..., Any], *args: Any, once: tuple[str, str | None] = ("", None)
+) -> dict:
+    """`once` = (scope, idempotency key): with a key, a repeat within the gate's memory returns
+    the first run's answer (ServiceGate.write_once)."""
+
     def run() -> dict:
         t = fn(*args)
         return {"ticket": t.to_dict(), "position": hall.service.position(t).to_dict()}
 
-    return await hall.gate.write(run)
+    return await hall.gate.write_once(once[0], once[1], run)

@@ -322,6 +322,18 @@ class AccountStore:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM hall_tokens WHERE token_hash = ?", (token_hash(token),))
 
+    def staff_at_window(self, window: int) -> str | None:
+        """The staff user most recently logged in (unexpired, not disabled) for `window`, or None.
+
+        A keypad's actions are recorded with this person too (see hall/live/keypads.py)."""
+        rows = self.db.query(
+            "SELECT u.name FROM hall_tokens t JOIN hall_users u ON u.name = t.user_name"
+            " WHERE u.window = ? AND u.role = 'staff' AND u.disabled = 0 AND t.expires_ts > ?"
+            " ORDER BY t.created_ts DESC LIMIT 1",
+            (window, self.clock.now().timestamp()),
+        )
+        return str(rows[0]["name"]) if rows else None
+
     def authenticate(self, token: str) -> Principal:
         """The caller behind a bearer token, or AuthError (invalid / expired / disabled)."""
         ts = self.clock.now().timestamp()

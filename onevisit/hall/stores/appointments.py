@@ -12,13 +12,11 @@ queue's commit and the booking's update is repaired by the retry: it finds the s
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +25,8 @@ from onevisit.core.clock import Clock
 from onevisit.core.config import Config, parse_hhmm
 from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import IdNumber, parse_id
+from onevisit.core.sheets import Cell, SheetError, SheetRow, excel_serial_datetime, read_rows, text_rows
+from onevisit.core.typed import DATETIME_SPELLINGS, clean, parse_datetime_text
 from onevisit.db.sqlite import HallDatabase
 
 log = logging.getLogger(__name__)
@@ -171,10 +171,10 @@ class AppointmentStore:
         except (OverflowError, ValueError):  # year 1 or 9999 shifted out of range
             raise _bad_slot() from None
 
-    def validate(self, id_number: str, matters: Iterable[str], slot: dt.datetime) -> Booking:
+    def validate(self, id_number: str | IdNumber, matters: Iterable[str], slot: dt.datetime) -> Booking:
         """Everything a booking must satisfy before it is stored; raises saying which rule fails."""
         now = self.clock.now()
-        person = parse_id(id_number, now.date())
+        person = id_number if isinstance(id_number, IdNumber) else parse_id(id_number, now.date())
         codes = tuple(m.strip() for m in matters if m and m.strip())
         known = [m.code for m in self.config.matters]
         if not codes:
@@ -276,40 +276,55 @@ class AppointmentStore:
         return int(cur.lastrowid)
 
     def import_csv(self, text: str, actor: str) -> list[Appointment]:
-        """The provincial booking system's list: header id_number,matters,slot; matters joined by
-        ';' '|' '、' or ',' inside quotes. Every bad row is reported by line; a bad file imports nothing."""
-        reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+        """A booking list as CSV text (the JSON API's `csv` field); see `import_rows`."""
+        return self.import_rows(_sheet_rows(lambda: text_rows(text)), actor)
+
+    def import_file(self, data: bytes, actor: str, filename: str | None = None) -> list[Appointment]:
+        """A booking list as the bytes of a file: CSV in UTF-8 (BOM or not), GB18030 or UTF-16
+        ("Unicode 文本", tab-separated), or an .xlsx workbook (see onevisit.core.sheets)."""
+        return self.import_rows(_sheet_rows(lambda: read_rows(data, filename)), actor)
+
+    def import_rows(self, rows: list[SheetRow], actor: str) -> list[Appointment]:
+        """The provincial booking system's list: a header naming the columns id_number, matters and
+        slot (or 身份证号, 业务, 预约时间; any order; title lines above it are passed over), then one
+        booking per row. Matters are joined by
+        ';' '|' '、' '，' or ',' inside quotes; the slot in any spelling of
+        onevisit.core.typed.DATETIME_SPELLINGS, or an Excel date cell. Every bad row is reported by
+        line and field; a file with any bad row imports nothing (ImportRefused, 400)."""
+        header, columns = _find_header(rows)
         problems: list[dict[str, Any]] = []
         bookings: list[tuple[int, Booking]] = []
-        header = next(reader, None)
-        if header is None or tuple(h.strip().lower() for h in header) != CSV_COLUMNS:
-            raise ImportRefused(
-                "bad_csv_header",
-                f"第1行应为表头：{','.join(CSV_COLUMNS)}",
-                f"Line 1 must be the header {','.join(CSV_COLUMNS)}",
-                problems=[{"line": 1, "code": "bad_csv_header"}],
-            )
         seen: dict[tuple[str, str], int] = {}
-        for fields in reader:
-            line = reader.line_num
-            if not any(f.strip() for f in fields):
-                continue
+        now = self.clock.now()
+        for row in rows[rows.index(header) + 1 :]:
+            line = row.line
             if len(bookings) + len(problems) >= MAX_IMPORT_ROWS:
                 raise ImportRefused(
                     "too_many_rows",
                     f"一次最多导入{MAX_IMPORT_ROWS}条预约",
                     f"At most {MAX_IMPORT_ROWS} bookings per file",
                 )
+            field = "row"
             try:
-                if len(fields) != len(CSV_COLUMNS):
+                if len(row.cells) > len(header.cells):
                     raise BookingInvalid(
                         "bad_csv_row",
-                        f"应有{len(CSV_COLUMNS)}列，实际{len(fields)}列（多项业务请用分号分隔）",
-                        f"Expected {len(CSV_COLUMNS)} columns, found {len(fields)} (separate matters with ';')",
+                        f"应有{len(header.cells)}列，实际{len(row.cells)}列（多项业务请用分号分隔）",
+                        f"Expected {len(header.cells)} columns, found {len(row.cells)}"
+                        " (separate matters with ';')",
                     )
-                id_number, matters, slot_text = (f.strip() for f in fields)
-                slot = _parse_slot(slot_text)
-                booking = self.validate(id_number, _split_matters(matters), slot)
+                cells = dict.fromkeys(CSV_COLUMNS, None)
+                for name, index in columns.items():
+                    cells[name] = row.cells[index] if index < len(row.cells) else None
+                field = "id_number"
+                person = parse_id(_id_cell(cells["id_number"]), now.date())
+                field = "slot"
+                slot = _slot_cell(cells["slot"])
+                field = "matters"
+                matters = split_matters(clean(_text_cell(cells["matters"])))
+                field = "row"
+                booking = self.validate(person, matters, slot)
+                field = "id_number"
                 twin = seen.get((booking.day, booking.person_hash))
                 if twin is not None:
                     raise AppointmentError(
@@ -320,7 +335,7 @@ class AppointmentStore:
                 seen[(booking.day, booking.person_hash)] = line
                 bookings.append((line, booking))
             except OneVisitError as exc:
-                problems.append({"line": line, "code": exc.code, "message_zh": exc.zh, "message_en": exc.en})
+                problems.append(_problem(line, _FIELD_OF_CODE.get(exc.code, field), exc))
         if not problems:
             try:
                 with self.db.transaction() as conn:
@@ -329,9 +344,7 @@ class AppointmentStore:
                         try:
                             ids.append(self._insert(conn, booking, actor))
                         except OneVisitError as exc:
-                            problems.append(
-                                {"line": line, "code": exc.code, "message_zh": exc.zh, "message_en": exc.en}
-                            )
+                            problems.append(_problem(line, "id_number", exc))
                     if problems:
                         raise _Rollback  # a row another booking took meanwhile: the whole file goes back
             except _Rollback:
@@ -497,7 +510,135 @@ def _not_found(appointment_id: int) -> AppointmentNotFound:
     )
 
 
-def _split_matters(text: str) -> list[str]:
+#: Header spellings per column: our names, and the Chinese ones a clerk types.
+HEADER_NAMES = {
+    "id_number": ("id_number", "身份证号", "身份证号码", "证件号码"),
+    "matters": ("matters", "业务", "办理业务", "预约业务"),
+    "slot": ("slot", "预约时间", "预约时段"),
+}
+#: Which field a validation refusal is about, for the per-line report.
+_FIELD_OF_CODE = {
+    "no_matters": "matters",
+    "too_many_matters": "matters",
+    "duplicate_matter": "matters",
+    "unknown_matter": "matters",
+    "slot_past_day": "slot",
+    "slot_too_far": "slot",
+    "slot_past": "slot",
+    "slot_outside_hours": "slot",
+    "slot_after_cutoff": "slot",
+    "bad_slot": "slot",
+    "already_booked": "id_number",
+}
+_FIELD_ZH = {"id_number": "身份证号", "matters": "业务", "slot": "预约时间", "row": "整行"}
+
+
+def _sheet_rows(read: Callable[[], list[SheetRow]]) -> list[SheetRow]:
+    try:
+        return read()
+    except SheetError as exc:  # the file as a whole: bilingual words, same 400 as a bad row
+        raise ImportRefused(exc.code, exc.zh, exc.en, problems=[], **exc.details) from None
+
+
+def _bad_header(line: int, **details: Any) -> ImportRefused:
+    return ImportRefused(
+        "bad_csv_header",
+        f"第{line}行应为表头：{','.join(CSV_COLUMNS)}（或 身份证号,业务,预约时间）",
+        f"Line {line} must be the header {','.join(CSV_COLUMNS)}",
+        problems=[{"line": line, "field": "header", "code": "bad_csv_header"}],
+        **details,
+    )
+
+
+#: Rows searched for the header: offices put a title (2026年12月预约名单) or a date line above it.
+HEADER_SEARCH_ROWS = 5
+
+
+def _find_header(rows: list[SheetRow]) -> tuple[SheetRow, dict[str, int]]:
+    """The first of the top HEADER_SEARCH_ROWS rows that names every column, and the columns;
+    ImportRefused about the first row when none does."""
+    if not rows:
+        raise _bad_header(1)
+    first_error: ImportRefused | None = None
+    for row in rows[:HEADER_SEARCH_ROWS]:
+        try:
+            return row, _columns(row)
+        except ImportRefused as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    raise first_error
+
+
+def _columns(header: SheetRow) -> dict[str, int]:
+    """Column index of each of CSV_COLUMNS in the header row; ImportRefused naming what is wrong."""
+    wanted = {
+        clean(spelling).lower(): name for name, spellings in HEADER_NAMES.items() for spelling in spellings
+    }
+    found: dict[str, int] = {}
+    unknown: list[str] = []
+    for index, cell in enumerate(header.cells):
+        text = clean(_text_cell(cell)).lower()
+        if not text:
+            continue  # an empty header column in the middle: nothing is read from it
+        name = wanted.get(text)
+        if name is None or name in found:
+            unknown.append(text[:40])
+        else:
+            found[name] = index
+    missing = [c for c in CSV_COLUMNS if c not in found]
+    if missing or unknown:
+        raise _bad_header(header.line, missing=missing, unknown=unknown)
+    return found
+
+
+def _problem(line: int, field: str, exc: OneVisitError) -> dict[str, Any]:
+    zh_field = _FIELD_ZH.get(field, field)
+    return {
+        "line": line,
+        "field": field,
+        "code": exc.code,
+        "message_zh": f"{zh_field}：{exc.zh}" if field != "row" else exc.zh,
+        "message_en": f"{field}: {exc.en}" if field != "row" else exc.en,
+    }
+
+
+def _text_cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _id_cell(value: Cell) -> str:
+    # Excel shows an 18-digit number typed into a General cell as 1.10105E+17 and keeps only 15
+    # significant digits: the last three are lost, so say that instead of "check digit wrong".
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise BookingInvalid(
+            "id_number_stored_as_number",
+            "身份证号被 Excel 存成了数字，后几位已丢失；请把该列设为“文本”后重新输入",
+            "Excel stored the ID number as a number and lost its last digits; format the column as Text"
+            " and type the numbers again",
+        )
+    return _text_cell(value)
+
+
+def _slot_cell(value: Cell) -> dt.datetime:
+    """A slot cell: a real datetime (an .xlsx date cell), an Excel serial number, or text."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return excel_serial_datetime(float(value))
+        except (ValueError, OverflowError):
+            raise _bad_slot() from None
+    if isinstance(value, dt.date | dt.time):  # a date without time, or a time without date
+        raise _bad_slot()
+    return _parse_slot(_text_cell(value))
+
+
+def split_matters(text: str) -> list[str]:
+    """Matter codes from one cell or argument: a;b, a|b, a、b, a，b or a,b (spaces ignored)."""
     for sep in (";", "|", "、", "，"):
         text = text.replace(sep, ",")
     return [m.strip() for m in text.split(",") if m.strip()]
@@ -505,22 +646,25 @@ def _split_matters(text: str) -> list[str]:
 
 def _parse_slot(text: str) -> dt.datetime:
     try:
-        return dt.datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
-    except ValueError:
+        return parse_datetime_text(text)
+    except (ValueError, OverflowError):
         raise _bad_slot() from None
 
 
 def _bad_slot() -> BookingInvalid:
     return BookingInvalid(
         "bad_slot",
-        "预约时段格式应为 2026-11-23T10:30",
-        "The slot must look like 2026-11-23T10:30",
+        "预约时间应为日期加时刻，例如 2026-11-23 10:30、2026/11/23 10:30 或 2026年11月23日 10:30",
+        "The slot must be a date and a time, e.g. 2026-11-23 10:30, 2026/11/23 10:30 or 2026年11月23日 10:30",
+        accepted=list(DATETIME_SPELLINGS),
     )
 
 
 def parse_slot(text: str) -> dt.datetime:
-    """A slot as typed on the command line or found in a CSV: 2026-11-23T10:30 or 2026-11-23 10:30."""
-    return _parse_slot(text.strip())
+    """A slot as typed on the command line or found in a list: any spelling of
+    onevisit.core.typed.DATETIME_SPELLINGS (2026-11-23T10:30, 2026/11/23 10:30, 2026年11月23日 10:30…);
+    BookingInvalid (bad_slot) otherwise."""
+    return _parse_slot(text)
 
 
 __all__ = [
@@ -531,4 +675,5 @@ __all__ = [
     "BookingInvalid",
     "ImportRefused",
     "parse_slot",
+    "split_matters",
 ]

@@ -9,7 +9,6 @@ language with the other under it, next to a big button to take an ordinary numbe
 from __future__ import annotations
 
 import logging
-import uuid
 
 from kivy.metrics import dp
 from kivy.uix.boxlayout import BoxLayout
@@ -28,12 +27,10 @@ class AppointmentScreen(KioskScreen):
         super().__init__(**kwargs)
         self.working = False
         self.error: OneVisitError | None = None
-        self.key: str | None = None  # kept across a network retry, so the retry is the same press
 
     def wipe(self) -> None:
         self.working = False
         self.error = None
-        self.key = None
         self.dirty = True
 
     def on_pre_enter(self, *args):
@@ -124,17 +121,22 @@ class AppointmentScreen(KioskScreen):
             self.error = HallUnavailable("no hall configured")
             self.update()
             return
-        if self.key is None:
-            self.key = uuid.uuid4().hex
-        key, id_number = self.key, session.id_number.value
+        id_number = session.id_number.value
         self.working = True
         self.error = None
         self.update()
-        app.run_bg(lambda: hall.checkin_appointment(id_number, key), self._checked_in, self._failed)
+        # one key per press, kept across a network retry (the retry is the same press); a refusal
+        # is an answer, so a later press is new (kiosk/actions.py)
+        app.act(
+            "appointment",
+            id_number,
+            lambda key: hall.checkin_appointment(id_number, key),
+            self._checked_in,
+            self._failed,
+        )
 
     def _checked_in(self, result: dict) -> None:
         self.working = False
-        self.key = None
         session = self.app.session
         session.got_ticket(result)
         session.appointment = {
@@ -151,8 +153,6 @@ class AppointmentScreen(KioskScreen):
     def _failed(self, error: OneVisitError) -> None:
         self.working = False
         self.error = error
-        if not isinstance(error, HallUnavailable):
-            self.key = None  # a refusal is an answer: the next press (later, or another ID) is new
         log.info("appointment check-in refused: %s", error.code)
         self.app.say(error.zh, error.en)
         if self.manager and self.manager.current == self.name:

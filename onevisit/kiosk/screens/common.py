@@ -17,6 +17,7 @@ from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
 from onevisit.core.errors import OneVisitError
+from onevisit.core.fonts import font_chain, font_for
 from onevisit.kiosk.i18n import tr
 
 
@@ -209,7 +210,11 @@ class KioskScreen(Screen):
     def label(
         self, text: str, role: str = "body", tone: str = "text", align: str = "left", bold: bool = False
     ):
-        return KLabel(text=text, role=role, tone=tone, align=align, bold=bold)
+        lbl = KLabel(text=text, role=role, tone=tone, align=align, bold=bold)
+        path = font_for(text)
+        if path != font_chain()[0]:  # a rare name (孙䶮): the whole label from the fallback that has it
+            lbl.font_name = str(path)
+        return lbl
 
     def button(self, text: str, on_release, kind: str = "primary", **kwargs):
         b = KButton(text=text, kind=kind, **kwargs)

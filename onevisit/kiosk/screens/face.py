@@ -17,12 +17,17 @@ from kivy.uix.anchorlayout import AnchorLayout
 from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import mask_name
 from onevisit.kiosk import selfservice_report as ss
+from onevisit.kiosk.actions import REPRINT_AFTER_SECONDS, ActionLog, ActionRun
 from onevisit.kiosk.face import CameraPreview, FaceRun
 from onevisit.kiosk.screens.camera_view import CameraView
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
 from onevisit.verification.flow import reason_text
 
 log = logging.getLogger(__name__)
+
+
+#: how a run ends when the citizen leaves mid-check: a later press of 开始认证 starts afresh
+CANCELLED = OneVisitError("face_cancelled", "认证已中止", "certification stopped")
 
 
 class FaceScreen(KioskScreen):
@@ -40,6 +45,7 @@ class FaceScreen(KioskScreen):
         # the masked ID whose records were asked "is a check due?" (None: not yet asked)
         self.settled_for: str | None = None
         self.asking = False  # that question is on its way
+        self._action: ActionRun | None = None  # the press of 开始认证 this run belongs to
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def wipe(self) -> None:
@@ -90,7 +96,17 @@ class FaceScreen(KioskScreen):
             self.run.cancel()
             self._release(self.run)
             self.run = None
+        self._end_action(None, CANCELLED)
         self._stop_preview()
+
+    def _end_action(self, result, error: OneVisitError | None) -> None:
+        action, self._action = self._action, None
+        if action is None:
+            return
+        if error is None:
+            ActionLog.succeeded(action, result, self.app.monotonic())
+        else:
+            ActionLog.failed(action, error, self.app.monotonic())
 
     def _stop_preview(self) -> None:
         if self.preview is not None:
@@ -293,6 +309,11 @@ class FaceScreen(KioskScreen):
         app = self.app
         if self.run is not None or app.session.id_number is None:
             return
+        # a double tap on 开始认证 starts one certification: the second tap finds it running or done
+        what, self._action = app.session.actions.begin("face-start", "certify", app.monotonic())
+        if what != "run":
+            self._action = None
+            return
         self._stop_preview()  # one reader per camera: the flow opens it afresh
 
         def event(e: dict) -> None:
@@ -313,6 +334,7 @@ class FaceScreen(KioskScreen):
         run, self.run = self.run, None
         if run is None:
             return  # cancelled meanwhile: the citizen has gone
+        self._end_action(result, error)
         self._release(run)
         self._stop_preview()
         self.result, self.error = result, error
@@ -360,7 +382,7 @@ class FaceScreen(KioskScreen):
         self.receipt = "printing"
         self.refresh()
 
-        def work():
+        def work(_key: str):
             try:
                 name = mask_name(records.find_person(number).name)
             except OneVisitError:
@@ -385,4 +407,9 @@ class FaceScreen(KioskScreen):
             self.receipt = "failed:" + (error.zh if app.lang == "zh" else error.en)
             self.refresh()
 
-        app.run_bg(work, done, fail)
+        # a double tap prints one receipt; pressed again later it is a deliberate reprint
+        until = str(result.certified_until)
+        app.act(
+            "print-receipt", until, work, done, fail,
+            repeat_after=REPRINT_AFTER_SECONDS, settled=lambda outcome: outcome.ok,
+        )  # fmt: skip

@@ -8,6 +8,7 @@ from kivy.uix.gridlayout import GridLayout
 
 from onevisit.core.errors import OneVisitError
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
+from onevisit.queue.numbers import MAX_DIGITS
 
 
 class RecheckScreen(KioskScreen):
@@ -67,7 +68,7 @@ class RecheckScreen(KioskScreen):
             self.number = self.number[:-1]
         elif key.isalpha():
             self.number = key
-        elif self.number and len(self.number) < 5:
+        elif self.number and len(self.number) <= MAX_DIGITS:  # A1000 and beyond when caps pass 999
             self.number += key
         self.update()
 
@@ -92,11 +93,15 @@ class RecheckScreen(KioskScreen):
 
         def done(result):
             ahead = (result.get("position") or {}).get("ahead", 0)
-            self.result = app.t("recheck.done", number=number, ahead=ahead)
+            # the number as printed (A001), not as typed (A1): what the board will call
+            shown = (result.get("ticket") or {}).get("number") or number
+            self.error = None
+            self.result = app.t("recheck.done", number=shown, ahead=ahead)
             self.update()
 
         def fail(error):
             self.error = error
             self.update()
 
-        app.run_bg(lambda: hall.checkin(number), done, fail)
+        # a double tap re-queued and then said "没有过号": the second press shows the first's answer
+        app.act("recheck", number, lambda key: hall.checkin(number, idempotency_key=key), done, fail)

@@ -45,6 +45,8 @@ class CertificateScreen(KioskScreen):
         self.issued = None
         self.error: OneVisitError | None = None
         self.print_state: str | None = None  # None | printing | printed | failed
+        self.pdf: bytes | None = None  # the A4 document when this kiosk has a document printer
+        self.final = None  # the numbered certificate, once 打印 was pressed (a retry reprints it)
         self.print_error: str = ""
 
     def wipe(self) -> None:
@@ -118,9 +120,12 @@ class CertificateScreen(KioskScreen):
                 )
             )
         elif self.print_state == "printed":
+            done = "cert.printed" if app.devices.documents is not None else "cert.print.done"
             self.footer.add_widget(
-                self.label(app.t("cert.print.done"), role="title", tone="ok", align="center", bold=True)
+                self.label(app.t(done), role="title", tone="ok", align="center", bold=True)
             )
+        elif self.print_state == "printing":
+            self.footer.add_widget(self.label(app.t("cert.printing"), role="title", align="center"))
         else:
             b = self.button(app.t("cert.print"), self.print_certificate)
             b.disabled = self.print_state == "printing"
@@ -129,7 +134,8 @@ class CertificateScreen(KioskScreen):
     def choose(self, choice: str) -> None:
         if choice != self.choice:
             self.choice = choice
-            self.issued, self.error, self.print_state = None, None, None
+            self.issued, self.error, self.print_state, self.pdf = None, None, None, None
+            self.final = None
         self.refresh()
 
     def open_viewer(self) -> None:
@@ -148,7 +154,17 @@ class CertificateScreen(KioskScreen):
         choice = self.choice
         now = app.now()  # hall time: the certificate's 打印时间 and serial day
 
-        def work():
+        def work(_key: str):
+            problem = config.hall.public_url_problem
+            if problem:
+                # The QR and the text would send a bank or a school to an address they cannot reach.
+                log.warning("certificates refused: %s", problem)
+                raise OneVisitError(
+                    "public_url_unset",
+                    "本机证明核验地址未设置，暂不能自助打印参保证明，请取号到窗口办理",
+                    "This kiosk's verification address is not set; certificates cannot be printed here,"
+                    " please take a number for a window",
+                )
             # a preview reserves no serial and signs nothing: only what is printed is numbered
             return issue_certificate(config, app.devices.records, number, choice, now, preview=True)
 
@@ -160,7 +176,8 @@ class CertificateScreen(KioskScreen):
             self.error = error
             self.refresh()
 
-        app.run_bg(work, done, fail)
+        # a double tap reads the records once
+        app.act("cert-preview", choice, work, done, fail)
 
     def print_certificate(self) -> None:
         app = self.app
@@ -169,15 +186,38 @@ class CertificateScreen(KioskScreen):
 
         config = app.config_
         number, choice = app.session.id_number, self.choice
+        documents = app.devices.documents
+        preview_digest = self.issued.certificate.digest
         self.print_state = "printing"
         self.refresh()
 
-        def work():
-            # numbered, signed and registered now, at the press of 打印 (the preview was not)
+        def work(_key: str):
             register = CertificateRegister(config.path(config.records.certificates_db))
-            issued = issue_certificate(
+            # numbered, signed and registered at the first press of 打印 (the preview was not); a
+            # retry after a failure prints that same certificate, never a second serial
+            issued = self.final or issue_certificate(
                 config, app.devices.records, number, choice, app.now(), register=register
             )
+            self.final = issued
+            if documents is not None:
+                # A4 through CUPS: "正在打印…" until CUPS says completed; a retry of this serial asks
+                # CUPS about the job already sent before sending anything (never printed twice).
+                from onevisit.records.a4 import render_a4_pdf
+                from onevisit.records.documents import print_certificate_document
+
+                self.pdf = self.pdf or render_a4_pdf(
+                    issued.certificate, config.hall.timezone, config.printer.font
+                )
+                docs = config.documents
+                print_certificate_document(
+                    documents,
+                    register,
+                    issued.certificate.serial,
+                    self.pdf,
+                    timeout=docs.job_timeout_seconds,
+                    poll=docs.poll_seconds,
+                )
+                return issued, ("printed", "")
             outcome = app.devices.printer.print_pages(issued.pages, ref=issued.certificate.serial)
             register.set_status(issued.certificate.serial, "printed" if outcome.ok else "print_failed")
             state = (
@@ -198,7 +238,11 @@ class CertificateScreen(KioskScreen):
             self.print_state, self.print_error = "failed", error.zh if app.lang == "zh" else error.en
             self.refresh()
 
-        app.run_bg(work, done, fail)
+        # one signed 参保证明 on paper per press, however often the button is tapped
+        app.act(
+            "cert-print", (choice, preview_digest), work, done, fail,
+            settled=lambda result: result[1][0] == "printed",
+        )  # fmt: skip
 
 
 class RecordsScreen(KioskScreen):
@@ -224,7 +268,7 @@ class RecordsScreen(KioskScreen):
         backend = app.devices.records
         number = app.session.id_number
 
-        def work():
+        def work(_key: str):
             person = backend.find_person(number)
             enrollments = backend.enrollments(number)
             contributions = backend.contributions(number)[-90:]  # rows are per insurance and month
@@ -239,7 +283,8 @@ class RecordsScreen(KioskScreen):
             self.error = error
             self.refresh()
 
-        app.run_bg(work, done, fail)
+        # one query (and one statistics report) per visit to the screen's tile, however tapped
+        app.act("records", "query", work, done, fail)
 
     def build_body(self, body):
         app = self.app

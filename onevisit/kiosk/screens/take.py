@@ -220,12 +220,13 @@ class TakeScreen(KioskScreen):
         self.update()
         id_number = session.id_number.value if session.id_number else None
 
-        def work():
+        def work(key: str):
             return hall.take_ticket(
-                action.matters, action.key, id_number=id_number, declared=action.declared, tag=action.tag
+                action.matters, key, id_number=id_number, declared=action.declared, tag=action.tag
             )
 
-        app.run_bg(work, self._issued, self._failed)
+        inputs = (action.matters, action.declared, action.tag)
+        app.act("take", inputs, work, self._issued, self._failed, key=action.key)
 
     def _issued(self, result) -> None:
         self.working = False

@@ -7,6 +7,7 @@ from kivy.metrics import dp
 from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
 
+from onevisit.kiosk.actions import REPRINT_AFTER_SECONDS
 from onevisit.kiosk.printing import PrintOutcome
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen, QrImage
 
@@ -58,7 +59,16 @@ class TicketScreen(KioskScreen):
         def fail(error) -> None:
             done(PrintOutcome("failed", error.zh, error.en))
 
-        app.run_bg(lambda: printer.print_ticket(ticket, position, url), done, fail)
+        # a double tap on 重新打印 prints once; pressed again later it is a deliberate reprint
+        app.act(
+            "print-ticket",
+            ticket["number"],
+            lambda _key: printer.print_ticket(ticket, position, url),
+            done,
+            fail,
+            repeat_after=REPRINT_AFTER_SECONDS,
+            settled=lambda outcome: outcome.ok,  # paper out: the next press prints again
+        )
 
     def priority_words(self, reason: str | None) -> str:
         """The priority in words ("年满70周岁"), never the code ("age70")."""
@@ -197,5 +207,7 @@ class TicketScreen(KioskScreen):
         self.footer.add_widget(row)
 
     def _reprint(self) -> None:
+        if self.outcome is not None and self.outcome.state == "printing":
+            return  # the first press is printing: its outcome will show
         self.print_ticket()
         self.refresh()

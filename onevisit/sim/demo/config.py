@@ -11,15 +11,46 @@ from typing import Any
 
 from onevisit.core.config import Config, parse_config
 
+#: The demo wires a 呼叫器 and a 评价器 to window 3 (enrollment and cards); its 转移 key sends the
+#: citizen on to contributions (window 4).
+DEMO_KEYPADS = [
+    {"address": 21, "kind": "caller", "window": 3, "transfer_matter": "contrib"},
+    {"address": 31, "kind": "rater", "window": 3},
+]
+
+
+def demo_keypads(config: Config) -> list[dict[str, Any]]:
+    """DEMO_KEYPADS where this config can take them (window 3, free addresses, the default codec)."""
+    taken = {b.address for b in config.boards.boards}
+    matters = {m.code for m in config.matters}
+    if config.boards.codec != "default" or 3 not in {w.number for w in config.windows}:
+        return []
+    out = []
+    for keypad in DEMO_KEYPADS:
+        if keypad["address"] in taken:
+            continue
+        if keypad.get("transfer_matter") not in (None, *matters):
+            keypad = {k: v for k, v in keypad.items() if k != "transfer_matter"}
+        out.append(keypad)
+    return out
+
 
 def demo_config(config: Config, root: Path, *, host: str, port: int) -> Config:
     """`config` with the demo's paths (absolute, under `root`) and the demo hall's address."""
     root = root.resolve()
     hall_url = f"http://{host}:{port}"
+    boards: dict[str, Any] = {"port": str(root / "board-link")}
+    if config.boards.enabled and not config.boards.keypads:
+        boards["keypads"] = demo_keypads(config)
     updates: dict[str, dict[str, Any]] = {
-        "hall": {"database": str(root / "hall.db"), "host": host, "port": port, "public_url": hall_url},
+        "hall": {
+            "database": str(root / "hall.db"),
+            "host": host,
+            "port": port,
+            "public_url": demo_public_url(port),
+        },
         "security": {"secrets_dir": str(root / "secrets")},
-        "boards": {"port": str(root / "board-link")},
+        "boards": boards,
         "voice": {"out_dir": str(root / "voice"), "clips_dir": str(root / "voice-clips")},
         "records": {"database": str(root / "records.db"), "certificates_db": str(root / "certificates.db")},
         "verification": {"audit_dir": str(root / "audit")},
@@ -28,6 +59,19 @@ def demo_config(config: Config, root: Path, *, host: str, port: int) -> Config:
         "maintenance": {"log_dir": str(root / "logs")},
     }
     return with_updates(config, updates)
+
+
+def demo_public_url(port: int) -> str:
+    """The address the demo prints on certificates and ticket QRs: this machine's host name (what
+    another machine on the LAN would type; the hall listens there with --host 0.0.0.0), or
+    onevisit-demo.local when the host name is a loopback one. Never 127.0.0.1: that is unreachable
+    from a phone, and `onevisit doctor` and the kiosk refuse certificates carrying it."""
+    import socket
+
+    from onevisit.core.config import public_url_problem
+
+    url = f"http://{socket.gethostname().lower()}:{port}"
+    return f"http://onevisit-demo.local:{port}" if public_url_problem(url) else url
 
 
 def with_updates(config: Config, updates: dict[str, dict[str, Any]]) -> Config:

@@ -200,6 +200,46 @@ class PrinterComponent:
         ]
 
 
+class DocumentsComponent:
+    """A private CUPS (cupsd of our own on a free port) with a cups-pdf queue: the demo kiosk's A4
+    printer. Every certificate printed at the kiosk or with `onevisit cert print` lands as a PDF in
+    var/demo/documents/. Without root or the CUPS packages the demo goes on with the receipt roll."""
+
+    name = "documents"
+
+    def __init__(self, ctx: DemoContext) -> None:
+        self.ctx = ctx
+        self.cups: Any = None
+        self.out = ctx.root / "documents"
+        self.error = ""
+
+    def start(self) -> None:
+        from onevisit.sim.cups import PrivateCups, PrivateCupsError
+
+        self.out.mkdir(parents=True, exist_ok=True)
+        try:
+            self.cups = PrivateCups(output_dir=self.out).start()
+        except PrivateCupsError as exc:
+            self.cups, self.error = None, str(exc).splitlines()[0]
+            log.warning("demo A4 printer not started: %s", self.error)
+            return
+        self.ctx.config = with_updates(self.ctx.config, {"documents": {"printer": self.cups.pdf_queue_url}})
+
+    def stop(self) -> None:
+        if self.cups is not None:
+            self.cups.stop()
+
+    def lines(self) -> list[str]:
+        if self.cups is None:
+            return [
+                f"A4 打印机 Document printer: not started ({self.error}); certificates on the receipt roll"
+            ]
+        return [
+            f"A4 打印机 Document printer (CUPS, cups-pdf) {self.cups.pdf_queue_url}; printed PDFs in {_shell_path(self.out)}/",
+            f"  pause it: cupsdisable -h {self.cups.server} {self.cups.pdf_queue}  (cupsenable to resume)",
+        ]
+
+
 class BoardEmulatorProcess:
     """The call-display boards as `onevisit board-emulator`, a process of its own: kill it to pull
     the serial adapter, run the printed command to plug it back in; the hall reconnects by itself."""
@@ -213,8 +253,11 @@ class BoardEmulatorProcess:
         self.state_file = ctx.root / "boards.json"
         self.log_file = ctx.root / "board-emulator.log"
         self._pump: threading.Thread | None = None
+        #: The keypads' control port: 0 asks the emulator for a free one, read back from its output.
+        self.control_port = 0
 
     def command(self) -> list[str]:
+        keypads = [f"{k.window}:{k.kind}@{k.address}" for k in self.ctx.config.boards.keypads]
         return [
             "--link",
             str(self.link),
@@ -222,6 +265,9 @@ class BoardEmulatorProcess:
             self.ctx.config.boards.codec,
             "--state",
             str(self.state_file),
+            *(f"--charset={b.address}={b.charset}" for b in self.ctx.config.boards.boards),
+            *[arg for spec in keypads for arg in ("--keypad", spec)],
+            *(["--control", f"127.0.0.1:{self.control_port}"] if keypads else []),
         ]
 
     def start(self) -> None:
@@ -253,6 +299,10 @@ class BoardEmulatorProcess:
         self._pump.start()
         if not ready.wait(20) or self.proc.poll() is not None:
             raise RuntimeError(f"the board emulator did not start: {''.join(first)[-500:]}")
+        for line in first:
+            if line.startswith("control: "):
+                # "control: 127.0.0.1:PORT (press ADDRESS KEY)": a restart reuses the port
+                self.control_port = int(line.split()[1].rpartition(":")[2])
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -274,6 +324,26 @@ class BoardEmulatorProcess:
             f"  pull the adapter: kill {pid}   plug it back in: uv run onevisit board-emulator "
             + " ".join(_shell_path(Path(a)) if "/" in a else a for a in self.command()),
         ]
+        keypads = self.ctx.config.boards.keypads
+        if keypads:
+            names = {"caller": "呼叫器 caller", "rater": "评价器 rater"}
+            out.append(
+                "键盘 Keypads (emulated)  "
+                + ", ".join(f"{names[k.kind]} of window {k.window} at address {k.address}" for k in keypads)
+            )
+            press = f"uv run onevisit boards press 127.0.0.1:{self.control_port}"
+            out.append(
+                f"  press a key: {press} ADDRESS KEY   (KEY: call recall skip pause transfer r1 r2 r3 r4)"
+            )
+            caller = next((k for k in keypads if k.kind == "caller"), None)
+            rater = next((k for k in keypads if k.kind == "rater"), None)
+            if caller:
+                out.append(
+                    f"  e.g. call the next citizen at window {caller.window}: {press} {caller.address} call"
+                )
+            if rater:
+                out.append(f"  then rate after the next 呼叫 finishes them: {press} {rater.address} r1")
+            out.append(f'  what they show and their lamps: {_shell_path(self.state_file)} ("keypads")')
         if voice.out_dir:
             engine = voice.engine if voice.engine != "espeak" or shutil.which("espeak-ng") else "silent"
             out.append(

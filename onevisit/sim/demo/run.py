@@ -197,6 +197,7 @@ def default_components(ctx: DemoContext, *, kiosk_window: bool | None = None) ->
         d.RecordsComponent(ctx),
         d.RecordsServiceProcess(ctx),
         d.PrinterComponent(ctx),
+        d.DocumentsComponent(ctx),
     ]
     if ctx.config.boards.enabled and ctx.config.boards.boards:
         components.append(d.BoardEmulatorProcess(ctx))

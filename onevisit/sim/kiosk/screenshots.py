@@ -76,6 +76,9 @@ def render_all(
     for key in "1101052":
         identify.press(key)
     shot("identify-impossible-date")
+    identify.entry.clear()
+    identify.press("9")  # a foreigner's permanent residence card: "not supported here", at once
+    shot("identify-foreign-card")
 
     app.session.identified(parse_id("11010519491231002X", today=app.today()))
     app.session.matters = ["benefit", "medical"]
@@ -105,6 +108,10 @@ def render_all(
     app.session.identified(demo_id("gap"))
     app.go("certificate")
     shot("certificate-choose")
+    if config.hall.public_url_problem:  # certificates are refused on a loopback address
+        from onevisit.sim.demo.config import demo_public_url, with_updates
+
+        app.config_ = with_updates(config, {"hall": {"public_url": demo_public_url(config.hall.port)}})
     certificate = app.screen("certificate")
     certificate.preview()
     settle(app, lambda: certificate.issued is not None or certificate.error is not None)
@@ -113,6 +120,7 @@ def render_all(
     shot("certificate-full-view", certificate.viewer)
     certificate.viewer.dismiss()
     pump()
+    app.config_ = config
     app.session.identified(demo_id("gap"))
     app.go("records")
     shot("records")

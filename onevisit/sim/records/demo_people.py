@@ -131,4 +131,16 @@ def demo_citizens(today: dt.date) -> list[Citizen]:
             about_zh="城乡居民养老保险，每年选档缴费，无单位",
             about_en="Urban-rural resident pension: one yearly payment at a chosen level, no employer",
         ),
+        Citizen(
+            id_number=make_id("320102", dt.date(1988, 4, 9), 57, female=False),
+            # 䶮 (yǎn, U+4DAE) is in CJK Extension A: not in WenQuanYi Micro Hei, drawn from the
+            # fallback chain (Hanazono); a certificate must never print it as a box.
+            name="孙\u4dae",
+            gender="男",
+            phone_tail="2046",
+            jobs=[Job("南京玄武湖文化传媒有限公司", "2012-07", last, 1.3)],
+            demo_key="rare_name",
+            about_zh="姓名含生僻字（䶮，扩展A区）：证明用后备字体打印，不出现方框",
+            about_en="A rare character in the name (䶮, CJK Extension A): printed from the fallback font, never as a box",
+        ),
     ]

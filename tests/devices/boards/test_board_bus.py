@@ -40,7 +40,7 @@ def test_latest_text_wins_when_calls_pile_up(bus: BoardBus, emulator: BoardEmula
 def test_unencodable_text_never_reaches_the_wire(bus: BoardBus, emulator: BoardEmulator) -> None:
     with pytest.raises(BoardTextError) as info:
         bus.show(3, "请 䶮 到3号窗口")
-    assert info.value.code == "board_text_not_gb2312"
+    assert info.value.code == "board_text_not_in_charset"
     assert bus.desired()[3] is None  # the desired state was not touched
     bus.show(2, "ok")
     assert emulator.wait_for(lambda t: t.get(2) == "ok")

@@ -47,7 +47,8 @@ def callout_env(config: Config, tmp_path: Path) -> Iterator[tuple[CallOut, Board
 
 def test_call_shows_on_the_window_board_and_the_main_board(callout_env) -> None:
     callout, emulator = callout_env
-    assert emulator.wait_for(lambda t: t.get(3) == "欢迎光临" and t.get(100) == "欢迎光临")
+    # the main board's idle text (config.toml) has a 间隔号 ·: GB2312 A1A4 on the wire, · read back
+    assert emulator.wait_for(lambda t: t.get(3) == "欢迎光临" and t.get(100) == "示范区·社保大厅")
     callout.handle(ev(1, "step.called", "A012", 3))
     assert emulator.wait_for(lambda t: t.get(3) == "A012 请到3号窗口" and t.get(100) == "A012→3号")
     assert emulator.texts()[1] == "欢迎光临"  # the other windows keep their idle text

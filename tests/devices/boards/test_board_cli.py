@@ -25,5 +25,5 @@ def test_boards_test_and_status(link: Path, capsys) -> None:
 def test_boards_test_refuses_unshowable_text(link: Path, capsys) -> None:
     with BoardEmulator(link) as emulator:
         assert main(["boards", "test", "--port", str(link), "--address", "3", "--text", "😀"]) == 2
-        assert "board_text_not_gb2312" in capsys.readouterr().err
+        assert "board_text_not_in_charset" in capsys.readouterr().err
         assert emulator.stats.bytes_in == 0

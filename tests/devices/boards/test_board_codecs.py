@@ -121,8 +121,8 @@ def test_unknown_command_and_bad_payload() -> None:
 @pytest.mark.parametrize(
     ("text", "code"),
     [
-        ("A012 请到3号窗口 😀", "board_text_not_gb2312"),
-        ("䶮", "board_text_not_gb2312"),  # a rare name character outside GB2312
+        ("A012 请到3号窗口 😀", "board_text_not_in_charset"),
+        ("䶮", "board_text_not_in_charset"),  # a rare name character outside GB2312
         ("A012\r\n请到", "board_text_control"),
         ("号" * 600, "board_text_too_long"),
     ],
@@ -175,3 +175,32 @@ def test_a_good_frame_after_garbage_and_a_quiet_gap_is_decoded(
         pos += cut
     got += parser.feed(frame[pos:])
     assert got[-1] == Command(42, CommandKind.TEXT, text=text)
+
+
+@pytest.mark.parametrize("codec_name", ["default", "line"])
+def test_typed_punctuation_reaches_a_gb2312_board_and_reads_back(codec_name: str) -> None:
+    codec = codec_for(codec_name)
+    for text in ("示范区·社保大厅", "暂停服务—请稍候", "暂停服务——请稍候"):
+        frame = codec.encode_text(100, text)
+        assert b"\xa1\xa4" in frame or b"\xa1\xaa" in frame  # the board's own glyph codes
+        assert codec.decode(frame) == [Command(100, CommandKind.TEXT, text=text)]
+
+
+@pytest.mark.parametrize("codec_name", ["default", "line"])
+def test_each_board_has_its_own_charset(codec_name: str) -> None:
+    codec = codec_for(codec_name, {3: "gbk", 100: "gb18030"})
+    assert (codec.charset(3), codec.charset(100), codec.charset(1)) == ("gbk", "gb18030", "gb2312")
+    with pytest.raises(BoardTextError) as info:
+        codec.encode_text(1, "张喆 请到1号窗口")  # 喆 is GBK, not GB2312
+    assert info.value.code == "board_text_not_in_charset"
+    assert info.value.details["character"] == "喆" and "GB2312" in info.value.zh
+    with pytest.raises(BoardTextError) as info:
+        codec.encode_text(3, "孙䶮")  # Extension A: GB18030 only
+    assert "GBK" in info.value.en and info.value.details["character"] == "䶮"
+    frames = codec.encode_text(3, "张喆") + codec.encode_text(100, "孙䶮 请到3号窗口")
+    assert codec.decode(frames) == [
+        Command(3, CommandKind.TEXT, text="张喆"),
+        Command(100, CommandKind.TEXT, text="孙䶮 请到3号窗口"),
+    ]
+    with pytest.raises(ValueError, match="unknown charset"):
+        codec_for(codec_name, {3: "big5"})

@@ -96,6 +96,22 @@ def test_wedge_reader_collects_digits_until_enter():
     assert reader.read() is card and reader.read() is None
 
 
+def test_wedge_reader_behind_a_full_width_input_method_reads_the_same_number():
+    reader = WedgeReader(today=lambda: TODAY)
+    for key in ID[:-1].translate(str.maketrans("0123456789", "０１２３４５６７８９")) + "Ｘ":
+        reader.key(key)
+    assert reader.key("enter").id_number.value == ID
+
+
+def test_wedge_reader_says_a_foreign_residence_card_is_not_supported():
+    reader = WedgeReader(today=lambda: TODAY)
+    for key in "911000156060101019":
+        reader.key(key)
+    with pytest.raises(CardReadError) as err:
+        reader.key("enter")
+    assert err.value.code == "id_card_type_unsupported"
+
+
 def test_wedge_reader_refuses_a_wrong_check_digit():
     reader = WedgeReader(today=lambda: TODAY)
     for key in "110105194912310021":

@@ -81,6 +81,27 @@ def test_invalid_id_on_the_chip_is_refused():
     assert err.value.code == "card_id_invalid"
 
 
+@pytest.mark.parametrize(
+    "padding",
+    ["", "   ", "\x00\x00", "    \x00\x00\x00", "\u3000 \x00"],
+    ids=["none", "spaces", "nuls", "spaces-then-nuls", "ideographic-space-nul"],
+)
+def test_a_padded_name_reads_without_its_padding(padding):
+    """Readers in the field pad the 15-character name with spaces, NULs, or spaces then NULs."""
+    fields = card_fields("11010519491231002X", "欧阳娜娜" + padding)
+    card = parse_read_response(decode_one(response(SW_OK, read_data(encode_text(fields)))), today=TODAY)
+    assert card.name == "欧阳娜娜"
+
+
+@pytest.mark.parametrize("number", ["911000156060101019", "USA310060101011"])
+def test_a_foreigners_permanent_residence_card_is_not_supported_not_garbled(number):
+    fields = card_fields(number, "JOHN SMITH")
+    with pytest.raises(CardReadError) as err:
+        parse_read_response(decode_one(response(SW_OK, read_data(encode_text(fields)))), today=TODAY)
+    assert err.value.code == "id_card_type_unsupported"
+    assert "外国人永久居留身份证" in err.value.zh and "window" in err.value.en
+
+
 def test_birth_field_disagreeing_with_the_number_is_garbled():
     fields = card_fields("11010519491231002X", "李四")
     fields["birth"] = "19500101"

@@ -60,6 +60,8 @@ def test_a_reconnecting_client_gets_what_it_missed(client, tokens, issue):
     client.post("/api/windows/1/skip", headers=tokens.staff1)
     client.post("/api/windows/1/call", headers=tokens.staff1)
     with client.websocket_connect(f"/ws?since={last}") as ws:
+        hello = ws.receive_json()
+        assert (hello["kind"], hello["resync"]) == ("stream.hello", False)
         assert ws.receive_json()["kind"] == "step.skipped"
         replayed = ws.receive_json()
         assert (replayed["kind"], replayed["number"]) == ("step.called", "A002")

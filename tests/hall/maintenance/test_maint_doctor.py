@@ -20,6 +20,7 @@ def kiosk_toml(tmp_path, **replace):
 
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
     text = text.replace("[boards]\nenabled = true", "[boards]\nenabled = false")
+    text = text.replace('public_url = "http://127.0.0.1:8600"', 'public_url = "http://hall.example.org:8600"')
     text = text.replace('url = "camera://0"', f'url = "{replace.get("camera", "none")}"')
     text = text.replace('url = "virtual://127.0.0.1:9100"', f'url = "{replace.get("printer", "none")}"')
     text = text.replace(
@@ -54,7 +55,9 @@ def test_every_check_is_reported_in_json_with_what_a_citizen_depends_on(tmp_path
         "database",
         "disk",
         "fonts",
+        "public url",
         "printer",
+        "documents",
         "boards",
         "camera",
         "card reader",
@@ -108,3 +111,30 @@ def test_exit_code_counts_only_critical_failures():
     assert exit_code([Check("a", "ok", ""), Check("b", "warn", "")]) == 0
     assert exit_code([Check("card reader", "fail", "", critical=False)]) == 0
     assert exit_code([Check("printer", "fail", "")]) == 1
+
+
+def test_a_loopback_public_url_fails_the_doctor(tmp_path, capsys, hall):
+    cfg = kiosk_toml(tmp_path, hall=hall.url)
+    cfg.write_text(cfg.read_text().replace("hall.example.org", "127.0.0.1"), encoding="utf-8")
+    code, out, _ = run(capsys, "--config", str(cfg), "--json")
+    by = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert by["public url"]["status"] == "fail" and "loopback" in by["public url"]["summary"]
+    assert code == 1
+
+
+def test_the_a4_printers_ipp_reasons_reach_the_doctor(tmp_path, capsys, hall, private_cups):
+    cfg = kiosk_toml(tmp_path, hall=hall.url)
+    (tmp_path / "var").mkdir(exist_ok=True)
+    (tmp_path / "var" / "kiosk-token").write_text(hall.kiosk_token)
+    text = cfg.read_text(encoding="utf-8")
+    assert '\nprinter = "none"\n' in text  # [documents] of the repo's config.toml
+    text = text.replace('\nprinter = "none"\n', f'\nprinter = "{private_cups.pdf_queue_url}"\n')
+    cfg.write_text(text, encoding="utf-8")
+    code, out, _ = run(capsys, "--config", str(cfg), "--json")
+    by = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert by["documents"]["status"] == "ok" and code == 0
+    private_cups.disable(private_cups.pdf_queue, "tray open")
+    code, out, _ = run(capsys, "--config", str(cfg), "--json")
+    by = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert by["documents"]["status"] == "fail" and "paused" in by["documents"]["detail"]["reasons"]
+    assert "已暂停" in by["documents"]["summary"] and code == 1

@@ -21,6 +21,7 @@ def doctor_config(tmp_path, hall_url):
 
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
     text = text.replace("[boards]\nenabled = true", "[boards]\nenabled = false")
+    text = text.replace('public_url = "http://127.0.0.1:8600"', 'public_url = "http://hall.example.org:8600"')
     text = text.replace('url = "camera://0"', 'url = "none"')
     text = text.replace('hall_url = "http://127.0.0.1:8600"', f'hall_url = "{hall_url}"')
     text += '\n[card_reader]\nurl = "none"\n'
