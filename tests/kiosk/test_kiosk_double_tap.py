@@ -130,7 +130,8 @@ def test_a_double_tap_on_certificate_preview_and_print_makes_one_certificate(kio
     records = config.records.model_copy(
         update={"database": str(folder / "records.db"), "certificates_db": str(folder / "certs.db")}
     )
-    cfg = config.model_copy(update={"records": records})
+    # the kiosk's own config: its public_url is one a certificate may carry (config.toml's is loopback)
+    cfg = kiosk.config_.model_copy(update={"records": records})
     before = kiosk.config_
     kiosk.config_ = cfg
     try:
