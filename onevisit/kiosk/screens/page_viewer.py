@@ -53,7 +53,9 @@ class PageViewer(ModalView):
         total = 0.0
         for texture in self.textures:
             height = width * texture.height / max(texture.width, 1)
-            self.grid.add_widget(Image(texture=texture, size_hint=(None, None), size=(width, height)))
+            # "contain" scales up: the default scale-down would leave an 80 mm page at its 576 px
+            page = Image(texture=texture, fit_mode="contain", size_hint=(None, None), size=(width, height))
+            self.grid.add_widget(page)
             total += height + dp(16)
         self.grid.size = (width, total)
         self.smaller.disabled = self.zoom_index == 0
