@@ -75,10 +75,11 @@ def _hall(args: argparse.Namespace) -> int:
     from onevisit.core import logs
     from onevisit.hall.app import create_app
     from onevisit.hall.server import serve_forever
+    from onevisit.sim.hallday.plan_report import plan_for_hall
 
     config = _config(args)
     logs.install(config, "hall")
-    app = create_app(config, db_path=args.db)
+    app = create_app(config, db_path=args.db, planner=plan_for_hall)
     serve_forever(app, args.host or config.hall.host, args.port or config.hall.port)
     return 0
 

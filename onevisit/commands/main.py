@@ -51,6 +51,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "onevisit.commands.simulate",
         "a whole hall day through the real queue; figures and policies",
     ),
+    "plan": (
+        "onevisit.commands.plan",
+        "staffing: the fewest windows per hour that keep the p90 wait under a limit",
+    ),
     "virtual-printer": (
         "onevisit.commands.printer",
         "a network ESC/POS printer that renders each job to PNG",
@@ -60,6 +64,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "emulated boards on a pseudo-terminal (demo, tests, training)",
     ),
     "card-reader-sim": ("onevisit.commands.cardreader", "emulate a SAM ID-card reader on a pseudo-terminal"),
+    "sms-gateway-sim": (
+        "onevisit.commands.notify",
+        "an SMS gateway that checks signatures and writes what it got",
+    ),
     "face-clip": (
         "onevisit.commands.verification",
         "make a frames:// clip of a photo's face doing liveness actions",

@@ -51,6 +51,10 @@ def _emit(value: object) -> int:
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
+    from onevisit.core.phone import normalize_phone
+
+    # A bad number is refused before the ticket exists: nothing half-done.
+    phone = normalize_phone(args.phone) if args.phone is not None else None
     service = open_service(args)
     result = service.issue(
         [clean(m) for m in clean(args.matters).split(",")],
@@ -61,7 +65,28 @@ def cmd_issue(args: argparse.Namespace) -> int:
         tag=args.tag,
         actor=_actor(args),
     )
-    return _emit({"created": result.created, **_ticket_out(service, result.ticket)})
+    out = {"created": result.created, **_ticket_out(service, result.ticket)}
+    if phone is not None:
+        out["notify"] = _subscribe(args, service, result.ticket, phone)
+    return _emit(out)
+
+
+def _subscribe(args: argparse.Namespace, service: QueueService, ticket, phone: str) -> dict:
+    """到号提醒 for a ticket issued here, as the kiosk subscribes it (the hall server sends)."""
+    from onevisit.core.secrets import load_or_create_key
+    from onevisit.db.sqlite import HallDatabase
+    from onevisit.hall.stores.notices import NoticeStore
+
+    config = service.config
+    db = HallDatabase(args.db or config.path(config.hall.database))
+    try:
+        key = load_or_create_key(config.path(config.security.secrets_dir), "notify.key")
+        sub = NoticeStore(db, service.clock, key).subscribe(
+            ticket.day, ticket.number, "sms", phone, _actor(args)
+        )
+    finally:
+        db.close()
+    return {"channel": "sms", "to": sub.masked}
 
 
 def cmd_window_action(args: argparse.Namespace) -> int:
@@ -99,7 +124,15 @@ def cmd_window_state(args: argparse.Namespace) -> int:
 
 def cmd_transfer(args: argparse.Namespace) -> int:
     service = open_service(args)
-    ticket = service.transfer(args.window, args.to, args.placement, args.reason, args.note, _actor(args))
+    ticket = service.transfer(
+        args.window,
+        args.to,
+        args.placement,
+        args.reason,
+        args.note,
+        _actor(args),
+        return_after=args.return_after,
+    )
     return _emit(_ticket_out(service, ticket))
 
 
@@ -154,6 +187,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.add_argument("--key", help="idempotency key: a retry with the same key returns the same ticket")
     p.add_argument("--source", help="which kiosk or window issued it")
     p.add_argument("--tag", help="what the citizen tried before (shown to the window)")
+    p.add_argument("--phone", help="到号提醒: notices to this mobile number (kept encrypted, shown masked)")
     p.set_defaults(handler=cmd_issue)
 
     for action, words in (
@@ -180,6 +214,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.add_argument("--placement", choices=["original", "front", "end"], default="original")
     p.add_argument("--reason", required=True)
     p.add_argument("--note")
+    p.add_argument(
+        "--return",
+        dest="return_after",
+        action="store_true",
+        help="come back to this matter after the new one (same number; 办完再回本业务)",
+    )
     p.set_defaults(handler=cmd_transfer)
 
     for action, words in (

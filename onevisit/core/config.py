@@ -52,6 +52,14 @@ class Hours(Strict):
         return self
 
 
+class DisplayConfig(Strict):
+    """The hall TV (/display)."""
+
+    #: A 中文/English button on the TV. Off by default: nobody touches a wall screen, and a button
+    #: there only invites a passer-by to switch it. `?lang=en` still works for an English screen.
+    language_button: bool = False
+
+
 class HallConfig(Strict):
     name: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
@@ -65,6 +73,7 @@ class HallConfig(Strict):
     #: bank's office: `onevisit doctor` fails and kiosks refuse certificates until it is set.
     public_url: str = "http://127.0.0.1:8600"
     hours: Hours = Hours()
+    display: DisplayConfig = DisplayConfig()
 
     @property
     def public_url_problem(self) -> str | None:
@@ -438,6 +447,60 @@ class MaintenanceConfig(Strict):
     event_keep_days: int = Field(90, ge=1, le=3650)
 
 
+NOTIFY_SCHEMES = ("none", "log", "file", "sms+http", "sms+https", "wechat+http", "wechat+https")
+
+
+class NotifyConfig(Strict):
+    """到号提醒: notices to a citizen's phone when their turn is near (docs/notify.md).
+
+    `url` picks the driver by scheme: "none" (off), "log://" (masked lines in the hall log),
+    "file:///path.jsonl" (one masked JSON line per notice), "sms+https://host/path" (a generic
+    HTTP SMS gateway: template id, parameters, HMAC-SHA256 signature), "wechat+https://host"
+    (WeChat template messages; host is the API base, api.weixin.qq.com in production).
+    """
+
+    url: str = "none"
+    #: Send "your turn is near" when this many people (or fewer) are ahead.
+    ahead: int = Field(3, ge=1, le=50)
+    #: Signing secret shared with the SMS gateway (or a file holding it, mode 600).
+    secret: str | None = Field(None, min_length=8)
+    secret_file: str | None = None
+    #: The SMS signature (签名) the gateway prints before every message.
+    sign_name: str = Field("社保服务大厅", min_length=2, max_length=12)
+    #: Gateway template ids per notice kind: near (N ahead), called (with window), skipped (过号).
+    templates: dict[Literal["near", "called", "skipped"], str] = {
+        "near": "OV_NEAR",
+        "called": "OV_CALLED",
+        "skipped": "OV_SKIPPED",
+    }
+    #: WeChat official account (wechat+ URLs): app id and the app secret's file.
+    wechat_app_id: str | None = None
+    wechat_secret_file: str | None = None
+    #: Seconds to wait for the gateway; a notice that fails is retried with backoff up to this cap.
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+    max_backoff_seconds: float = Field(300.0, ge=1, le=3600)
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0] if "://" in value else value
+        if scheme not in NOTIFY_SCHEMES:
+            raise ValueError(f"unknown scheme {scheme!r}: one of {', '.join(NOTIFY_SCHEMES)}")
+        if scheme not in ("none", "log") and not urlsplit(value).path and not urlsplit(value).hostname:
+            raise ValueError("needs a host (sms+/wechat+) or a path (file)")
+        return value
+
+    @model_validator(mode="after")
+    def _secrets(self) -> NotifyConfig:
+        if self.secret and self.secret_file:
+            raise ValueError("secret and secret_file: give one of them, not both")
+        if self.url.startswith("sms+") and not (self.secret or self.secret_file):
+            raise ValueError("an SMS gateway needs secret or secret_file to sign requests")
+        if self.url.startswith("wechat+") and not (self.wechat_app_id and self.wechat_secret_file):
+            raise ValueError("WeChat needs wechat_app_id and wechat_secret_file")
+        return self
+
+
 class Config(Strict):
     hall: HallConfig
     matters: list[Matter] = Field(min_length=1)
@@ -457,6 +520,7 @@ class Config(Strict):
     appointments: AppointmentsConfig = AppointmentsConfig()
     supervisor: SupervisorConfig = SupervisorConfig()
     maintenance: MaintenanceConfig = MaintenanceConfig()
+    notify: NotifyConfig = NotifyConfig()
 
     #: Folder relative paths in this config resolve against (the config file's folder).
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -16,6 +16,7 @@ from onevisit.core.clock import Clock, SystemClock
 from onevisit.core.config import Config
 from onevisit.core.secrets import load_or_create_key
 from onevisit.db.sqlite import HallDatabase
+from onevisit.devices.notify import notifier_from_config
 from onevisit.hall import http_errors
 from onevisit.hall.deps import Hall
 from onevisit.hall.live.callout import CallOut
@@ -23,14 +24,17 @@ from onevisit.hall.live.device_watch import Maintenance
 from onevisit.hall.live.gate import ServiceGate
 from onevisit.hall.live.hub import EventHub
 from onevisit.hall.live.keypads import KeypadDesk
+from onevisit.hall.live.notices import NoticeWatch
 from onevisit.hall.routes import (
     appointments,
     auth,
     guide,
+    notify,
     public,
     queues,
     ratings,
     selfservice,
+    staffing,
     tickets,
     windows,
 )
@@ -39,6 +43,7 @@ from onevisit.hall.routes import supervisor as supervisor_routes
 from onevisit.hall.routes.verify import verify_router
 from onevisit.hall.stores.accounts import AccountStore
 from onevisit.hall.stores.appointments import AppointmentStore
+from onevisit.hall.stores.notices import NoticeStore
 from onevisit.hall.stores.ratings import RatingStore
 from onevisit.queue import QueueService
 
@@ -46,8 +51,8 @@ log = logging.getLogger(__name__)
 
 #: One router per resource, in the order of /openapi.json's paths; the certificate check's
 #: router is built from the config (its key) and goes between the two groups.
-API_ROUTERS = tuple(m.router for m in (auth, public, tickets, windows, queues, ratings, appointments))
-PAGE_ROUTERS = tuple(m.router for m in (supervisor_routes, selfservice, guide, maintenance_routes))
+API_ROUTERS = tuple(m.router for m in (auth, public, tickets, notify, windows, queues, ratings, appointments))
+PAGE_ROUTERS = tuple(m.router for m in (supervisor_routes, staffing, selfservice, guide, maintenance_routes))
 
 PAGES = {"/staff": "staff.html", "/display": "display.html", "/rate": "rate.html"}
 
@@ -60,11 +65,18 @@ def create_app(
     poll_seconds: float = 0.5,
     expire_seconds: float = 5.0,
     callout: Any = "config",
+    planner: staffing.StaffingPlanner | None = None,
+    notifier: Any = "config",
 ) -> FastAPI:
     """The hall server app. `db_path` overrides config.hall.database; `clock` is injected in tests.
 
+    `planner` makes the supervisor's 排班建议 (staffing plan); the simulator that runs it sits above
+    the hall in the import layers, so `onevisit hall` passes `plan_report.plan_for_hall` in.
+
     `callout` drives the boards and the voice: "config" builds them from config.toml, None runs
     without them (API tests), or pass an object with handle(event_dict), start() and stop().
+    `notifier` sends 到号提醒 notices: "config" builds the driver config.notify.url names, None
+    sends none, or pass a Notifier.
     """
     clock = clock or SystemClock(config.hall.timezone)
     path = Path(db_path) if db_path else config.path(config.hall.database)
@@ -84,8 +96,16 @@ def create_app(
         appointments=AppointmentStore(
             db, config, clock, load_or_create_key(config.path(config.security.secrets_dir), "id-hash.key")
         ),
+        notices=NoticeStore(
+            db, clock, load_or_create_key(config.path(config.security.secrets_dir), "notify.key")
+        ),
     )
     hub.listeners.append(_rating_prompter(hall))
+    if notifier == "config":
+        notifier = notifier_from_config(config)
+    notice_watch = NoticeWatch(config, gate, hall.notices, notifier, clock)
+    hub.listeners.append(notice_watch.on_event)
+    hall.notice_watch = notice_watch
     if isinstance(callout, str):
         callout = CallOut.from_config(config, clock=clock)
     if callout is not None:
@@ -108,6 +128,8 @@ def create_app(
         config, clock, db, callout=callout, kiosk_names=lambda: [k["name"] for k in hall.accounts.kiosks()]
     )
 
+    jobs = staffing.PlanJobs(planner)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # Devices first: the hub's start feeds listeners what happened while the server was down.
@@ -117,11 +139,14 @@ def create_app(
             await _maybe_await(callout.start())
         await hub.start()
         await maintenance.start()
+        await notice_watch.start()
         log.info("hall server up: database %s", path)
         try:
             yield
         finally:
+            await notice_watch.stop()
             await maintenance.stop()
+            jobs.close()
             await hub.stop()
             if keypads is not None:
                 await keypads.stop()
@@ -143,6 +168,8 @@ def create_app(
     app.state.callout = callout
     app.state.keypads = keypads
     app.state.maintenance = maintenance
+    app.state.staffing = jobs
+    app.state.notices = notice_watch
     http_errors.install(app)
     for router in (*API_ROUTERS, verify_router(config), *PAGE_ROUTERS):
         app.include_router(router)

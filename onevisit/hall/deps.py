@@ -17,6 +17,7 @@ from onevisit.hall.live.gate import ServiceGate
 from onevisit.hall.live.hub import EventHub
 from onevisit.hall.stores.accounts import AccountStore, Forbidden, Principal, not_authenticated
 from onevisit.hall.stores.appointments import AppointmentStore
+from onevisit.hall.stores.notices import NoticeStore
 from onevisit.hall.stores.ratings import RatingStore
 
 
@@ -30,10 +31,18 @@ class Hall:
     ratings: RatingStore
     hub: EventHub
     appointments: AppointmentStore | None = None
+    notices: NoticeStore | None = None
+    #: 到号提醒's watcher (onevisit/hall/live/notices.py); None when notices are off.
+    notice_watch: Any = None
 
     @property
     def service(self):
         return self.gate.service
+
+    @property
+    def notify_on(self) -> bool:
+        """到号提醒 is offered: the kiosk and the phone page show the opt-in only then."""
+        return self.notices is not None and self.config.notify.url != "none"
 
 
 # The dependencies are `async def` on purpose: each sync dependency costs a hop to the threadpool,

@@ -17,6 +17,8 @@ from onevisit.stats.selfservice import KINDS
 
 #: As typed: a1, A01, A001 and ａ００１ are one ticket. The queue parses it (onevisit.queue.numbers)
 #: and answers 422 bad_ticket_number with bilingual words when it is no number at all.
+#: The largest integer SQLite stores: a bigger id or count in a request is a 422, not an OverflowError.
+SQL_INT_MAX = 2**63 - 1
 TicketNumber = Annotated[
     str,
     PathParam(min_length=1, max_length=24, description="ticket number, e.g. A012 (a12, Ａ０１２ accepted)"),
@@ -77,12 +79,25 @@ class TransferIn(Body):
     placement: Literal["original", "front", "end"] = "original"
     reason: str = Field(min_length=1, max_length=100)
     note: str | None = Field(None, max_length=500, description="for the receiving window")
+    return_after: bool = Field(
+        False, description="queue this matter again after the new one (same number): 办完再回来"
+    )
+
+
+class MoveIn(Body):
+    """The supervisor moves a waiting ticket: another matter, or the same one to another place."""
+
+    matter: str = Field(min_length=1, max_length=32, description="the matter to wait for")
+    placement: Literal["original", "front", "end"] = "original"
+    reason: str = Field(min_length=1, max_length=100)
 
 
 class RatingIn(Body):
     window: int = Field(ge=1, le=999)
     score: int = Field(ge=1, le=5)
-    step_id: int | None = Field(None, ge=1, description="the step the tablet showed; guards against a race")
+    step_id: int | None = Field(
+        None, ge=1, le=SQL_INT_MAX, description="the step the tablet showed; guards against a race"
+    )
 
 
 # -- appointments (预约签到) ------------------------------------------------------------------
@@ -140,8 +155,8 @@ class DeviceReport(Body):
     url: str | None = Field(None, max_length=300)
     detail: str = Field("", max_length=300)
     paper: Literal["ok", "near_end", "out", "unknown"] | None = None
-    frames: int | None = Field(None, ge=0)
-    bad_frames: int | None = Field(None, ge=0)
+    frames: int | None = Field(None, ge=0, le=SQL_INT_MAX)
+    bad_frames: int | None = Field(None, ge=0, le=SQL_INT_MAX)
 
 
 class LastError(Body):
@@ -150,7 +165,7 @@ class LastError(Body):
 
 
 class CommandResult(Body):
-    id: int = Field(ge=1)
+    id: int = Field(ge=1, le=SQL_INT_MAX)
     ok: bool
     detail: str = Field("", max_length=300)
 
@@ -193,6 +208,20 @@ class ErrorDetail(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorDetail
+
+
+class NotifyIn(Body):
+    """到号提醒 for one ticket: a mobile number (11 digits; full-width digits, spaces and +86 are
+    accepted) or a WeChat openid (from the official account's subscription link)."""
+
+    phone: str | None = Field(None, max_length=32)
+    wechat_openid: str | None = Field(None, min_length=6, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class PublicNotifyIn(NotifyIn):
+    """The same from the citizen's phone page: the code printed on the ticket proves it is theirs."""
+
+    c: str = Field(min_length=1, max_length=16)
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -75,6 +75,7 @@ SCREENS = (
     "identify",
     "take",
     "ticket",
+    "notify",
     "certificate",
     "records",
     "guide",

@@ -128,6 +128,12 @@ class HallClient:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return self._call("POST", f"/api/tickets/{number}/checkin", headers=headers)
 
+    def notify(self, number: str, phone: str) -> dict[str, Any]:
+        """到号提醒 for a ticket by SMS: {number, channel, to (138****1234), ahead}. Subscribing
+        again replaces the number (the hall keeps one per ticket and channel), so a retry is safe.
+        Refusals: bad_phone (422), notify_off, ticket_closed (409)."""
+        return self._call("POST", f"/api/tickets/{number}/notify", json={"phone": phone})
+
     def status(self) -> dict[str, Any]:
         return self._call("GET", "/api/status")
 

@@ -41,6 +41,9 @@ class Session:
     position: dict[str, Any] | None = None
     status_url: str | None = None
     created: bool | None = None
+    #: 到号提醒: the hall offers it (from the ticket answer), and the hall's answer once subscribed
+    notify_offered: bool = False
+    notify: dict[str, Any] | None = None
     tag: str | None = None  # for the window's staff (sent with the ticket)
     #: why self-service ended, for the citizen: (zh, en); None when there is nothing to add
     tag_why: tuple[str, str] | None = None
@@ -61,6 +64,7 @@ class Session:
         self.position = answer.get("position") or {}
         self.status_url = answer.get("status_url")
         self.created = answer.get("created", True)
+        self.notify_offered = bool(answer.get("notify"))
 
     def identified(self, id_number: IdNumber, card: CardRead | None = None) -> None:
         self.id_number = id_number

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from onevisit.queue.priority import priority_label
+
 
 class StepState(StrEnum):
     PENDING = "pending"  # a later matter of the itinerary, not queued yet
@@ -13,6 +15,9 @@ class StepState(StrEnum):
     CALLED = "called"
     SERVING = "serving"
     DONE = "done"
+    # 转出: this window sent the citizen on to another matter (e.g. 需补缴 → 缴费) without finishing
+    # its own; not a served matter, so never shown or counted as 已完成.
+    TRANSFERRED = "transferred"
     SKIPPED = "skipped"  # 过号: called and did not come; re-check-in puts it back to waiting
     CANCELLED = "cancelled"
 
@@ -36,6 +41,9 @@ class TicketState(StrEnum):
 
 
 CLOSED_TICKET_STATES = (TicketState.DONE, TicketState.CANCELLED)
+
+#: Steps that are over: finished here, sent on (转出) or cancelled.
+ENDED_STEP_STATES = (StepState.DONE, StepState.TRANSFERRED, StepState.CANCELLED)
 
 
 class WindowState(StrEnum):
@@ -119,6 +127,7 @@ class Ticket:
 
     def to_dict(self) -> dict[str, Any]:
         current = self.current_step
+        label = priority_label(self.priority_reason) if self.priority else None
         return {
             "number": self.number,
             "day": self.day,
@@ -126,6 +135,8 @@ class Ticket:
             "state": str(self.state),
             "priority": self.priority,
             "priority_reason": self.priority_reason,
+            "priority_label_zh": label[0] if label else None,
+            "priority_label_en": label[1] if label else None,
             "person_masked": self.person_masked,
             "created_at": self.created_at,
             "source": self.source,

@@ -18,12 +18,14 @@ from onevisit.core.clock import Clock, SystemClock
 from onevisit.core.config import Config, parse_hhmm
 from onevisit.core.identity import IdNumber, parse_id, redact_ids
 from onevisit.core.secrets import load_or_create_key
+from onevisit.core.text import without_emoji
 from onevisit.core.typed import squeezed
 from onevisit.db.epoch import EPOCH_KEY
 from onevisit.queue import errors as e
 from onevisit.queue import policy
 from onevisit.queue.models import (
     CLOSED_TICKET_STATES,
+    ENDED_STEP_STATES,
     Event,
     EventKind,
     Placement,
@@ -35,6 +37,7 @@ from onevisit.queue.models import (
     WindowStatus,
 )
 from onevisit.queue.numbers import canonical, format_number
+from onevisit.queue.priority import priority_label
 from onevisit.queue.store import SQLiteStore, Tx
 
 log = logging.getLogger(__name__)
@@ -163,6 +166,8 @@ def derive_ticket_state(steps: Iterable[dict[str, Any]]) -> TicketState:
     ):
         if step_state in states:
             return ticket_state
+    # A transfer (转出) never ends a visit by itself: it always queues the next matter, so a visit is
+    # done only when some window finished a matter, never because one sent the citizen on.
     return TicketState.DONE if StepState.DONE in states else TicketState.CANCELLED
 
 
@@ -216,9 +221,12 @@ class QueueService:
     def _load(self, tx: Tx, row: dict[str, Any]) -> Ticket:
         return _ticket(tx.ticket(row["id"]) or row, tx.steps(row["id"]))
 
-    def _sync_ticket(self, tx: Tx, ticket_id: int) -> Ticket:
-        row = tx.ticket(ticket_id)
-        assert row is not None
+    def _sync_ticket(self, tx: Tx, ticket_id: int, row: dict[str, Any] | None = None) -> Ticket:
+        """The ticket with its state derived from its steps (written when it changed). `row`: the
+        ticket's row when this transaction already read it and wrote nothing to it since, which
+        saves a read on every call, recall, start and finish."""
+        row = row if row is not None else tx.ticket(ticket_id)
+        assert row is not None and row["id"] == ticket_id
         steps = tx.steps(ticket_id)
         state = derive_ticket_state(steps)
         if row["state"] != state:
@@ -254,11 +262,14 @@ class QueueService:
         if hours.enforce and not (parse_hhmm(hours.open) <= now.time() < parse_hhmm(hours.close)):
             raise e.HallClosed(hours.open, hours.close)
         day = now.date().isoformat()
+        # Counting a matter's steps today walks the day; skip it when the cap is out of reach
+        # anyway (a new hall, or a simulated day whose caps are lifted).
+        ceiling = tx.steps_ceiling()
         for code in matters:
             matter = self._matter(code)
             if hours.enforce and now.time() >= parse_hhmm(matter.cutoff):
                 raise e.MatterClosed(code, matter.name_zh, matter.cutoff)
-            if tx.steps_issued(day, code) >= matter.daily_cap:
+            if matter.daily_cap <= ceiling and tx.steps_issued(day, code) >= matter.daily_cap:
                 raise e.MatterFull(code, matter.name_zh)
 
     def _priority(
@@ -414,8 +425,9 @@ class QueueService:
                     raise e.WindowBusy(window, ticket["number"] if ticket else "?", current["state"])
             streak = w["priority_streak"]
             if number is None:
-                candidates = tx.waiting(day, list(spec.matters))
-                chosen, streak = policy.choose_next(candidates, streak, self.config.priority.interleave)
+                interleave = self.config.priority.interleave
+                candidates = self._call_candidates(tx, day, list(spec.matters), streak, interleave)
+                chosen, streak = policy.choose_next(candidates, streak, interleave)
                 if chosen is None:
                     raise e.NothingWaiting(window)
             else:
@@ -448,6 +460,21 @@ class QueueService:
             )
             return ticket
 
+    @staticmethod
+    def _call_candidates(
+        tx: Tx, day: str, matters: list[str], streak: int, interleave: int
+    ) -> list[dict[str, Any]]:
+        """The waiting steps policy.choose_next has to see: the head of the queue and, when that is
+        a priority citizen and the window's priority streak has run out, the head of the regular
+        tier. choose_next picks from these what it picks from the whole queue (checked by the
+        stateful property test); a call reads one or two rows instead of every waiting step.
+        """
+        head = tx.queue_head(day, matters)
+        if head is None or int(head["priority"]) <= 0 or streak < interleave:
+            return [head] if head else []
+        regular = tx.queue_head(day, matters, regular=True)
+        return [head, regular] if regular else [head]
+
     def recall(self, window: int, actor: str) -> Ticket:
         rules = self.config.recall
         now = self._now()
@@ -470,7 +497,7 @@ class QueueService:
                 matter=step["matter"],
                 call_count=step["call_count"] + 1,
             )
-            return self._sync_ticket(tx, ticket_row["id"])
+            return self._sync_ticket(tx, ticket_row["id"], ticket_row)
 
     def skip(self, window: int, actor: str) -> Ticket:
         """过号: the called citizen did not come. They may re-check-in at a kiosk or window."""
@@ -483,7 +510,7 @@ class QueueService:
     def _skip(self, tx: Tx, window: int, step: dict, ticket_row: dict, actor: str, outcome: str) -> Ticket:
         tx.update("steps", step["id"], {"state": str(StepState.SKIPPED), "outcome": outcome})
         tx.update("windows", window, {"current_step_id": None})
-        ticket = self._sync_ticket(tx, ticket_row["id"])
+        ticket = self._sync_ticket(tx, ticket_row["id"], ticket_row)
         self._event(
             tx,
             EventKind.STEP_SKIPPED,
@@ -502,7 +529,7 @@ class QueueService:
             if step["state"] != StepState.CALLED:
                 raise e.NothingCalled(window)
             tx.update("steps", step["id"], {"state": str(StepState.SERVING), "started_at": _iso(now)})
-            ticket = self._sync_ticket(tx, ticket_row["id"])
+            ticket = self._sync_ticket(tx, ticket_row["id"], ticket_row)
             self._event(
                 tx, EventKind.STEP_STARTED, actor, number=ticket.number, window=window, matter=step["matter"]
             )
@@ -526,7 +553,7 @@ class QueueService:
             )
             tx.update("windows", window, {"current_step_id": None})
             next_step = self._advance(tx, ticket_row)
-            ticket = self._sync_ticket(tx, ticket_row["id"])
+            ticket = self._sync_ticket(tx, ticket_row["id"], ticket_row)
             self._event(
                 tx,
                 EventKind.STEP_FINISHED,
@@ -558,12 +585,73 @@ class QueueService:
         return nxt
 
     def transfer(
-        self, window: int, to_matter: str, placement: str, reason: str, note: str | None, actor: str
+        self,
+        window: int,
+        to_matter: str,
+        placement: str,
+        reason: str,
+        note: str | None,
+        actor: str,
+        *,
+        return_after: bool = False,
     ) -> Ticket:
-        """Send the citizen at this window on to another matter; the receiving window sees reason and note."""
+        """转出: send the citizen at this window on to another matter; the receiving window sees reason
+        and note. This step becomes `transferred` (not done: its matter was not finished here).
+
+        `return_after` (一窗受理 halls' "办完再回来"): the itinerary gets this step's matter again right
+        after the new one, as a pending step with the same number, so finishing the new matter brings
+        the citizen back to the one they came for. Refused (`same_matter`) when `to_matter` is the
+        matter being served."""
+        placement, reason, note = self._transfer_args(to_matter, placement, reason, note)
+        with self.store.transaction() as tx:
+            _, step, ticket_row = self._at_window(tx, window)
+            tx.update("windows", window, {"current_step_id": None})
+            return self._send_on(
+                tx, step, ticket_row, to_matter, placement, reason, note, actor, window, return_after
+            )
+
+    def move(self, number: str, to_matter: str, placement: str, reason: str, actor: str) -> Ticket:
+        """The supervisor moves a waiting ticket: to another matter's queue (its current step becomes
+        转出 and a new step waits, as with a window's transfer) or, for the same matter, to the
+        front, the end or back to its arrival place. Refuses a ticket that is not waiting
+        (`ticket_not_waiting`): one at a window is transferred by that window."""
+        placement, reason, _ = self._transfer_args(to_matter, placement, reason, None)
+        now = self._now()
+        with self.store.transaction() as tx:
+            row = self._open_ticket(tx, number)
+            step = next((s for s in tx.steps(row["id"]) if s["state"] == StepState.WAITING), None)
+            if step is None:
+                raise e.TicketNotWaiting(row["number"], row["state"])
+            if step["matter"] != to_matter:
+                return self._send_on(tx, step, row, to_matter, placement, reason, None, actor, None, False)
+            waiting = [w for w in tx.waiting(row["day"], [to_matter]) if w["id"] != step["id"]]
+            key = policy.key_for_placement(placement, waiting, row["arrival_key"], now.timestamp())
+            tx.update(
+                "steps",
+                step["id"],
+                {"sort_key": key, "queued_at": _iso(dt.datetime.fromtimestamp(key, now.tzinfo))},
+            )
+            ticket = self._sync_ticket(tx, row["id"])
+            self._event(
+                tx,
+                EventKind.STEP_TRANSFERRED,
+                actor,
+                number=ticket.number,
+                matter=to_matter,
+                to_matter=to_matter,
+                placement=str(placement),
+                reason=redact_ids(reason),
+                return_after=False,
+            )
+            return ticket
+
+    def _transfer_args(
+        self, to_matter: str, placement: str, reason: str, note: str | None
+    ) -> tuple[Placement, str, str | None]:
+        """Checked placement, reason and note of a transfer or move; refusals before any write."""
         self._matter(to_matter)
         try:
-            placement = Placement(placement)
+            checked = Placement(placement)
         except ValueError:
             raise e.BadRequest(
                 "bad_placement",
@@ -571,7 +659,10 @@ class QueueService:
                 "placement must be original, front or end",
                 placement=placement,
             ) from None
-        reason = (reason or "").strip()
+        # Emoji are removed here, once: the hall's CJK font has none, so they would show as boxes
+        # on the receiving console, the phone page and the boards (core/text.py).
+        reason = without_emoji(reason or "")
+        note = without_emoji(note) if note else None
         if not reason:
             raise e.BadRequest("transfer_reason_required", "请填写转移原因", "A transfer needs a reason")
         if len(reason) > MAX_REASON or (note and len(note) > MAX_NOTE):
@@ -580,50 +671,87 @@ class QueueService:
                 "原因或备注过长",
                 f"reason is limited to {MAX_REASON} and note to {MAX_NOTE} characters",
             )
+        return checked, reason, note or None
+
+    def _send_on(
+        self,
+        tx: Tx,
+        step: dict[str, Any],
+        ticket_row: dict[str, Any],
+        to_matter: str,
+        placement: Placement,
+        reason: str,
+        note: str | None,
+        actor: str,
+        window: int | None,
+        return_after: bool,
+    ) -> Ticket:
+        """The transfer itself: `step` becomes 转出, a new step waits for `to_matter` right after it
+        (and, with `return_after`, `step`'s matter again after that), in one transaction."""
         now = self._now()
-        with self.store.transaction() as tx:
-            _, step, ticket_row = self._at_window(tx, window)
-            tx.update(
-                "steps",
-                step["id"],
-                {"state": str(StepState.DONE), "finished_at": _iso(now), "outcome": "transferred"},
+        if step["matter"] == to_matter:
+            raise e.BadRequest(
+                "same_matter",
+                "不能转到正在办理的同一项业务",
+                "Transfer to another matter than the one being served",
+                matter=to_matter,
             )
-            tx.update("windows", window, {"current_step_id": None})
-            # Later steps move down one place; highest first so (ticket_id, seq) stays unique.
-            for later in sorted(
-                (s for s in tx.steps(ticket_row["id"]) if s["seq"] > step["seq"]), key=lambda s: -s["seq"]
-            ):
-                tx.update("steps", later["id"], {"seq": later["seq"] + 1})
-            waiting = tx.waiting(now.date().isoformat(), [to_matter])
-            key = policy.key_for_placement(placement, waiting, ticket_row["arrival_key"], now.timestamp())
+        tx.update(
+            "steps",
+            step["id"],
+            {"state": str(StepState.TRANSFERRED), "finished_at": _iso(now), "outcome": "transferred"},
+        )
+        # Later steps move down one place (two with a return step); highest first so
+        # (ticket_id, seq) stays unique.
+        shift = 2 if return_after else 1
+        for later in sorted(
+            (s for s in tx.steps(ticket_row["id"]) if s["seq"] > step["seq"]), key=lambda s: -s["seq"]
+        ):
+            tx.update("steps", later["id"], {"seq": later["seq"] + shift})
+        waiting = tx.waiting(now.date().isoformat(), [to_matter])
+        key = policy.key_for_placement(placement, waiting, ticket_row["arrival_key"], now.timestamp())
+        tx.insert(
+            "steps",
+            {
+                "ticket_id": ticket_row["id"],
+                "seq": step["seq"] + 1,
+                "matter": to_matter,
+                "state": str(StepState.WAITING),
+                "queued_at": _iso(dt.datetime.fromtimestamp(key, now.tzinfo)),
+                "sort_key": key,
+                "call_count": 0,
+                "from_window": window,
+                "transfer_reason": redact_ids(reason),
+                "transfer_note": redact_ids(note) if note else None,
+            },
+        )
+        if return_after:
             tx.insert(
                 "steps",
                 {
                     "ticket_id": ticket_row["id"],
-                    "seq": step["seq"] + 1,
-                    "matter": to_matter,
-                    "state": str(StepState.WAITING),
-                    "queued_at": _iso(dt.datetime.fromtimestamp(key, now.tzinfo)),
-                    "sort_key": key,
+                    "seq": step["seq"] + 2,
+                    "matter": step["matter"],
+                    "state": str(StepState.PENDING),
                     "call_count": 0,
                     "from_window": window,
                     "transfer_reason": redact_ids(reason),
-                    "transfer_note": redact_ids(note.strip()) if note and note.strip() else None,
                 },
             )
-            ticket = self._sync_ticket(tx, ticket_row["id"])
-            self._event(
-                tx,
-                EventKind.STEP_TRANSFERRED,
-                actor,
-                number=ticket.number,
-                window=window,
-                matter=step["matter"],
-                to_matter=to_matter,
-                placement=str(placement),
-                reason=redact_ids(reason),
-            )
-            return ticket
+        ticket = self._sync_ticket(tx, ticket_row["id"])
+        self._event(
+            tx,
+            EventKind.STEP_TRANSFERRED,
+            actor,
+            number=ticket.number,
+            window=window,
+            matter=step["matter"],
+            to_matter=to_matter,
+            placement=str(placement),
+            reason=redact_ids(reason),
+            return_after=return_after,
+        )
+        return ticket
 
     # -- the visit -------------------------------------------------------------------------
     def _open_ticket(self, tx: Tx, number: str) -> dict[str, Any]:
@@ -703,7 +831,7 @@ class QueueService:
 
     def _close_ticket(self, tx: Tx, row: dict[str, Any], outcome: str) -> None:
         for step in tx.steps(row["id"]):
-            if step["state"] in (StepState.DONE, StepState.CANCELLED):
+            if step["state"] in ENDED_STEP_STATES:
                 continue
             tx.update("steps", step["id"], {"state": str(StepState.CANCELLED), "outcome": outcome})
             if step["window"] is not None:
@@ -753,9 +881,15 @@ class QueueService:
         def old_open(tx: Tx) -> list[dict[str, Any]]:
             return tx.all("SELECT * FROM tickets WHERE day < ? AND state NOT IN ('done', 'cancelled')", today)
 
-        # Called before every call: a cheap read first, so the common case writes nothing.
+        # Called before every call: a cheap read first, so the common case writes nothing. Only the
+        # called steps' times (one per busy window at most) and whether any old ticket is open.
         with self.store.reading() as tx:
-            if not stale(tx) and not old_open(tx):
+            called = tx.conn.execute("SELECT called_at FROM steps WHERE state = 'called'").fetchall()
+            due = any(dt.datetime.fromisoformat(c[0]) <= limit for c in called)
+            left_open = tx.conn.execute(
+                "SELECT 1 FROM tickets WHERE day < ? AND state NOT IN ('done', 'cancelled') LIMIT 1", (today,)
+            ).fetchone()
+            if not due and left_open is None:
                 return []
         skipped: list[Ticket] = []
         with self.store.transaction() as tx:
@@ -832,6 +966,13 @@ class QueueService:
             w.number for w in self.config.windows if matter in w.matters and states.get(w.number) == "open"
         ]
 
+    def waiting_ahead(self, day: str | None = None) -> dict[str, tuple[int, str, int]]:
+        """Ticket number → (waiting step id, matter, people ahead) for every waiting ticket of the
+        day, in one query; `ahead` equals position(ticket).ahead (tested alike)."""
+        with self.store.reading() as tx:
+            rows = tx.waiting_ahead(day or self._today())
+        return {r["number"]: (int(r["step_id"]), str(r["matter"]), int(r["ahead"])) for r in rows}
+
     def position(self, ticket: Ticket) -> Position:
         step = ticket.current_step
         if step is None:
@@ -874,6 +1015,53 @@ class QueueService:
                     windows=windows,
                 )
         return out
+
+    def waiting_list(self, window: int, limit: int = 50) -> list[dict[str, Any]]:
+        """Who waits for this window's matters, in the order the policy would call them (priority
+        tier, effective queue time, number; the interleave is not applied to the listing).
+
+        Each row: number, matter, priority (0/1), priority_reason and its words
+        (``priority_label_zh``/``_en``), created_at, waited_minutes (whole minutes since the ticket
+        was issued, never negative), appointment_at, tag (what was tried at the kiosk), from_window,
+        transfer_reason, transfer_note, returning (coming back to a matter it was transferred out of).
+        No personal data beyond what the ticket shows staff."""
+        spec = self._window_config(window)
+        now = self._now()
+        with self.store.reading() as tx:
+            rows = tx.waiting(now.date().isoformat(), list(spec.matters))
+            rows.sort(key=policy.queue_order)
+            out = []
+            for row in rows[:limit]:
+                ticket = tx.ticket(row["ticket_id"])
+                assert ticket is not None
+                label = priority_label(ticket["priority_reason"]) if ticket["priority"] else None
+                created = dt.datetime.fromisoformat(ticket["created_at"])
+                # Back to a matter a window sent them away from (transfer with return_after).
+                returning = any(
+                    s["matter"] == row["matter"]
+                    and s["state"] == StepState.TRANSFERRED
+                    and s["seq"] < row["seq"]
+                    for s in tx.steps(row["ticket_id"])
+                )
+                out.append(
+                    {
+                        "number": ticket["number"],
+                        "matter": row["matter"],
+                        "priority": ticket["priority"],
+                        "priority_reason": ticket["priority_reason"],
+                        "priority_label_zh": label[0] if label else None,
+                        "priority_label_en": label[1] if label else None,
+                        "created_at": ticket["created_at"],
+                        "waited_minutes": max(int((now - created).total_seconds() // 60), 0),
+                        "appointment_at": ticket["appointment_at"],
+                        "tag": ticket["tag"],
+                        "from_window": row["from_window"],
+                        "transfer_reason": row["transfer_reason"],
+                        "transfer_note": row["transfer_note"],
+                        "returning": returning,
+                    }
+                )
+            return out
 
     def _window_status(self, tx: Tx, number: int) -> WindowStatus:
         w = tx.window(number)
@@ -924,6 +1112,14 @@ class QueueService:
                     "SELECT number FROM tickets WHERE day = ? AND state = 'missed' ORDER BY id", day
                 )
             ]
+            # A number marked 过号 (or cancelled) is no longer called: it leaves the recent calls and so
+            # the TV's headline, and shows only in the 过号 list. Called again after a re-check-in,
+            # its state is "called" and it comes back.
+            gone = set(missed) | {
+                r["number"]
+                for r in tx.all("SELECT number FROM tickets WHERE day = ? AND state = 'cancelled'", day)
+            }
+            calls = [c for c in calls if c["number"] not in gone]
             windows = [self._window_status(tx, w.number).to_dict() for w in self.config.windows]
         return {
             "day": day,

@@ -182,6 +182,25 @@ class Tx:
             *matters,
         )
 
+    def queue_head(self, day: str, matters: list[str], *, regular: bool = False) -> dict[str, Any] | None:
+        """The first waiting step for these matters in `policy.queue_order` (priority tier, sort
+        key, number), or the first of the regular tier, with its ticket's priority and number.
+
+        Sorted in SQL so a call reads one row, not the whole queue (hundreds by a busy afternoon).
+        CROSS JOIN keeps the join order: the waiting steps through the steps index first, not
+        every ticket of the day and its steps.
+        """
+        marks = ",".join("?" * len(matters))
+        tier = "AND t.priority = 0" if regular else ""
+        return self.one(
+            f"""SELECT s.*, t.priority AS priority, t.number AS number
+                FROM steps s CROSS JOIN tickets t ON t.id = s.ticket_id
+                WHERE s.state = 'waiting' AND t.day = ? AND s.matter IN ({marks}) {tier}
+                ORDER BY t.priority DESC, s.sort_key, t.number LIMIT 1""",
+            day,
+            *matters,
+        )
+
     def waiting_count(self, day: str, matter: str) -> int:
         row = self.one(
             """SELECT count(*) AS n FROM steps s JOIN tickets t ON t.id = s.ticket_id
@@ -217,6 +236,19 @@ class Tx:
         )
         return int(row["n"]) if row else 0
 
+    def waiting_ahead(self, day: str) -> list[dict[str, Any]]:
+        """Every waiting step of `day` with its `ahead` (number, step_id, matter, ahead), counted as
+        ahead_count counts (policy.queue_order), for all of them in one pass: the 到号提醒 watcher
+        needs each subscribed ticket's place after every queue event."""
+        return self.all(
+            """SELECT t.number, s.id AS step_id, s.matter,
+                      ROW_NUMBER() OVER (PARTITION BY s.matter
+                                         ORDER BY t.priority DESC, s.sort_key, t.number) - 1 AS ahead
+               FROM steps s JOIN tickets t ON t.id = s.ticket_id
+               WHERE t.day = ? AND s.state = 'waiting'""",
+            day,
+        )
+
     def window(self, number: int) -> dict[str, Any] | None:
         return self.one("SELECT * FROM windows WHERE number = ?", number)
 
@@ -227,6 +259,12 @@ class Tx:
             day,
             matter,
         )
+        return int(row["n"]) if row else 0
+
+    def steps_ceiling(self) -> int:
+        """The highest step id: no day, no matter, has more steps than that (ids are distinct and
+        positive), so a daily cap above it cannot be reached. One look at the end of the rowid tree."""
+        row = self.one("SELECT coalesce(max(id), 0) AS n FROM steps")
         return int(row["n"]) if row else 0
 
     # -- writes (each one recorded for the event) ------------------------------------------

@@ -206,3 +206,47 @@ def all_charts(figures: DayFigures, folder: Path, labels: dict[str, str]) -> dic
         "windows": windows_chart(figures, folder / "windows.png"),
         "ratings": ratings_chart(figures, folder / "ratings.png"),
     }
+
+
+def staffing_chart(
+    hours: list[int],
+    windows: list[int],
+    wait_p90: list[float | None],
+    limit_minutes: float,
+    path: Path,
+    title: str,
+) -> Path:
+    """A staffing plan: open windows per clock hour as bars, the simulated p90 wait (minutes, by the
+    hour citizens joined the queue) as a line, and the p90 limit as a dashed line."""
+    fig, ax = _figure()
+    labels = [f"{h:02d}时" for h in hours]
+    ax.bar(hours, windows, width=0.6, color=COLOURS[0], label="开放窗口数")
+    ax.set_xticks(hours, labels)
+    ax.set_ylabel("窗口数")
+    ax.set_ylim(0, max(windows, default=1) + 1)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax2 = ax.twinx()
+    ax2.plot(
+        hours,
+        [v if v is not None else float("nan") for v in wait_p90],
+        color=COLOURS[3],
+        marker="s",
+        label="等候 P90（分钟）",
+    )
+    ax2.axhline(limit_minutes, color=COLOURS[3], ls="--", lw=1, label=f"上限 {limit_minutes:g} 分钟")
+    ax2.set_ylabel("等候 P90（分钟）")
+    ax2.spines[["top"]].set_visible(False)
+    ax2.set_ylim(bottom=0, top=max([limit_minutes, *[v for v in wait_p90 if v is not None]]) * 1.25)
+    handles = ax.get_legend_handles_labels()
+    handles2 = ax2.get_legend_handles_labels()
+    ax.legend(
+        handles[0] + handles2[0],
+        handles[1] + handles2[1],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.1),
+        ncol=3,
+        frameon=False,
+        fontsize=9,
+    )
+    ax.set_title(title)
+    return _save(fig, path)

@@ -2,11 +2,11 @@
 
 Definitions (docs/statistics.md repeats them for the province):
 - visit: a ticket (one per citizen visit, whatever the number of matters).
-- step: one matter of a visit; a transfer ends a step ("transferred") and adds one.
+- step: one matter of a visit; a transfer (转出) ends a step in state "transferred" and adds one.
 - wait: from the moment a step joined its matter's queue (ticket issued, previous matter finished,
   or transferred in) to its first call. A recall or a call after re-check-in does not restart it.
 - service: from 开始办理 (start) to 办结 (finish or transfer) at the window.
-- served: steps finished with an outcome other than "transferred".
+- served: steps finished (state done); a transferred step is never served.
 - no-shows: 过号 marks (staff skip or auto-skip); one step can be marked twice.
 - percentiles: nearest rank (the ⌈p·n⌉-th smallest value), so every figure is a value that occurred.
 """

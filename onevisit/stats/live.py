@@ -22,12 +22,16 @@ def comprehensive_windows(config: Config) -> list[int]:
     return [w.number for w in config.windows if every <= set(w.matters)]
 
 
-def _window_entry(config: Config, status: WindowStatus, comprehensive: set[int]) -> dict[str, Any]:
+def _window_entry(
+    config: Config, status: WindowStatus, comprehensive: set[int], logged_in: list[str] | None
+) -> dict[str, Any]:
     spec = config.window(status.number)
     if status.state != WindowState.OPEN:
         activity = str(status.state)  # paused / closed
     elif status.current_number is not None:
         activity = "busy"
+    elif logged_in is not None and not logged_in:
+        activity = "unstaffed"  # open, but nobody is logged in there: not 空闲, nobody will call
     else:
         activity = "idle"
     return {
@@ -35,7 +39,8 @@ def _window_entry(config: Config, status: WindowStatus, comprehensive: set[int])
         "label_zh": spec.label_zh,
         "label_en": spec.label_en,
         "state": str(status.state),
-        "activity": activity,  # busy / idle / paused / closed
+        "activity": activity,  # busy / idle / unstaffed / paused / closed
+        "logged_in": list(logged_in or []),
         "current_number": status.current_number,
         "staff": status.staff,
         "matters": list(status.matters),
@@ -59,7 +64,7 @@ def _suggest(
             for w in windows
             if matter.code in w["matters"] and w["state"] != "open" and w["number"] not in taken
         ]
-    order = {"closed": 0, "paused": 1, "idle": 2, "busy": 3}
+    order = {"closed": 0, "paused": 1, "idle": 2, "busy": 3, "unstaffed": 4}
     candidates.sort(key=lambda w: (order[w["activity"]], w["number"]))
     if not candidates:
         return None
@@ -86,10 +91,17 @@ def supervisor_view(
     availability: Mapping[str, MatterAvailability],
     windows: Sequence[WindowStatus],
     threshold_minutes: float,
+    logged_in: Mapping[int, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """Everything the /supervisor page shows live, JSON-ready and free of personal data."""
+    """Everything the /supervisor page shows live, JSON-ready and free of personal data.
+
+    `logged_in`: staff names logged in per window (the hall's session tokens); when given, an open
+    window with nobody logged in and nobody at it is `unstaffed`, not `idle`."""
     comprehensive = set(comprehensive_windows(config))
-    window_list = [_window_entry(config, w, comprehensive) for w in windows]
+    window_list = [
+        _window_entry(config, w, comprehensive, None if logged_in is None else logged_in.get(w.number, []))
+        for w in windows
+    ]
     matters = []
     alerts = []
     taken: set[int] = set()
@@ -132,7 +144,8 @@ def supervisor_view(
             }
         )
     counts = {
-        k: sum(1 for w in window_list if w["activity"] == k) for k in ("busy", "idle", "paused", "closed")
+        k: sum(1 for w in window_list if w["activity"] == k)
+        for k in ("busy", "idle", "unstaffed", "paused", "closed")
     }
     return {
         "threshold_minutes": threshold_minutes,

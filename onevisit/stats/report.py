@@ -19,7 +19,6 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from onevisit.core.config import Config
-from onevisit.stats.charts import all_charts
 from onevisit.stats.figures import DayFigures, GroupFigures, compute, event_kinds, step_rows
 from onevisit.stats.rows import DayRows, load_day
 from onevisit.stats.selfservice import KINDS
@@ -84,6 +83,9 @@ def write_report(config: Config, db_path: str | Path, day: str, out: str | Path)
     rows = load_day(db_path, day)
     figures = day_figures(config, rows)
     labels = {m.code: m.name_zh for m in config.matters}
+    # matplotlib loads only for a rendered report, not for the figures alone (`onevisit simulate`).
+    from onevisit.stats.charts import all_charts
+
     charts = all_charts(figures, out / "charts", labels)
     steps = step_rows(rows)
     csv_path = write_steps_csv(steps, out / f"steps-{day}.csv")

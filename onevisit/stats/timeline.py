@@ -62,7 +62,9 @@ class StepTimeline:
 
     @property
     def transferred_out(self) -> bool:
-        return self.state == "done" and self.outcome == "transferred"
+        """转出: its own state since the queue stopped calling a transfer done; events written before
+        that say state done with outcome transferred, and still count here, never as served."""
+        return self.state == "transferred" or (self.state == "done" and self.outcome == "transferred")
 
 
 def parse_time(value: str) -> dt.datetime:
@@ -143,7 +145,7 @@ def _apply(step: StepTimeline, values: dict[str, Any], at: dt.datetime, actor: s
         step.started_at = at
         step.staff = actor
         step.actors.add(actor)
-    elif state == "done":
+    elif state in ("done", "transferred"):
         step.finished_at = at
         step.actors.add(actor)
     step.state = state

@@ -92,10 +92,12 @@ def test_staff_call_shows_on_the_display_and_survives_a_restart(
         expect(phone.locator(".itinerary li")).to_have_count(2)
         phone.screenshot(path=str(screens_dir / "ticket.png"))
 
-        # English switch on the display.
-        display.click("#lang")
-        expect(display.locator("#latest-call")).to_contain_text("Window 3")
-        display.click("#lang")
+        # English on the display by address (it has no language button: nobody touches a TV).
+        expect(display.locator("#lang")).to_be_hidden()
+        display.goto(f"{url}/display?lang=en")
+        expect(display.locator("#latest-call")).to_contain_text("Window 3", timeout=5000)
+        display.goto(f"{url}/display?lang=zh")
+        expect(display.locator("#latest-call")).to_contain_text("3号窗口", timeout=5000)
 
         # Restart the server on the same port; the display reconnects by itself.
         server.stop()

@@ -71,7 +71,18 @@ def test_demo_runs_and_stops_cleanly(tmp_path):
         assert issued.status_code == 201, issued.text
         login = httpx.post(f"{url}/api/auth/login", json={"username": "staff3", "password": password})
         staff = {"Authorization": f"Bearer {login.json()['token']}"}
+        # 到号提醒: the demo's notices reach its SMS gateway simulator (number masked there).
+        subscribed = httpx.post(
+            f"{url}/api/tickets/D001/notify",
+            json={"phone": "13912345678"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert subscribed.status_code == 201, subscribed.text
         assert httpx.post(f"{url}/api/windows/3/call", headers=staff).json()["ticket"]["number"] == "D001"
+        gateway = re.search(r"SMS gateway\s+(http://127\.0\.0\.1:\d+)/sms", banner).group(1)
+        sent = httpx.get(f"{gateway}/messages", params={"wait_for": 2, "timeout": 20}, timeout=30).json()
+        assert [m["template"] for m in sent] == ["OV_NEAR", "OV_CALLED"]
+        assert {m["to"] for m in sent} == {"139****5678"}
         # Window 3's emulated 呼叫器, pressed as the banner says: 呼叫 finishes D001 (then none wait).
         control = re.search(r"onevisit boards press (127\.0\.0\.1:\d+) ADDRESS KEY", banner).group(1)
         with ws_connect(f"ws://127.0.0.1:{port}/ws", open_timeout=10) as ws:
@@ -101,3 +112,5 @@ def test_demo_runs_and_stops_cleanly(tmp_path):
         rest, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, rest
     assert "stopping" in rest
+    messages = (tmp_path / "var" / "demo" / "sms" / "messages.jsonl").read_text(encoding="utf-8")
+    assert "139****5678" in messages and "13912345678" not in messages

@@ -20,6 +20,7 @@ OPERATIONS = [
     ("GET", "/api/tickets/A001", None, {"kiosk"} | ANY_STAFF),
     ("POST", "/api/tickets/A001/checkin", None, {"kiosk"} | ANY_STAFF),
     ("POST", "/api/tickets/A001/matters", {"matter": "card"}, ANY_STAFF),
+    ("POST", "/api/tickets/A001/move", TRANSFER, {"supervisor"}),
     ("POST", "/api/tickets/A001/cancel", None, ANY_STAFF),
     ("GET", "/api/windows/1", None, WINDOW_1),
     ("POST", "/api/windows/1/call", None, WINDOW_1),

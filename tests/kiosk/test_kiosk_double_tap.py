@@ -122,17 +122,16 @@ def test_a_double_tap_on_reprint_prints_once_and_a_later_press_reprints(kiosk, h
         assert len(vp.jobs) == 3, "a double tap printed twice"
 
 
-def test_a_double_tap_on_certificate_preview_and_print_makes_one_certificate(kiosk, config, tmp_path):
+def test_a_double_tap_on_certificate_preview_and_print_makes_one_certificate(kiosk, tmp_path):
     from onevisit.sim.records.demo_backend import demo_id, open_backend, seed_demo
 
     folder = tmp_path / "records"
     seed_demo(folder / "records.db", dt.date.today(), reset=True)
-    records = config.records.model_copy(
+    before = kiosk.config_  # the kiosk's config carries a real public_url (certificates need one)
+    records = before.records.model_copy(
         update={"database": str(folder / "records.db"), "certificates_db": str(folder / "certs.db")}
     )
-    # the kiosk's own config: its public_url is one a certificate may carry (config.toml's is loopback)
-    cfg = kiosk.config_.model_copy(update={"records": records})
-    before = kiosk.config_
+    cfg = before.model_copy(update={"records": records})
     kiosk.config_ = cfg
     try:
         with VirtualPrinter(tmp_path / "paper") as vp:

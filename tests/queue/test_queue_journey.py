@@ -151,7 +151,7 @@ def test_transfer_keeps_the_rest_of_the_itinerary(service):
     service.call_next(3, "staff")
     moved = service.transfer(3, "contrib", "original", "先缴费", None, "staff")
     assert [(s.matter, s.state) for s in moved.steps] == [
-        ("enroll", StepState.DONE),
+        ("enroll", StepState.TRANSFERRED),
         ("contrib", StepState.WAITING),
         ("card", StepState.PENDING),
     ]
@@ -159,6 +159,51 @@ def test_transfer_keeps_the_rest_of_the_itinerary(service):
     service.start(4, "staff")
     after = service.finish(4, "staff")
     assert after.current_step.matter == "card"
+
+
+def test_transferred_step_is_not_done_and_a_cancelled_visit_stays_cancelled(service):
+    """转出 is its own state: the benefit claim was not finished at window 5, so the visit is not
+    done either if the citizen then leaves (cancelled) without finishing anything."""
+    number = service.issue(["benefit"]).ticket.number
+    service.call_next(5, "staff:li")
+    service.start(5, "staff:li")
+    moved = service.transfer(5, "contrib", "original", "需补缴", None, "staff:li")
+    assert moved.steps[0].state == StepState.TRANSFERRED and moved.steps[0].outcome == "transferred"
+    assert moved.state == TicketState.WAITING
+    cancelled = service.cancel(number, "staff:li")
+    assert [s.state for s in cancelled.steps] == [StepState.TRANSFERRED, StepState.CANCELLED]
+    assert cancelled.state == TicketState.CANCELLED
+
+
+def test_transfer_with_return_brings_the_citizen_back_to_the_original_matter(service):
+    """一窗受理: 待遇申领 at window 5 sends A001 to 缴费 (需补缴) and back; same number throughout."""
+    issued = service.issue(["benefit", "card"]).ticket
+    service.call_next(5, "staff:li")
+    service.start(5, "staff:li")
+    moved = service.transfer(5, "contrib", "original", "需补缴", "2019年欠费", "staff:li", return_after=True)
+    assert [(s.matter, s.state) for s in moved.steps] == [
+        ("benefit", StepState.TRANSFERRED),
+        ("contrib", StepState.WAITING),
+        ("benefit", StepState.PENDING),
+        ("card", StepState.PENDING),
+    ]
+    assert moved.steps[2].from_window == 5 and moved.steps[2].transfer_reason == "需补缴"
+    assert service.call_next(4, "staff").number == issued.number
+    service.start(4, "staff")
+    back = service.finish(4, "staff")
+    assert back.number == issued.number
+    assert (back.current_step.matter, back.current_step.state) == ("benefit", StepState.WAITING)
+    # Back in the benefit queue by the visit's arrival time, not at the end.
+    assert back.current_step.queued_at == issued.created_at
+
+
+def test_transfer_to_the_same_matter_is_refused(service):
+    service.issue(["benefit"])
+    service.call_next(5, "staff")
+    with pytest.raises(e.BadRequest) as refused:
+        service.transfer(5, "benefit", "original", "x", None, "staff")
+    assert refused.value.code == "same_matter"
+    assert service.current_ticket(5).current_step.state == StepState.CALLED
 
 
 def test_skip_then_recheckin_reenters_offset_places_back(service, clock):
@@ -304,3 +349,42 @@ def test_appointment_ranks_by_slot_time(service, clock):
     booked = service.issue(["benefit"], appointment_at=slot).ticket.number
     assert service.call_next(6, "staff").number == booked
     assert walk_in != booked
+
+
+def test_emoji_in_a_transfer_note_are_removed_cleanly(service):
+    """The hall's CJK font has no emoji: they would be boxes on the receiving console and the phone."""
+    service.issue(["benefit"])
+    service.call_next(5, "staff")
+    moved = service.transfer(5, "contrib", "original", "需补缴 💰", "请核对2019年欠费 👍🏻\n谢谢😀", "staff")
+    new_step = moved.current_step
+    assert (new_step.transfer_reason, new_step.transfer_note) == ("需补缴", "请核对2019年欠费\n谢谢")
+
+
+def test_a_reason_of_emoji_only_is_no_reason(service):
+    service.issue(["benefit"])
+    service.call_next(5, "staff")
+    with pytest.raises(e.BadRequest) as refused:
+        service.transfer(5, "contrib", "original", "👍", None, "staff")
+    assert refused.value.code == "transfer_reason_required"
+
+
+def test_supervisor_moves_a_waiting_ticket_to_another_matter_or_to_the_front(service, clock):
+    first = service.issue(["enroll"]).ticket.number
+    clock.advance(60)
+    second = service.issue(["enroll"]).ticket.number
+    # Same matter: to the front of its queue (placement), nothing 转出.
+    moved = service.move(second, "enroll", "front", "窗口叫错号，补办", "supervisor:zhao")
+    assert [s.state for s in moved.steps] == [StepState.WAITING]
+    assert service.call_next(3, "staff").number == second
+    # Another matter: the waiting step is 转出 and the ticket waits for contributions.
+    moved = service.move(first, "contrib", "original", "选错业务", "supervisor:zhao")
+    assert [(s.matter, s.state) for s in moved.steps] == [
+        ("enroll", StepState.TRANSFERRED),
+        ("contrib", StepState.WAITING),
+    ]
+    assert moved.steps[1].from_window is None and moved.steps[1].transfer_reason == "选错业务"
+    moves = [ev for ev in service.events_since(0) if ev.kind == EventKind.STEP_TRANSFERRED]
+    assert [ev.actor for ev in moves] == ["supervisor:zhao", "supervisor:zhao"]
+    # A ticket at a window is that window's to transfer.
+    with pytest.raises(e.TicketNotWaiting):
+        service.move(second, "contrib", "original", "x", "supervisor:zhao")

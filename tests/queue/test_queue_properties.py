@@ -73,10 +73,26 @@ class HallDay(RuleBasedStateMachine):
         self._try(lambda: action(window, "staff"))
 
     @rule(
-        window=windows, to=st.sampled_from(MATTERS), placement=st.sampled_from(["original", "front", "end"])
+        window=windows,
+        to=st.sampled_from(MATTERS),
+        placement=st.sampled_from(["original", "front", "end"]),
+        return_after=st.booleans(),
     )
-    def transfer(self, window, to, placement):
-        self._try(lambda: self.service.transfer(window, to, placement, "转办", None, "staff"))
+    def transfer(self, window, to, placement, return_after):
+        self._try(
+            lambda: self.service.transfer(
+                window, to, placement, "转办", None, "staff", return_after=return_after
+            )
+        )
+
+    @rule(
+        data=st.data(), to=st.sampled_from(MATTERS), placement=st.sampled_from(["original", "front", "end"])
+    )
+    def supervisor_moves(self, data, to, placement):
+        if not self.numbers:
+            return
+        number = data.draw(st.sampled_from(sorted(self.numbers.values())))
+        self._try(lambda: self.service.move(number, to, placement, "调整", "supervisor"))
 
     @rule(data=st.data(), action=st.sampled_from(["checkin", "cancel", "add_matter"]))
     def ticket_action(self, data, action):
@@ -135,6 +151,26 @@ class HallDay(RuleBasedStateMachine):
                 assert tx.waiting_count(day, matter) == len(waiting)
                 for row in waiting:
                     assert tx.ahead_count(row["id"]) == policy.ahead_of(row, waiting)
+            # the 到号提醒 watcher's one-query places agree with the per-step count
+            for place in tx.waiting_ahead(day):
+                assert place["ahead"] == tx.ahead_count(place["step_id"]), place
+
+    @invariant()
+    def calls_choose_from_the_whole_queue(self):
+        """A call reads only the queue's heads; choose_next must pick what it picks over every row."""
+        if not hasattr(self, "service"):
+            return
+        day = self.clock.now().date().isoformat()
+        interleave = self.service.config.priority.interleave
+        with self.service.store.reading() as tx:
+            for window in self.service.config.windows:
+                matters = list(window.matters)
+                every = tx.waiting(day, matters)
+                for streak in (0, interleave - 1, interleave):
+                    heads = QueueService._call_candidates(tx, day, matters, streak, interleave)
+                    assert policy.choose_next(heads, streak, interleave) == policy.choose_next(
+                        every, streak, interleave
+                    )
 
     @invariant()
     def events_replay_to_the_tables(self):

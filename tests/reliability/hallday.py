@@ -46,7 +46,7 @@ MAIN_BOARD = 200
 STAFF_PASSWORD = "window-pass-1"
 SUPERVISOR = ("zhao", "supervisor-pass-1")
 
-STEP_STATES = {"pending", "waiting", "called", "serving", "done", "skipped", "cancelled"}
+STEP_STATES = {"pending", "waiting", "called", "serving", "done", "transferred", "skipped", "cancelled"}
 #: Every step-state change the queue may make (from the events); anything else is a bug.
 LEGAL_STEP_MOVES = {
     (None, "waiting"),
@@ -57,9 +57,11 @@ LEGAL_STEP_MOVES = {
     ("waiting", "cancelled"),
     ("called", "serving"),
     ("called", "skipped"),
-    ("called", "done"),  # transferred straight from the call
+    ("called", "transferred"),  # 转出 straight from the call
     ("called", "cancelled"),
     ("serving", "done"),
+    ("serving", "transferred"),  # 转出 after service started
+    ("waiting", "transferred"),  # the supervisor moved a waiting ticket to another matter
     ("serving", "cancelled"),
     ("skipped", "waiting"),
     ("skipped", "cancelled"),
@@ -778,8 +780,8 @@ def check_day(config: Config, db_path: Path, outcome: Outcome) -> dict[str, Any]
             steps_of[s["ticket_id"]].append(s)
             if s["state"] not in STEP_STATES:
                 problems.append(f"step {s['id']} in unknown state {s['state']}")
-            if s["state"] == "done" and not s["finished_at"]:
-                problems.append(f"step {s['id']} done without a finish time")
+            if s["state"] in ("done", "transferred") and not s["finished_at"]:
+                problems.append(f"step {s['id']} {s['state']} without a finish time")
             if (
                 s["state"] in ("called", "serving")
                 and snap["windows"].get(s["window"], {}).get("current_step_id") != s["id"]

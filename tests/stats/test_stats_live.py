@@ -19,7 +19,7 @@ def test_no_alert_under_the_threshold(config, clock, tmp_path):
     svc.issue(["benefit"])
     view = supervisor_view(config, svc.availability(), svc.windows(), 30)
     assert view["alerts"] == []
-    assert view["window_counts"] == {"busy": 0, "idle": 6, "paused": 0, "closed": 0}
+    assert view["window_counts"] == {"busy": 0, "idle": 6, "unstaffed": 0, "paused": 0, "closed": 0}
     benefit = next(m for m in view["matters"] if m["code"] == "benefit")
     assert benefit["waiting"] == 1 and not benefit["alert"]
 
@@ -62,3 +62,15 @@ def test_two_alerts_get_different_windows(config, clock, tmp_path):
     view = supervisor_view(config, svc.availability(), svc.windows(), 20)
     windows = [a["suggestion"]["window"] for a in view["alerts"]]
     assert len(view["alerts"]) == 2 and sorted(windows) == [1, 2]
+
+
+def test_an_open_window_with_nobody_logged_in_is_unstaffed_not_idle(config, clock, tmp_path):
+    svc = open_hall(config, clock, tmp_path)
+    svc.issue(["card"])
+    svc.call_next(3, "supervisor:zhao")  # busy although nobody is logged in there: the supervisor called
+    view = supervisor_view(config, svc.availability(), svc.windows(), 30, logged_in={1: ["wang"]})
+    activity = {w["number"]: (w["activity"], w["logged_in"]) for w in view["windows"]}
+    assert activity[1] == ("idle", ["wang"])
+    assert activity[2] == ("unstaffed", [])
+    assert activity[3] == ("busy", [])
+    assert view["window_counts"] == {"busy": 1, "idle": 1, "unstaffed": 4, "paused": 0, "closed": 0}

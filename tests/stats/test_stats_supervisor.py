@@ -86,6 +86,9 @@ def test_live_board_raises_an_alert_with_a_comprehensive_window(hall, clock):
     windows = {w["number"]: w for w in body["windows"]}
     assert windows[1]["activity"] == "busy" and windows[1]["current_number"] == "C001"
     assert windows[2]["activity"] == "closed" and windows[2]["comprehensive"]
+    # Who is logged in where, from the hall's login sessions; an open window with nobody is not 空闲.
+    assert windows[1]["logged_in"] == ["wang"]
+    assert windows[3]["activity"] == "unstaffed" and windows[3]["logged_in"] == []
 
 
 def test_figures_and_charts_of_today(hall, clock):

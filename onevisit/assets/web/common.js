@@ -78,6 +78,10 @@ const OV = (() => {
     text() {
       return lang === "en" ? this.en : this.zh;
     }
+    /** The message in the reader's language first, the other under it: [first, second]. */
+    both() {
+      return lang === "en" ? [this.en, this.zh] : [this.zh, this.en];
+    }
   }
 
   function newKey() {
@@ -217,16 +221,59 @@ const OV = (() => {
     "state.called": ["已叫号", "Called"],
     "state.serving": ["办理中", "Serving"],
     "state.done": ["已完成", "Done"],
+    "state.transferred": ["已转出", "Transferred out"],
+    "state.transferred.why": ["已转出（{r}）", "Transferred out ({r})"],
     "state.skipped": ["过号", "Missed"],
     "state.cancelled": ["已取消", "Cancelled"],
     "state.missed": ["过号", "Missed"],
     "window.open": ["开放", "Open"],
     "window.paused": ["暂停", "Paused"],
     "window.closed": ["关闭", "Closed"],
-    "conn.lost": ["连接中断，正在重新连接…", "Connection lost, reconnecting…"],
+    "conn.lost": ["连接中断，显示内容可能不是最新", "Connection lost — what is shown may not be current"],
     "windowN": ["{n}号窗口", "Window {n}"],
     "minutes": ["约 {n} 分钟", "about {n} min"],
   });
+
+  // A step's state in words. A transferred step (转出) says why, from the step the transfer added
+  // right after it ("已转出（需补缴）"): it was not finished, so it never reads 已完成.
+  function stepStateText(step, steps) {
+    if (step.state === "transferred") {
+      const i = steps.indexOf(step);
+      const next = i >= 0 ? steps[i + 1] : null;
+      const why = next && next.transfer_reason;
+      return why ? t("state.transferred.why", { r: why }) : t("state.transferred");
+    }
+    return t("state." + step.state);
+  }
+
+  // Priority in words ("年满70周岁", "军人/退役军人"): the server maps the codes once
+  // (onevisit/queue/priority.py); the page only picks the language.
+  function priorityText(row) {
+    if (!row || !row.priority) return "";
+    return (lang === "en" ? row.priority_label_en : row.priority_label_zh) || "";
+  }
+
+  // Connection-lost banner: shown only when the stream has been down for `delayMs` (a restart of a
+  // second or two is not worth alarming a hall), hidden as soon as it is back.
+  function connectionBanner(node, delayMs) {
+    let timer = null;
+    return (up) => {
+      if (up) {
+        clearTimeout(timer);
+        timer = null;
+        node.classList.add("hidden");
+      } else if (timer === null) {
+        // Counted from the first failure: repeated failures (a polling page) do not restart it.
+        timer = setTimeout(() => node.classList.remove("hidden"), delayMs === undefined ? 3000 : delayMs);
+      }
+    };
+  }
+
+  // Whole minutes for people: never "0.4 分钟" or "12.7 分钟".
+  function wholeMinutes(value) {
+    if (value === null || value === undefined || value === "") return "—";
+    return String(Math.round(Number(value)));
+  }
 
   // The login of a back-office page (supervisor, maintenance): the #login-form, #board and
   // #logout elements (#who shows the name where a page has it), the token kept in sessionStorage under `key`, only `role` admitted.
@@ -309,5 +356,9 @@ const OV = (() => {
     matterName,
     waitText,
     rememberMatters,
+    stepStateText,
+    priorityText,
+    connectionBanner,
+    wholeMinutes,
   };
 })();

@@ -531,6 +531,8 @@ class Maintenance:
             "heartbeat_seconds": self.config.kiosk.heartbeat_seconds,
             "silent_after_seconds": self.config.maintenance.kiosk_silent_seconds,
             "check_seconds": self.check_seconds,
+            # Fault codes in words, Chinese first: the page names every code from this one table.
+            "codes": {code: [zh, en] for code, (zh, en, _, _) in ALERTS.items()},
         }
 
     def _with_errors(self, s: DeviceState) -> dict[str, Any]:

@@ -155,6 +155,7 @@ async def checkin(body: CheckinIn, response: Response, hall: HallDep, principal:
     out["status_url"] = (
         f"{hall.config.hall.public_url.rstrip('/')}/t/{ticket['number']}?c={ticket['short_code']}"
     )
+    out["notify"] = hall.notify_on
     if out["already_open"]:
         out["notice"] = {
             "message_zh": f"您今天已有号码 {ticket['number']}，预约签到不再另发新号",

@@ -50,6 +50,7 @@ def _public_status(hall: Hall, status: dict[str, Any]) -> dict[str, Any]:
         window.pop("staff", None)  # staff names are not for the hall TV
         window["label_zh"], window["label_en"] = labels.get(window["number"], ("", ""))
     status["hall"] = {"name": hall.config.hall.name, "name_en": hall.config.hall.name_en}
+    status["display"] = {"language_button": hall.config.hall.display.language_button}
     # The TV shows the hall's time (its clock may be a demo clock, its browser in another zone).
     now = hall.clock.now()
     status["now"] = now.isoformat(timespec="seconds")
@@ -71,10 +72,21 @@ async def public_ticket(number: TicketNumber, hall: HallDep, c: Annotated[str, Q
             "current_matter": ticket.to_dict()["current_matter"],
             "position": position.to_dict(),
             "steps": [
-                {"matter": s.matter, "state": str(s.state), "window": s.window}
+                # transfer_reason: staff's short reason (需补缴), shown as 已转出（需补缴）; never the note.
+                {
+                    "matter": s.matter,
+                    "state": str(s.state),
+                    "window": s.window,
+                    "transfer_reason": s.transfer_reason,
+                }
                 for s in ticket.steps
                 if str(s.state) != "cancelled" or ticket.state == "cancelled"
             ],
+            # 到号提醒 on the phone page: offered or not, and the masked numbers already subscribed
+            "notify": hall.notify_on,
+            "notify_to": [s.masked for s in hall.notices.of_ticket(ticket.day, ticket.number)]
+            if hall.notices is not None
+            else [],
         }
 
     return await hall.gate.read(read)

@@ -94,11 +94,18 @@ def supervisor_page() -> FileResponse:
 
 @router.get("/api/supervisor/live", tags=["supervisor"])
 async def live(hall: HallDep, principal: Supervisor) -> dict[str, Any]:
-    """Queues, predicted waits, windows busy/idle/paused/closed and wait alerts, now."""
+    """Queues, predicted waits, windows busy/idle/unstaffed/paused/closed with who is logged in at
+    each, and wait alerts, now."""
     service = hall.service
     availability = await hall.gate.read(service.availability)
     windows = await hall.gate.read(service.windows)
-    view = supervisor_view(hall.config, availability, windows, hall.config.supervisor.wait_alert_minutes)
+    view = supervisor_view(
+        hall.config,
+        availability,
+        windows,
+        hall.config.supervisor.wait_alert_minutes,
+        logged_in=hall.accounts.logged_in_by_window(),
+    )
     now = hall.clock.now()
     return {"now": now.isoformat(timespec="seconds"), "day": now.date().isoformat(), **view}
 

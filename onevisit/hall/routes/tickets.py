@@ -12,8 +12,8 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from onevisit.hall.deps import Hall, HallDep, KioskOrSupervisor, Lookup, Staffish
-from onevisit.hall.schemas import ERRORS, IdempotencyKey, IssueIn, MatterIn, TicketNumber
+from onevisit.hall.deps import Hall, HallDep, KioskOrSupervisor, Lookup, Staffish, Supervisor
+from onevisit.hall.schemas import ERRORS, IdempotencyKey, IssueIn, MatterIn, MoveIn, TicketNumber
 
 router = APIRouter(prefix="/api/tickets", responses=ERRORS, tags=["tickets"])
 
@@ -44,6 +44,7 @@ async def issue(body: IssueIn, response: Response, hall: HallDep, principal: Kio
         "ticket": ticket.to_dict(),
         "position": position.to_dict(),
         "status_url": f"{hall.config.hall.public_url.rstrip('/')}/t/{ticket.number}?c={ticket.short_code}",
+        "notify": hall.notify_on,  # the kiosk offers 到号提醒 after the ticket
     }
 
 
@@ -76,6 +77,15 @@ async def add_matter(number: TicketNumber, body: MatterIn, hall: HallDep, princi
 @router.post("/{number}/cancel")
 async def cancel(number: TicketNumber, hall: HallDep, principal: Staffish) -> dict:
     return await _ticket_write(hall, hall.service.cancel, number, principal.actor)
+
+
+@router.post("/{number}/move")
+async def move(number: TicketNumber, body: MoveIn, hall: HallDep, principal: Supervisor) -> dict:
+    """Supervisor: move a waiting ticket to another matter's queue (its step becomes 转出) or, for the
+    same matter, to the front, the end or its arrival place. 409 `ticket_not_waiting` otherwise."""
+    return await _ticket_write(
+        hall, hall.service.move, number, body.matter, body.placement, body.reason, principal.actor
+    )
 
 
 async def _ticket_write(

@@ -7,6 +7,7 @@ double tap or a retried request gets the first press's answer and calls no secon
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,7 @@ async def window_view(window: WindowNumber, hall: HallDep, principal: Staffish) 
                 }
                 for code in status.matters
             ],
+            "queue": hall.service.waiting_list(window),
         }
 
     return await hall.gate.read(read)
@@ -108,12 +110,37 @@ async def window_finish(
     body: FinishIn | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> dict:
-    """Finish this matter (完成); the same ticket moves on to its next matter, if any."""
+    """Finish this matter (完成); the same ticket moves on to its next matter, if any. `next` says
+    where the citizen goes now: `{matter, name_zh, name_en, windows, ahead}`, or null at the end."""
     check_window(principal, window)
     outcome = body.outcome if body else None
-    return await _window_write(
-        hall, window, "finish", idempotency_key, hall.service.finish, window, principal.actor, outcome
-    )
+
+    def run() -> dict:
+        ticket = hall.service.finish(window, principal.actor, outcome)
+        return {
+            "ticket": ticket.to_dict(),
+            "window": hall.service.window_status(window).to_dict(),
+            "next": _next_stop(hall, ticket),
+        }
+
+    return await hall.gate.write_once(f"{window}:finish", idempotency_key, run)
+
+
+def _next_stop(hall: Hall, ticket: Any) -> dict | None:
+    """Where the citizen goes after this window: the matter now queued and the open windows serving
+    it (for "已转入 待遇申领/核定，请到 1、2、5、6 号窗口等候"); None when the visit is over."""
+    step = ticket.current_step
+    if step is None:
+        return None
+    position = hall.service.position(ticket)
+    matter = hall.config.matter(step.matter)
+    return {
+        "matter": step.matter,
+        "name_zh": matter.name_zh,
+        "name_en": matter.name_en,
+        "windows": position.windows,
+        "ahead": position.ahead,
+    }
 
 
 @router.post("/{window}/transfer", tags=["windows"])
@@ -131,7 +158,7 @@ async def window_transfer(
         window,
         "transfer",
         idempotency_key,
-        hall.service.transfer,
+        functools.partial(hall.service.transfer, return_after=body.return_after),
         window,
         body.matter,
         body.placement,

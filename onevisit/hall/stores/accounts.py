@@ -334,6 +334,20 @@ class AccountStore:
         )
         return str(rows[0]["name"]) if rows else None
 
+    def logged_in_by_window(self) -> dict[int, list[str]]:
+        """Who is logged in at which window now: staff accounts with an unexpired session token,
+        by their window (the supervisor page shows 无人登录 for an open window with nobody)."""
+        rows = self.db.query(
+            "SELECT DISTINCT u.name, u.window FROM hall_tokens t JOIN hall_users u ON u.name = t.user_name"
+            " WHERE u.role = 'staff' AND u.window IS NOT NULL AND NOT u.disabled AND t.expires_ts > ?"
+            " ORDER BY u.window, u.name",
+            (self.clock.now().timestamp(),),
+        )
+        out: dict[int, list[str]] = {}
+        for row in rows:
+            out.setdefault(row["window"], []).append(row["name"])
+        return out
+
     def authenticate(self, token: str) -> Principal:
         """The caller behind a bearer token, or AuthError (invalid / expired / disabled)."""
         ts = self.clock.now().timestamp()

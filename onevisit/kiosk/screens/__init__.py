@@ -21,6 +21,7 @@ def load_screens() -> dict[str, type]:
     from onevisit.kiosk.screens.home import HomeScreen
     from onevisit.kiosk.screens.identify import IdentifyScreen
     from onevisit.kiosk.screens.maintenance import MaintenanceScreen
+    from onevisit.kiosk.screens.notify import NotifyScreen
     from onevisit.kiosk.screens.recheck import RecheckScreen
     from onevisit.kiosk.screens.selfservice import CertificateScreen, RecordsScreen
     from onevisit.kiosk.screens.take import TakeScreen
@@ -31,6 +32,7 @@ def load_screens() -> dict[str, type]:
         "identify": IdentifyScreen,
         "take": TakeScreen,
         "ticket": TicketScreen,
+        "notify": NotifyScreen,
         "certificate": CertificateScreen,
         "records": RecordsScreen,
         "guide": GuideScreen,

@@ -186,15 +186,36 @@ class TicketScreen(KioskScreen):
                 text = app.t("ticket.print.failed", reason=outcome.zh if app.lang == "zh" else outcome.en)
             status.add_widget(self.label(text, role="title", tone="danger", align="center", bold=True))
             if session.status_url:
-                status.add_widget(self.label(app.t("ticket.qr"), align="center"))
-                holder = AnchorLayout(size_hint_y=None, height=dp(300) * app.scale)
-                holder.add_widget(QrImage(session.status_url, 280 * app.scale))
+                if outcome.state != "paper_out":  # paper out already says "scan the code"
+                    status.add_widget(self.label(app.t("ticket.qr"), align="center"))
+                # landscape's column is 1080 px tall: at 280 dp × 1.3 (elderly) the QR pushed the
+                # column over the top bar and its language and text-size switches
+                qr = 180 if self.landscape else 280
+                holder = AnchorLayout(size_hint_y=None, height=dp(qr + 20) * app.scale)
+                holder.add_widget(QrImage(session.status_url, qr * app.scale))
                 status.add_widget(holder)
+        if session.notify:
+            status.add_widget(
+                self.label(
+                    app.t("notify.done", to=session.notify.get("to", "")),
+                    role="title",
+                    tone="ok",
+                    align="center",
+                    bold=True,
+                )
+            )
         # printing status (and, without paper, the QR) never scrolls out of sight: beside the
         # number in landscape, above the buttons in portrait
         self.footer.add_widget(status)
-
         row = BoxLayout(spacing=dp(20), size_hint_y=None, height=app.bh(1.2))
+        self.notify_button = None
+        if session.notify_offered:  # the hall's answer says it sends notices
+            self.notify_button = KButton(text=app.t("notify.button"), kind="secondary", hfactor=1.2)
+            self.notify_button.bind(on_release=lambda *_: app.go("notify"))
+            # portrait: a row of its own; landscape: beside 重新打印, or the column (with the
+            # paper-out QR in elderly mode) would grow over the top bar
+            (row if self.landscape else self.footer).add_widget(self.notify_button)
+
         reprint = KButton(text=app.t("ticket.reprint"), kind="secondary", hfactor=1.2)
         reprint.disabled = not app.devices.printer.url or (
             outcome is not None and outcome.state == "printing"

@@ -67,44 +67,42 @@ class RecordsComponent:
         return [f"社保记录 Records (demo)   {len(self.citizens)} demo citizens: {shown} … (docs/records.md)"]
 
 
-class RecordsServiceProcess:
-    """The demo records as `onevisit records serve`, a process of its own on a free port: the
-    kiosk and every command given var/demo/config.toml reach records over the HTTP contract
-    (`[records] type = "http"`), as they would a province's system. Kill it to see what citizens
-    see when records are down; run the printed command to bring it back on the same port."""
+class ServiceProcess:
+    """A demo service that is an `onevisit …` command in a process of its own, on a free port: it
+    prints one line with its URL when it listens (`ready`, a regex with the URL as group 1), its
+    output goes to a log file, and a technician can kill it and start it again by hand."""
 
-    name = "records_service"
+    name = "service"
+    ready = r"(http://\S+)"
 
-    def __init__(self, ctx: DemoContext) -> None:
+    def __init__(self, ctx: DemoContext, log_name: str) -> None:
         self.ctx = ctx
         self.proc: subprocess.Popen[str] | None = None
         self.config_file = ctx.root / "config.toml"
-        self.log_file = ctx.root / "records-service.log"
+        self.log_file = ctx.root / log_name
         self.url = ""
         self._pump: threading.Thread | None = None
+
+    def command(self) -> list[str]:
+        """The `onevisit` arguments that start the service."""
+        raise NotImplementedError
+
+    def on_ready(self) -> None:
+        """Point the demo's config at the service (self.url) and check that it answers."""
+
+    @property
+    def host(self) -> str:
+        return self.ctx.host if self.ctx.host not in ("0.0.0.0", "::") else "127.0.0.1"
 
     def start(self) -> None:
         import re
 
-        from onevisit.records.http_backend import HttpRecordsBackend
         from onevisit.sim.demo.config import write_config
 
-        # The service reads the demo's database path from the demo's config, like every command.
+        # The service reads what it needs from the demo's config file, like every command.
         write_config(self.ctx.config, self.config_file)
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "onevisit.commands.main",
-                "records",
-                "serve",
-                "--config",
-                str(self.config_file),
-                "--host",
-                self.ctx.host if self.ctx.host not in ("0.0.0.0", "::") else "127.0.0.1",
-                "--port",
-                "0",
-            ],
+            [sys.executable, "-m", "onevisit.commands.main", *self.command()],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -122,19 +120,17 @@ class RecordsServiceProcess:
                     out.flush()
                     if not ready.is_set():
                         first.append(line)
-                        found = re.match(r"records service: (http://\S+)", line)
+                        found = re.match(self.ready, line)
                         if found:
                             self.url = found.group(1)
                             ready.set()
             ready.set()
 
-        self._pump = threading.Thread(target=pump, name="records-service-log", daemon=True)
+        self._pump = threading.Thread(target=pump, name=f"{self.name}-log", daemon=True)
         self._pump.start()
         if not ready.wait(30) or not self.url or self.proc.poll() is not None:
-            raise RuntimeError(f"the records service did not start: {''.join(first)[-500:]}")
-        self.ctx.config = with_updates(self.ctx.config, {"records": {"type": "http", "url": self.url}})
-        with HttpRecordsBackend.from_config(self.ctx.config) as client:
-            client.health()  # the socket listens once the URL is printed; this proves it answers
+            raise RuntimeError(f"{self.name} did not start: {''.join(first)[-500:]}")
+        self.on_ready()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -147,6 +143,29 @@ class RecordsServiceProcess:
         if self._pump is not None:
             self._pump.join(2)
 
+
+class RecordsServiceProcess(ServiceProcess):
+    """The demo records as `onevisit records serve`: the kiosk and every command given
+    var/demo/config.toml reach records over the HTTP contract (`[records] type = "http"`), as they
+    would a province's system. Kill it to see what citizens see when records are down; run the
+    printed command to bring it back on the same port."""
+
+    name = "records_service"
+    ready = r"records service: (http://\S+)"
+
+    def __init__(self, ctx: DemoContext) -> None:
+        super().__init__(ctx, "records-service.log")
+
+    def command(self) -> list[str]:
+        return ["records", "serve", "--config", str(self.config_file), "--host", self.host, "--port", "0"]
+
+    def on_ready(self) -> None:
+        from onevisit.records.http_backend import HttpRecordsBackend
+
+        self.ctx.config = with_updates(self.ctx.config, {"records": {"type": "http", "url": self.url}})
+        with HttpRecordsBackend.from_config(self.ctx.config) as client:
+            client.health()  # the socket listens once the URL is printed; this proves it answers
+
     def lines(self) -> list[str]:
         pid = self.proc.pid if self.proc else "?"
         port = self.url.rsplit(":", 1)[-1]
@@ -155,6 +174,44 @@ class RecordsServiceProcess:
             f"{_shell_path(self.log_file)})",
             f"  records down: kill {pid}   back up: uv run onevisit records serve --config "
             f"{_shell_path(self.config_file)} --port {port}",
+        ]
+
+
+class SmsGatewayProcess(ServiceProcess):
+    """`onevisit sms-gateway-sim`: 到号提醒 notices from the hall land in var/demo/sms/messages.jsonl
+    (numbers masked). Its control endpoint makes it fail or slow, to see notices wait and retry."""
+
+    name = "sms_gateway"
+    ready = r"sms gateway: (http://\S+)/sms"
+
+    def __init__(self, ctx: DemoContext) -> None:
+        super().__init__(ctx, "sms-gateway.log")
+        self.out = ctx.root / "sms"
+        self.secret = ""
+
+    def command(self) -> list[str]:
+        import secrets
+
+        self.secret = self.secret or secrets.token_urlsafe(16)
+        return [
+            "sms-gateway-sim",
+            "--listen",
+            f"{self.host}:0",
+            "--out",
+            str(self.out),
+            "--secret",
+            self.secret,
+        ]
+
+    def on_ready(self) -> None:
+        notify = {"url": f"sms+{self.url}/sms", "secret": self.secret}
+        self.ctx.config = with_updates(self.ctx.config, {"notify": notify})
+
+    def lines(self) -> list[str]:
+        return [
+            f"到号提醒 SMS gateway    {self.url}/sms (simulated); notices in {_shell_path(self.out)}/messages.jsonl",
+            f'  gateway down: curl -X POST {self.url}/control -d \'{{"mode": "fail"}}\'  '
+            f'back: … \'{{"mode": "ok"}}\'',
         ]
 
 

@@ -89,9 +89,10 @@ class HallComponent:
     def start(self) -> None:
         from onevisit.hall.app import create_app
         from onevisit.hall.server import ServerThread
+        from onevisit.sim.hallday.plan_report import plan_for_hall
 
         ctx = self.ctx
-        app = create_app(ctx.config, clock=ctx.clock)
+        app = create_app(ctx.config, clock=ctx.clock, planner=plan_for_hall)
         store = app.state.hall.accounts
         existing = {u.name for u in store.users()}
         wanted = [("staff", f"staff{w.number}", w.number) for w in ctx.config.windows]
@@ -196,6 +197,7 @@ def default_components(ctx: DemoContext, *, kiosk_window: bool | None = None) ->
     components: list[Component] = [
         d.RecordsComponent(ctx),
         d.RecordsServiceProcess(ctx),
+        d.SmsGatewayProcess(ctx),
         d.PrinterComponent(ctx),
         d.DocumentsComponent(ctx),
     ]

@@ -8,8 +8,9 @@ simulate`; it returns the service so callers compute figures from the same datab
 would leave.
 
 Policies under test are plan fields: `interleave` (priority calls in a row before a regular one),
-`placement` (where a transferred citizen re-enters: original / front / end) and `windows` (how many
-windows are staffed).
+`placement` (where a transferred citizen re-enters: original / front / end), `windows` (how many
+windows are staffed) and `schedule` (how many of them are open in each clock hour: windows open and
+close during the day through the queue's own open/close operations, as a supervisor would).
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ class DayPlan:
     selfservice_rate: float = 0.0
     #: False turns off fsync for a throwaway simulated database (ten times faster; not for a hall).
     durable: bool = True
+    #: Relative arrival rate per clock hour (None: HOURLY_ARRIVALS); e.g. a real day's profile.
+    hourly: dict[int, float] | None = None
+    #: Open windows per clock hour, {hour: N}: the first N staffed windows are open from that hour
+    #: on, until the next hour named; hours before the first named one use its count. None: all open.
+    schedule: dict[int, int] | None = None
 
 
 @dataclass
@@ -97,6 +103,11 @@ class DayResult:
     unserved: int
     recalls: int = 0
     selfservice: int = 0
+    #: (clock hour the step entered its queue, seconds to its first call) per called step: the
+    #: waits `stats.figures` folds into each hour, kept here so a planner needs no second read.
+    waits: list[tuple[int, float]] = field(default_factory=list)
+    #: Clock hour of entry of each step still never called when the day ended.
+    never_called: list[int] = field(default_factory=list)
 
 
 def staffed_windows(config: Config, count: int | None) -> list[Window]:
@@ -123,7 +134,9 @@ def staffed_windows(config: Config, count: int | None) -> list[Window]:
     return windows + extra
 
 
-def _arrival_minutes(rng: random.Random, start: dt.datetime, end: dt.datetime) -> float:
+def _arrival_minutes(
+    rng: random.Random, start: dt.datetime, end: dt.datetime, hourly: dict[int, float] = HOURLY_ARRIVALS
+) -> float:
     """Minutes after opening, drawn from the hourly profile restricted to [start, end)."""
     pieces: list[tuple[float, float, float]] = []  # (from, to, weight × length) in minutes after start
     hour = start.replace(minute=0, second=0, microsecond=0)
@@ -131,7 +144,10 @@ def _arrival_minutes(rng: random.Random, start: dt.datetime, end: dt.datetime) -
         lo, hi = max(hour, start), min(hour + dt.timedelta(hours=1), end)
         if hi > lo:
             a, b = (lo - start).total_seconds() / 60, (hi - start).total_seconds() / 60
-            pieces.append((a, b, HOURLY_ARRIVALS.get(hour.hour, 0.2) * (b - a)))
+            # The built-in profile gives hours it does not name a trickle (0.2), as it always has; a
+            # given profile (a real day's) means no arrivals in hours it does not name.
+            rate = hourly.get(hour.hour, 0.2 if hourly is HOURLY_ARRIVALS else 0.0)
+            pieces.append((a, b, rate * (b - a)))
         hour += dt.timedelta(hours=1)
     a, b, _ = rng.choices(pieces, [p[2] for p in pieces])[0]
     return rng.uniform(a, b)
@@ -186,8 +202,9 @@ def simulate_day(
         counter += 1
         heapq.heappush(events, (seconds, counter, kind, payload))
 
+    hourly = plan.hourly if plan.hourly is not None else HOURLY_ARRIVALS
     for i in range(plan.visits):
-        at(_arrival_minutes(rng, start, last) * 60, "arrive", i)
+        at(_arrival_minutes(rng, start, last, hourly) * 60, "arrive", i)
     # Each visit draws from its own stream, so two policies compared on one seed see the same
     # citizens behave the same way (common random numbers), not whatever the shared stream had left.
     behaviour: dict[str, random.Random] = {}
@@ -195,11 +212,30 @@ def simulate_day(
     def visit_rng(i: int) -> random.Random:
         return random.Random(plan.seed * 1_000_003 + i)
 
-    for window in config.windows:
-        at(0, "free", window.number)
-
     issued = finished = skipped = transfers = recalls = selfservice = 0
     idle: set[int] = set()
+    #: Windows the schedule wants open now, and those the queue has closed.
+    numbers = [w.number for w in config.windows]
+    wanted: set[int] = set(numbers)
+    closed: set[int] = set()
+    schedule = _schedule_changes(plan.schedule, start, day_end_at=dt.datetime.combine(day, plan.day_end, tz))
+    if schedule:
+        wanted = set(numbers[: schedule[0][1]])
+        for number in numbers:
+            if number not in wanted:
+                service.close_window(number, "supervisor:plan")
+                closed.add(number)
+        for seconds, count in schedule[1:]:
+            at(seconds, "staff", count)
+    for window in config.windows:
+        if window.number in wanted:
+            at(0, "free", window.number)
+    #: Per ticket: when its current step entered the queue, while that step was never called yet.
+    entered: dict[str, float] = {}
+    waits: list[tuple[int, float]] = []
+
+    def hour_of(seconds: float) -> int:
+        return (start + dt.timedelta(seconds=seconds)).hour
 
     def wake_idle_windows(now: float) -> None:
         while idle:
@@ -210,6 +246,7 @@ def simulate_day(
         declared = "veteran" if vr.random() < plan.priority_rate else None
         ticket = service.issue(itinerary, declared=declared, source="sim", tag=tag).ticket
         behaviour[ticket.number] = vr
+        entered[ticket.number] = now
         issued += 1
         wake_idle_windows(now)
 
@@ -248,8 +285,25 @@ def simulate_day(
             others = [c for c in codes if c != first]
             itinerary = [first, *vr.sample(others, k=vr.choices([0, 1, 2], [0.72, 0.23, 0.05])[0])]
             issue(vr, itinerary, t)
+        elif kind == "staff":
+            wanted = set(numbers[: int(payload)])  # type: ignore[call-overload]
+            for number in numbers:
+                if number in wanted and number in closed:
+                    service.open_window(number, "supervisor:plan")
+                    closed.discard(number)
+                    at(t, "free", number)
+                elif number not in wanted and number in idle:
+                    idle.discard(number)
+                    service.close_window(number, "supervisor:plan")
+                    closed.add(number)
+                # A busy window closes when its citizen leaves (its next "free").
         elif kind == "free":
             window = int(payload)  # type: ignore[arg-type]
+            if window not in wanted:
+                if window not in closed:
+                    service.close_window(window, "supervisor:plan")
+                    closed.add(window)
+                continue
             try:
                 ticket = service.call_next(window, f"staff:w{window}")
             except QueueError:
@@ -257,6 +311,9 @@ def simulate_day(
                 continue
             step = ticket.current_step
             assert step is not None and step.state == StepState.CALLED
+            since = entered.pop(ticket.number, None)
+            if since is not None:
+                waits.append((hour_of(since), t - since))
             rng = behaviour[ticket.number]
             walk = rng.uniform(10, 45) * plan.service_scale
             r = rng.random()
@@ -312,9 +369,12 @@ def simulate_day(
                 target = rng.choice([c for c in codes if c != matter])
                 service.transfer(window, target, plan.placement, "转办", None, f"staff:w{window}")
                 transfers += 1
+                entered[number] = t
             else:
-                service.finish(window, f"staff:w{window}")
+                ticket = service.finish(window, f"staff:w{window}")
                 finished += 1
+                if ticket.current_step is not None:  # moved on to its next matter's queue
+                    entered[number] = t
                 if on_finished is not None:
                     on_finished(window, step_id, number, matter, clock.now())
             wake_idle_windows(t)
@@ -322,5 +382,41 @@ def simulate_day(
     with service.store.reading() as tx:
         unserved = tx.one("SELECT count(*) AS n FROM tickets WHERE state NOT IN ('done', 'cancelled')")["n"]
     return DayResult(
-        service, issued, finished, skipped, transfers, clock.now(), unserved, recalls, selfservice
+        service,
+        issued,
+        finished,
+        skipped,
+        transfers,
+        clock.now(),
+        unserved,
+        recalls,
+        selfservice,
+        waits,
+        sorted(hour_of(since) for since in entered.values()),
     )
+
+
+def _schedule_changes(
+    schedule: dict[int, int] | None, start: dt.datetime, day_end_at: dt.datetime
+) -> list[tuple[float, int]]:
+    """[(seconds after opening, open windows)] from {clock hour: N}: the first entry is the count at
+    opening (the first named hour's count if opening comes before it), then one per later change."""
+    if not schedule:
+        return []
+    if any(n < 1 for n in schedule.values()):
+        raise ValueError("a schedule keeps at least one window open in every hour")
+    hours = sorted(schedule)
+    at_open = schedule[hours[0]]
+    for hour in hours:
+        if hour <= start.hour:
+            at_open = schedule[hour]
+    changes = [(0.0, at_open)]
+    current = at_open
+    for hour in hours:
+        when = start.replace(hour=hour, minute=0, second=0, microsecond=0)
+        if when <= start or when >= day_end_at:
+            continue
+        if schedule[hour] != current:
+            changes.append(((when - start).total_seconds(), schedule[hour]))
+            current = schedule[hour]
+    return changes

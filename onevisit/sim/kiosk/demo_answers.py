@@ -51,6 +51,7 @@ def demo_ticket(config: Config) -> dict[str, Any]:
         },
         "position": {"ahead": 11, "position": 12, "wait_minutes": 28, "windows": [1, 2, 5, 6]},
         "status_url": f"{config.hall.public_url}/t/C012?c=K7QF",
+        "notify": True,  # the demo hall offers 到号提醒
     }
 
 

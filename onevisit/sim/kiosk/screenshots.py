@@ -101,6 +101,21 @@ def render_all(
     ticket.outcome = PrintOutcome("paper_out", "打印纸用完", "out of paper")
     ticket.refresh()
     shot("ticket-paper-out")
+    ticket.outcome = PrintOutcome("done")
+    # 到号提醒: a number being typed (checked), a wrong start said at once, then subscribed
+    app.go("notify")
+    notify = app.screen("notify")
+    for key in "13812341234":
+        notify.press(key)
+    shot("notify")
+    notify.press("CLEAR")
+    for key in "125":
+        notify.press(key)
+    shot("notify-bad-number")
+    notify.wipe()
+    app.session.notify = {"number": "C012", "channel": "sms", "to": "138****1234", "ahead": 3}
+    app.back()
+    shot("ticket-notify-on")
 
     from onevisit.sim.records.demo_backend import demo_id
 

@@ -75,3 +75,16 @@ def test_finish_of_another_number_does_not_clear_the_board() -> None:
     c.apply(ev(1, "step.called", "A012", 3))
     c.apply(ev(2, "step.finished", "A011", 3))
     assert c.current()[3].text == "A012 请到3号窗口"
+
+
+def test_a_missed_number_stays_off_the_main_board_after_a_restart() -> None:
+    """过号 leaves the main board, also when the board process restarts and primes from the day's events."""
+    events = [
+        ev(1, "step.called", "A004", 3),
+        ev(2, "step.called", "A005", 1),
+        ev(3, "step.skipped", "A004", 3),
+    ]
+    c = BoardContent(SPECS)
+    c.prime(events)
+    assert c.current()[100].text == "A005→1号"
+    assert c.current()[3].text == "欢迎光临"

@@ -175,7 +175,10 @@ def test_pause_toggles_and_transfer_uses_the_configured_matter(hall_config, cloc
         assert h.press(CALLER3, "call") == "ok"
         assert h.press(CALLER3, "transfer") == "ok"  # to [boards] keypads transfer_matter: contrib
         steps = h.service.ticket(number).steps
-        assert [(s.matter, s.state) for s in steps] == [("card", "done"), ("contrib", "waiting")]
+        assert [(s.matter, s.state) for s in steps] == [
+            ("card", "transferred"),
+            ("contrib", "waiting"),
+        ]  # 转出
         assert h.press(CALLER3, "pause") == "ok"
         assert h.emu.wait_keypads(lambda k: k[CALLER3].text == "暂停 候0")
         assert h.press(CALLER3, "call") == "window_paused"

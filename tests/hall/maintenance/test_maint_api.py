@@ -60,6 +60,12 @@ def test_roles_kiosk_beats_technician_reads_others_are_refused(hall):
         ),
         ({"kiosk": "kiosk-1", "devices": {}, "surprise": 1}, "surprise"),
         ({"devices": {}}, "kiosk"),
+        # past SQLite's integer range: was an OverflowError and a 500 (found by the fuzz test)
+        ({"kiosk": "kiosk-1", "devices": {}, "results": [{"id": 2**75, "ok": False}]}, "results[0].id"),
+        (
+            {"kiosk": "kiosk-1", "devices": {"card_reader": {"state": "ok", "bad_frames": 2**64}}},
+            "bad_frames",
+        ),
     ],
 )
 def test_a_bad_heartbeat_is_refused_with_the_field_named_and_changes_nothing(hall, body, field):

@@ -28,3 +28,25 @@ def test_status_shows_calls_and_counts_but_no_person(client, tokens, issue):
     assert "110105" not in client.get("/api/status").text
     # The TV shows the hall's clock (here the injected 09:00 in Shanghai), not the browser's.
     assert s["now"] == "2026-11-23T09:00:00+08:00" and s["utc_offset_minutes"] == 480
+
+
+def test_a_missed_number_leaves_the_recent_calls_and_shows_under_missed(client, tokens, issue):
+    """过号: A001 no longer heads the TV as "A001 → 1号窗口" while also listed as missed."""
+    issue("enroll")
+    issue("enroll")
+    client.post("/api/windows/1/call", headers=tokens.staff1)
+    client.post("/api/windows/1/skip", headers=tokens.staff1)
+    client.post("/api/windows/1/call", headers=tokens.staff1)
+    s = client.get("/api/status").json()
+    assert [c["number"] for c in s["recent_calls"]] == ["A002"]
+    assert s["missed"] == ["A001"]
+    # Back after re-check-in and called again: it heads the list again.
+    client.post("/api/tickets/A001/checkin", headers=tokens.staff1)
+    client.post("/api/windows/1/skip", headers=tokens.staff1)
+    client.post("/api/windows/1/call/A001", headers=tokens.staff1)
+    assert client.get("/api/status").json()["recent_calls"][0]["number"] == "A001"
+
+
+def test_status_says_whether_the_tv_shows_a_language_button(client, hall_config):
+    assert client.get("/api/status").json()["display"] == {"language_button": False}
+    assert hall_config.hall.display.language_button is False

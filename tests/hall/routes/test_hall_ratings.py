@@ -49,3 +49,12 @@ def test_a_stale_rating_is_refused(client, tokens, issue):
     r = client.post("/api/ratings", json={"window": 1, "score": 3, "step_id": prompt["step_id"] - 1})
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "rating_stale"
+
+
+def test_a_window_the_hall_does_not_have_is_refused(client):
+    r = client.get("/api/ratings/pending?window=99")
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "unknown_window"
+    assert r.json()["error"]["message_zh"] == "没有99号窗口"
+    posted = client.post("/api/ratings", json={"window": 99, "score": 5})
+    assert posted.status_code == 404 and posted.json()["error"]["code"] == "unknown_window"

@@ -52,7 +52,8 @@ def test_transfer_carries_reason_and_note_to_the_next_window(client, tokens, iss
     r = client.post("/api/windows/1/transfer", json=body, headers=tokens.staff1)
     assert r.status_code == 200, r.text
     steps = r.json()["ticket"]["steps"]
-    assert [(s["matter"], s["state"]) for s in steps] == [("enroll", "done"), ("benefit", "waiting")]
+    # 转出 is its own state: the enrollment was not finished at window 1.
+    assert [(s["matter"], s["state"]) for s in steps] == [("enroll", "transferred"), ("benefit", "waiting")]
     assert steps[1]["transfer_reason"] == "需核定待遇"
     assert steps[1]["transfer_note"] == "材料已收齐"
     assert steps[1]["from_window"] == 1
@@ -162,3 +163,49 @@ def test_concurrent_duplicate_calls_call_one_citizen(app, client, tokens, issue)
     assert [r.status_code for r in results] == [200] * 4
     assert {r.json()["ticket"]["number"] for r in results} == {"A001"}
     assert len(events(client, "step.called")) == 1
+
+
+def test_transfer_with_return_and_the_finish_says_where_next(client, tokens, issue):
+    """待遇申领 → 缴费 (需补缴) → back to 待遇申领, one number; each 完成 says where the citizen goes."""
+    issue("benefit")
+    client.post("/api/windows/1/call", headers=tokens.staff1)
+    client.post("/api/windows/1/start", headers=tokens.staff1)
+    body = {"matter": "contrib", "reason": "需补缴", "return_after": True}
+    moved = client.post("/api/windows/1/transfer", json=body, headers=tokens.staff1).json()["ticket"]
+    assert [(s["matter"], s["state"]) for s in moved["steps"]] == [
+        ("benefit", "transferred"),
+        ("contrib", "waiting"),
+        ("benefit", "pending"),
+    ]
+    assert client.post("/api/windows/4/call", headers=tokens.supervisor).json()["ticket"]["number"] == "C001"
+    client.post("/api/windows/4/start", headers=tokens.supervisor)
+    done = client.post("/api/windows/4/finish", headers=tokens.supervisor).json()
+    assert done["ticket"]["number"] == "C001"
+    assert done["next"]["matter"] == "benefit"
+    assert done["next"]["name_zh"] == "待遇申领/核定"
+    assert done["next"]["windows"] == [1, 2, 5, 6]
+    back = client.get("/api/windows/6", headers=tokens.supervisor).json()["queue"]
+    assert [(q["number"], q["returning"], q["transfer_reason"]) for q in back] == [("C001", True, "需补缴")]
+    client.post("/api/windows/6/call", headers=tokens.supervisor)
+    client.post("/api/windows/6/start", headers=tokens.supervisor)
+    last = client.post("/api/windows/6/finish", headers=tokens.supervisor).json()
+    assert last["next"] is None and last["ticket"]["state"] == "done"
+
+
+def test_console_lists_the_waiting_queue_in_call_order_with_priority_in_words(client, tokens, issue, clock):
+    issue("enroll")
+    clock.advance(seconds=90)
+    issue("card", declared="veteran", tag="人脸认证三次未通过")
+    clock.advance(seconds=130)
+    issue("contrib", id_number="11010519491231002X")  # born 1949: 年满70周岁
+    queue = client.get("/api/windows/1", headers=tokens.staff1).json()["queue"]
+    assert [q["number"] for q in queue] == ["D001", "B001", "A001"]
+    veteran, elder, regular = queue
+    assert (veteran["priority_label_zh"], veteran["tag"]) == ("军人/退役军人", "人脸认证三次未通过")
+    assert elder["priority_label_zh"] == "年满70周岁" and elder["priority_reason"] == "age70"
+    assert regular["priority_label_zh"] is None
+    assert [q["waited_minutes"] for q in queue] == [2, 0, 3]
+    # Window 4 serves contributions only.
+    assert [q["number"] for q in client.get("/api/windows/4", headers=tokens.supervisor).json()["queue"]] == [
+        "B001"
+    ]
