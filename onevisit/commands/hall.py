@@ -79,7 +79,12 @@ def _hall(args: argparse.Namespace) -> int:
 
     config = _config(args)
     logs.install(config, "hall")
-    app = create_app(config, db_path=args.db, planner=plan_for_hall)
+    records = None
+    if config.payment.url:  # the hall settles resident pension payments in records
+        from onevisit.commands._records import records_from_config
+
+        records = records_from_config(config)
+    app = create_app(config, db_path=args.db, planner=plan_for_hall, records=records)
     serve_forever(app, args.host or config.hall.host, args.port or config.hall.port)
     return 0
 

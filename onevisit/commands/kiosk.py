@@ -102,7 +102,11 @@ def demo_records_config(config, out: Path):
     )
     security = config.security.model_copy(update={"secrets_dir": str(folder / "secrets")})
     seed_demo(folder / "records.db", dt.date.today(), reset=True)
-    return config.model_copy(update={"records": records, "security": security})
+    # the 居民养老缴费 tile shows where a payment platform is configured; screenshots never call it
+    payment = config.payment.model_copy(
+        update={"url": config.payment.url or "http://127.0.0.1:8620", "secret": "x" * 16}
+    )
+    return config.model_copy(update={"records": records, "security": security, "payment": payment})
 
 
 def _variants(args) -> tuple[list[tuple[int, int]], list[tuple[str, bool]]]:

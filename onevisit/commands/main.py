@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cert": ("onevisit.commands.records", "参保证明 certificates"),
     "verify-cert": ("onevisit.commands.records", "check a certificate's QR payload or code"),
     "keys": ("onevisit.commands.records", "the certificate signing key"),
+    "card": ("onevisit.commands.card", "社保卡: status and progress, report lost, cancel a loss (window)"),
     "verify-face": (
         "onevisit.commands.verification",
         "compare face photos 1:1 (one pair, or a CSV of pairs)",
@@ -68,6 +69,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "onevisit.commands.notify",
         "an SMS gateway that checks signatures and writes what it got",
     ),
+    "pay-sim": ("onevisit.commands.pay", "a simulated payment platform: QR pay page, signed notifications"),
     "face-clip": (
         "onevisit.commands.verification",
         "make a frames:// clip of a photo's face doing liveness actions",

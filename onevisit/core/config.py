@@ -394,6 +394,41 @@ class RecordsConfig(Strict):
         return self
 
 
+class PaymentConfig(Strict):
+    """The payment platform for 城乡居民养老缴费 at the kiosk (docs/payment.md). No `url`: the kiosk
+    hides the payment tile. The URL's scheme picks the driver (onevisit.devices.payment): http(s)
+    speaks the simulated platform's protocol (`onevisit pay-sim`)."""
+
+    #: The platform's base URL, e.g. "http://127.0.0.1:8620".
+    url: str | None = None
+    #: Shared secret for the HMAC-SHA256 signatures both ways (requests and notifications).
+    secret: str = Field("", max_length=200)
+    #: Where the platform sends its signed payment notifications: the hall's /api/payments/notify.
+    notify_url: str | None = None
+    #: Seconds to connect and, separately, to wait for the platform's answer.
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+    #: How long the kiosk shows the QR and waits for the result before it cancels the order.
+    wait_seconds: int = Field(180, ge=30, le=900)
+
+    @field_validator("url", "notify_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _secret_with_url(self) -> PaymentConfig:
+        if self.url and len(self.secret) < 16:
+            raise ValueError(
+                "secret: at least 16 characters when url is set (it signs every payment message)"
+            )
+        return self
+
+
 class CardReaderConfig(Strict):
     url: str = "sim://"
 
@@ -407,8 +442,14 @@ class KioskConfig(Strict):
     technician_pin: str = Field("2468", pattern=r"^\d{4,8}$")
     heartbeat_seconds: int = Field(15, ge=1, le=300)
     #: the matter preselected on the window ticket when self-service fails there (face, certificate,
-    #: records); the citizen can still change it. An unknown code preselects nothing.
-    window_matters: dict[str, str] = {"face": "benefit", "certificate": "enroll", "records": "enroll"}
+    #: records, card); the citizen can still change it. An unknown code preselects nothing.
+    window_matters: dict[str, str] = {
+        "face": "benefit",
+        "certificate": "enroll",
+        "records": "enroll",
+        "card": "card",
+        "pension": "contrib",
+    }
 
 
 class AppointmentsConfig(Strict):
@@ -516,6 +557,7 @@ class Config(Strict):
     verification: VerificationConfig = VerificationConfig()
     records: RecordsConfig = RecordsConfig()
     card_reader: CardReaderConfig = CardReaderConfig()
+    payment: PaymentConfig = PaymentConfig()
     kiosk: KioskConfig = KioskConfig()
     appointments: AppointmentsConfig = AppointmentsConfig()
     supervisor: SupervisorConfig = SupervisorConfig()

@@ -25,11 +25,13 @@ from onevisit.hall.live.gate import ServiceGate
 from onevisit.hall.live.hub import EventHub
 from onevisit.hall.live.keypads import KeypadDesk
 from onevisit.hall.live.notices import NoticeWatch
+from onevisit.hall.live.payments import PaymentDesk
 from onevisit.hall.routes import (
     appointments,
     auth,
     guide,
     notify,
+    payments,
     public,
     queues,
     ratings,
@@ -52,7 +54,9 @@ log = logging.getLogger(__name__)
 #: One router per resource, in the order of /openapi.json's paths; the certificate check's
 #: router is built from the config (its key) and goes between the two groups.
 API_ROUTERS = tuple(m.router for m in (auth, public, tickets, notify, windows, queues, ratings, appointments))
-PAGE_ROUTERS = tuple(m.router for m in (supervisor_routes, staffing, selfservice, guide, maintenance_routes))
+PAGE_ROUTERS = tuple(
+    m.router for m in (supervisor_routes, staffing, selfservice, payments, guide, maintenance_routes)
+)
 
 PAGES = {"/staff": "staff.html", "/display": "display.html", "/rate": "rate.html"}
 
@@ -67,6 +71,8 @@ def create_app(
     callout: Any = "config",
     planner: staffing.StaffingPlanner | None = None,
     notifier: Any = "config",
+    records: Any = None,
+    payment: Any = "config",
 ) -> FastAPI:
     """The hall server app. `db_path` overrides config.hall.database; `clock` is injected in tests.
 
@@ -77,6 +83,10 @@ def create_app(
     without them (API tests), or pass an object with handle(event_dict), start() and stop().
     `notifier` sends 到号提醒 notices: "config" builds the driver config.notify.url names, None
     sends none, or pass a Notifier.
+
+    `records` (a RecordsBackend, supplied by the command: hall/ never imports the simulators) and
+    `payment` ("config": `[payment] url`; None: none; or a PaymentPlatform) enable 城乡居民养老缴费:
+    without both, /api/payments answers 404 payment_not_configured.
     """
     clock = clock or SystemClock(config.hall.timezone)
     path = Path(db_path) if db_path else config.path(config.hall.database)
@@ -170,6 +180,17 @@ def create_app(
     app.state.maintenance = maintenance
     app.state.staffing = jobs
     app.state.notices = notice_watch
+    if isinstance(payment, str):
+        from onevisit.devices.payment import from_config
+
+        payment = from_config(config)
+    app.state.payments = (
+        PaymentDesk(
+            records, payment, clock, secret=config.payment.secret, notify_url=config.payment.notify_url
+        )
+        if records is not None and payment is not None
+        else None
+    )
     http_errors.install(app)
     for router in (*API_ROUTERS, verify_router(config), *PAGE_ROUTERS):
         app.include_router(router)

@@ -142,6 +142,19 @@ class SelfServiceIn(Body):
     data: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=10)
 
 
+# -- 城乡居民养老缴费 --------------------------------------------------------------------------
+
+
+class PaymentOrderIn(Body):
+    id_number: str = Field(
+        min_length=18, max_length=18, description="the citizen's ID number (to records only)"
+    )
+    year: int = Field(ge=2000, le=2100)
+    amount: str = Field(
+        pattern=r"^\d{1,6}(\.\d{1,2})?$", description='the chosen level in yuan, e.g. "500.00"'
+    )
+
+
 # -- the heartbeat contract and the technician's actions --------------------------------------
 
 

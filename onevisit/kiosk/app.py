@@ -78,6 +78,8 @@ SCREENS = (
     "notify",
     "certificate",
     "records",
+    "card",
+    "pension",
     "guide",
     "face",
     "appointment",
@@ -342,6 +344,8 @@ class KioskApp(App):
                 "certificate": "certificate",
                 "face": "face",
                 "records": "records",
+                "card": "card",
+                "pension": "pension",
                 "appointment": "appointment",
             }.get(purpose, "take")
         )

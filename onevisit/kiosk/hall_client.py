@@ -67,6 +67,12 @@ class HallClient:
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> HallClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
             response = self._http.request(method, path, **kwargs)
@@ -136,6 +142,24 @@ class HallClient:
 
     def status(self) -> dict[str, Any]:
         return self._call("GET", "/api/status")
+
+    def payment_order(self, id_number: str, year: int, amount: str, idempotency_key: str) -> dict[str, Any]:
+        """城乡居民养老缴费: {order_id, amount, state, pay_url, ...}; the same key, the same order."""
+        return self._call(
+            "POST",
+            "/api/payments/orders",
+            json={"id_number": id_number, "year": year, "amount": amount},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+
+    def payment_status(self, order_id: str) -> dict[str, Any]:
+        """{order_id, state: open|paid|cancelled, ...} as records hold it."""
+        return self._call("GET", f"/api/payments/orders/{order_id}")
+
+    def payment_cancel(self, order_id: str) -> dict[str, Any]:
+        """Give up waiting: the hall closes the order on the platform and cancels it in records
+        (or settles it, when it was paid meanwhile); answers the order."""
+        return self._call("POST", f"/api/payments/orders/{order_id}/cancel")
 
     def selfservice(self, kind: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
         """Report a visit that ended (or failed) at the kiosk, for the hall's statistics."""

@@ -25,6 +25,9 @@ RECORDS_QUERIED = "selfservice.records_queried"
 CERTIFICATION_PASSED = "selfservice.certification_passed"
 CERTIFICATION_FAILED = "selfservice.certification_failed"
 ROUTED_TO_WINDOW = "selfservice.routed_to_window"
+CARD_QUERIED = "selfservice.card_queried"
+CARD_LOSS_REPORTED = "selfservice.card_loss_reported"
+PENSION_PAID = "selfservice.pension_paid"
 
 
 @dataclass

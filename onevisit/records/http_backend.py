@@ -6,7 +6,8 @@ JSON body, never in the URL, so it stays out of access logs and proxies; this mo
 the route, the status and the masked number.
 
 What the citizen gets when it goes wrong: 404 `person_not_found` → PersonNotFound; 409
-`record_incomplete` → RecordIncomplete; 409 `not_pensioner` → NotAPensioner; a timeout (to
+`record_incomplete` → RecordIncomplete; 409 `not_pensioner` → NotAPensioner; 409
+`card_not_issued` → CardNotIssued; a timeout (to
 connect, or to answer: `records.timeout_seconds` each), a refused connection, a 5xx, a 401/403,
 any other status, or a body that does not follow the contract → BackendUnavailable, whose
 bilingual message sends the citizen to a window.
@@ -14,7 +15,9 @@ bilingual message sends the citizen to a window.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -24,14 +27,20 @@ from onevisit.core.identity import IdNumber
 from onevisit.records import wire
 from onevisit.records.backend import (
     BackendUnavailable,
+    CardNotIssued,
+    CardStatus,
     CertificationResult,
     Contribution,
     Enrollment,
     NotAPensioner,
+    NotResident,
+    PaymentOrder,
+    PaymentRefused,
     PensionStatus,
     Person,
     PersonNotFound,
     RecordIncomplete,
+    ResidentPensionYear,
 )
 from onevisit.records.months import parse_month
 
@@ -60,6 +69,12 @@ def read_token(config: Any) -> str | None:
             "社保业务系统的访问凭证文件无法读取",
             f"Cannot read the records service token file {path}: {exc.strerror}",
         ) from None
+
+
+def _aware(at: dt.datetime) -> None:
+    # the contract's times carry their offset; a naive one is our bug, not the service's outage
+    if at.tzinfo is None:
+        raise ValueError("a time sent to the records service must carry its UTC offset")
 
 
 class HttpRecordsBackend:
@@ -144,6 +159,64 @@ class HttpRecordsBackend:
         log.info("certification recorded for %s: passed=%s", id_number.masked, result.passed)
         return status
 
+    def card_status(self, id_number: IdNumber) -> CardStatus:
+        return self._decode("card-status", id_number, wire.card_status_from_json)
+
+    def report_card_loss(self, id_number: IdNumber, at: dt.datetime, channel: str) -> CardStatus:
+        """临时挂失 (idempotent on the service's side); `at` must carry its UTC offset (ValueError)."""
+        _aware(at)
+        status = self._decode(
+            "card-loss", id_number, wire.card_status_from_json, at=at.isoformat(), channel=channel
+        )
+        log.info("card loss reported for %s via %s", id_number.masked, channel)
+        return status
+
+    def cancel_card_loss(self, id_number: IdNumber, at: dt.datetime, window: str) -> CardStatus:
+        """解除挂失 at a window (idempotent); `at` must carry its UTC offset (ValueError)."""
+        _aware(at)
+        status = self._decode(
+            "card-loss-reversal", id_number, wire.card_status_from_json, at=at.isoformat(), window=window
+        )
+        log.info("card loss cancelled for %s at %s", id_number.masked, window)
+        return status
+
+    def resident_pension_year(self, id_number: IdNumber, year: int) -> ResidentPensionYear:
+        return self._decode("resident-pension", id_number, wire.resident_year_from_json, year=year)
+
+    def create_payment_order(
+        self, id_number: IdNumber, year: int, amount: Decimal, order_id: str, at: dt.datetime
+    ) -> PaymentOrder:
+        """Idempotent by `order_id` on the service's side; `at` must carry its UTC offset (ValueError)."""
+        _aware(at)
+        return self._decode(
+            "payment-orders",
+            id_number,
+            wire.order_from_json,
+            year=year,
+            amount=wire.money(amount),
+            order_id=order_id,
+            at=at.isoformat(),
+        )
+
+    def payment_order(self, order_id: str) -> PaymentOrder:
+        return self._order_call("payment-order", order_id)
+
+    def settle_payment_order(self, order_id: str, at: dt.datetime, reference: str) -> PaymentOrder:
+        _aware(at)
+        return self._order_call("payment-order-settle", order_id, at=at.isoformat(), reference=reference)
+
+    def cancel_payment_order(self, order_id: str, at: dt.datetime) -> PaymentOrder:
+        _aware(at)
+        return self._order_call("payment-order-cancel", order_id, at=at.isoformat())
+
+    def _order_call(self, route: str, order_id: str, **fields: Any) -> PaymentOrder:
+        # keyed by the order id alone: the hall settles a notification that carries no ID number
+        response = self._send(route, {"order_id": order_id, **fields}, None)
+        try:
+            return wire.order_from_json(response.json())
+        except (ValueError, wire.WireError) as exc:
+            raise self._garbage(route, str(exc)[:200]) from None
+
     def health(self) -> dict[str, Any]:
         """`GET {url}/v1/health` → {"status": "ok", ...}, for doctor and the demo; raises BackendUnavailable."""
         try:
@@ -170,7 +243,9 @@ class HttpRecordsBackend:
             raise self._garbage(route, str(exc)[:200]) from None
 
     def _post(self, route: str, id_number: IdNumber, fields: dict[str, Any]) -> httpx.Response:
-        body = {"id_number": id_number.value, **fields}
+        return self._send(route, {"id_number": id_number.value, **fields}, id_number)
+
+    def _send(self, route: str, body: dict[str, Any], id_number: IdNumber | None) -> httpx.Response:
         try:
             response = self._client.post(route, json=body)
         except httpx.HTTPError as exc:
@@ -181,7 +256,7 @@ class HttpRecordsBackend:
             return response
         raise self._refusal(route, id_number, response)
 
-    def _refusal(self, route: str, id_number: IdNumber, response: httpx.Response) -> Exception:
+    def _refusal(self, route: str, id_number: IdNumber | None, response: httpx.Response) -> Exception:
         status = response.status_code
         code, details = "", {}
         try:
@@ -190,15 +265,22 @@ class HttpRecordsBackend:
             details = error.get("details") or {}
         except (ValueError, KeyError, TypeError):
             pass
+        masked = id_number.masked if id_number is not None else "-"
+        if status == 409 and code == "not_resident":
+            return NotResident()
+        if status == 409 and code in PaymentRefused.MESSAGES:
+            return PaymentRefused(code)
         if status == 404 and code == "person_not_found":
-            log.info("records service: no person for %s", id_number.masked)
+            log.info("records service: no person for %s", masked)
             return PersonNotFound()
         if status == 409 and code == "record_incomplete":
             what = details.get("what") if isinstance(details, dict) else None
-            log.info("records service: record of %s incomplete (%s)", id_number.masked, what)
+            log.info("records service: record of %s incomplete (%s)", masked, what)
             return RecordIncomplete(what if isinstance(what, str) and what else "record")
         if status == 409 and code == "not_pensioner":
             return NotAPensioner()
+        if status == 409 and code == "card_not_issued":
+            return CardNotIssued()
         # Anything else is the service or its wiring failing (a 404 without our code is a wrong
         # base URL, not a missing person): the citizen goes to a window either way.
         return self._unavailable(route, f"answered HTTP {status}{f' {code}' if code else ''}")

@@ -16,12 +16,19 @@ from typing import Any
 
 from onevisit.core.identity import IdNumber
 from onevisit.records.backend import (
+    CARD_STATES,
     INSURANCE_TYPES,
+    ORDER_STATES,
+    CardStatus,
+    CardStep,
     CertificationResult,
     Contribution,
+    ContributionLevel,
     Enrollment,
+    PaymentOrder,
     PensionStatus,
     Person,
+    ResidentPensionYear,
 )
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -86,6 +93,50 @@ def certification_to_json(r: CertificationResult) -> dict[str, Any]:
         "kiosk": r.kiosk,
         "reasons": list(r.reasons),
         "distance": r.distance,
+    }
+
+
+def card_status_to_json(c: CardStatus) -> dict[str, Any]:
+    """{"state": key of CARD_STATES, "progress": [{"state", "on": date}], "branch": str,
+    "card_tail": str of 0 or 4 digits, "lost_at": time|null}."""
+    return {
+        "state": c.state,
+        "progress": [{"state": p.state, "on": p.on.isoformat()} for p in c.progress],
+        "branch": c.branch,
+        "card_tail": c.card_tail,
+        "lost_at": c.lost_at.isoformat() if c.lost_at else None,
+    }
+
+
+def resident_year_to_json(r: ResidentPensionYear) -> dict[str, Any]:
+    """{"year": int, "levels": [{"amount": money, "subsidy": money, "meaning_zh", "meaning_en"}],
+    "paid": money|null}."""
+    return {
+        "year": r.year,
+        "levels": [
+            {
+                "amount": money(lv.amount),
+                "subsidy": money(lv.subsidy),
+                "meaning_zh": lv.meaning_zh,
+                "meaning_en": lv.meaning_en,
+            }
+            for lv in r.levels
+        ],
+        "paid": money(r.paid),
+    }
+
+
+def order_to_json(o: PaymentOrder) -> dict[str, Any]:
+    """{"order_id", "id_masked", "year": int, "amount": money, "state": open|paid|cancelled,
+    "created_at": time, "settled_at": time|null}."""
+    return {
+        "order_id": o.order_id,
+        "id_masked": o.id_masked,
+        "year": o.year,
+        "amount": money(o.amount),
+        "state": o.state,
+        "created_at": o.created_at.isoformat(),
+        "settled_at": o.settled_at.isoformat() if o.settled_at else None,
     }
 
 
@@ -207,12 +258,7 @@ def pension_from_json(obj: Any) -> PensionStatus:
 
 
 def certification_from_json(obj: Any) -> CertificationResult:
-    try:
-        at = dt.datetime.fromisoformat(_get(obj, "at", str))
-    except ValueError:
-        raise WireError("field 'at': not an ISO 8601 time") from None
-    if at.tzinfo is None:
-        raise WireError("field 'at': needs its UTC offset")
+    at = aware_time(obj, "at")
     reasons = _get(obj, "reasons", list)
     if not all(isinstance(r, str) for r in reasons):
         raise WireError("field 'reasons': a list of strings")
@@ -224,4 +270,76 @@ def certification_from_json(obj: Any) -> CertificationResult:
         kiosk=_get(obj, "kiosk", str),
         reasons=reasons,
         distance=float(distance) if distance is not None else None,
+    )
+
+
+def aware_time(obj: Any, key: str) -> dt.datetime:
+    """An ISO 8601 time with its UTC offset (a time without one is refused)."""
+    try:
+        at = dt.datetime.fromisoformat(_get(obj, key, str))
+    except ValueError:
+        raise WireError(f"field {key!r}: not an ISO 8601 time") from None
+    if at.tzinfo is None:
+        raise WireError(f"field {key!r}: needs its UTC offset")
+    return at
+
+
+def _card_state(obj: Any) -> str:
+    state = _get(obj, "state", str)
+    if state not in CARD_STATES:
+        raise WireError(f"field 'state': not one of {'/'.join(CARD_STATES)}")
+    return state
+
+
+def card_status_from_json(obj: Any) -> CardStatus:
+    progress = []
+    for item in _get(obj, "progress", list):
+        on = _date(item, "on")
+        assert on is not None
+        progress.append(CardStep(state=_card_state(item), on=on))
+    tail = _get(obj, "card_tail", str)
+    if not re.fullmatch(r"(\d{4})?", tail):
+        raise WireError("field 'card_tail': the last four digits, or empty")
+    state = _card_state(obj)
+    lost_at = aware_time(obj, "lost_at") if _get(obj, "lost_at", str, nullable=True) else None
+    if (state == "lost") != (lost_at is not None):
+        raise WireError("field 'lost_at': a time exactly when state is lost")
+    return CardStatus(
+        state=state, progress=progress, branch=_get(obj, "branch", str), card_tail=tail, lost_at=lost_at
+    )
+
+
+def resident_year_from_json(obj: Any) -> ResidentPensionYear:
+    levels = []
+    for item in _get(obj, "levels", list):
+        amount, subsidy = _money(item, "amount"), _money(item, "subsidy")
+        assert amount is not None and subsidy is not None
+        levels.append(
+            ContributionLevel(
+                amount=amount,
+                subsidy=subsidy,
+                meaning_zh=_get(item, "meaning_zh", str),
+                meaning_en=_get(item, "meaning_en", str),
+            )
+        )
+    return ResidentPensionYear(
+        year=_get(obj, "year", int), levels=levels, paid=_money(obj, "paid", nullable=True)
+    )
+
+
+def order_from_json(obj: Any) -> PaymentOrder:
+    state = _get(obj, "state", str)
+    if state not in ORDER_STATES:
+        raise WireError(f"field 'state': not one of {'/'.join(ORDER_STATES)}")
+    amount = _money(obj, "amount")
+    assert amount is not None
+    settled = _get(obj, "settled_at", str, nullable=True)
+    return PaymentOrder(
+        order_id=_get(obj, "order_id", str),
+        id_masked=_get(obj, "id_masked", str),
+        year=_get(obj, "year", int),
+        amount=amount,
+        state=state,
+        created_at=aware_time(obj, "created_at"),
+        settled_at=aware_time(obj, "settled_at") if settled is not None else None,
     )

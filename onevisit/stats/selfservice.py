@@ -9,6 +9,9 @@ Kinds (a kiosk sends one of these; anything else is refused):
 - ``selfservice.certificate_printed``  a 参保证明 came out of the kiosk printer
 - ``selfservice.certification_passed``  养老待遇资格认证 by face passed
 - ``selfservice.records_queried``       the citizen looked up their own records
+- ``selfservice.card_queried``          the citizen looked up their 社保卡's status and progress
+- ``selfservice.card_loss_reported``    a 社保卡 临时挂失 took effect in records (receipt printed or not)
+- ``selfservice.pension_paid``          a 城乡居民养老保险 contribution paid by phone at the kiosk
 - ``selfservice.certification_failed``  one failed face attempt (three send the citizen to a window)
 - ``selfservice.routed_to_window``      self-service failed; a ticket tagged with the reason was issued
 """
@@ -33,6 +36,9 @@ COMPLETIONS = {
     "selfservice.certificate_printed": ("打印参保证明", "Certificates printed"),
     "selfservice.certification_passed": ("资格认证通过", "Qualification certifications passed"),
     "selfservice.records_queried": ("自助查询", "Records looked up"),
+    "selfservice.card_queried": ("社保卡进度查询", "Card status looked up"),
+    "selfservice.card_loss_reported": ("社保卡挂失", "Cards reported lost"),
+    "selfservice.pension_paid": ("居民养老缴费", "Resident pension payments"),
 }
 #: Attempts that did not finish at the kiosk.
 FAILURES = {

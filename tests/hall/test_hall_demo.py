@@ -62,6 +62,7 @@ def test_demo_runs_and_stops_cleanly(tmp_path):
         token = re.search(r"Kiosk token \(demo-kiosk\): (\S+)", banner).group(1)
         url = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{url}/healthz").json() == {"ok": True}
+        _pay_resident_pension(url, token, banner)
         # Opening hours hold at any hour: the demo clock starts at 09:00.
         issued = httpx.post(
             f"{url}/api/tickets",
@@ -114,3 +115,29 @@ def test_demo_runs_and_stops_cleanly(tmp_path):
     assert "stopping" in rest
     messages = (tmp_path / "var" / "demo" / "sms" / "messages.jsonl").read_text(encoding="utf-8")
     assert "139****5678" in messages and "13912345678" not in messages
+
+
+def _pay_resident_pension(url: str, token: str, banner: str) -> None:
+    """The demo runs pay-sim and the hall settles from its notification: 周玉梅 pays this year."""
+    import datetime as dt
+
+    from onevisit.sim.records.demo_backend import demo_id
+
+    assert "缴费平台 Payment simulator http://" in banner
+    kiosk = {"Authorization": f"Bearer {token}"}
+    who = demo_id("resident_pension").value
+    made = httpx.post(
+        f"{url}/api/payments/orders",
+        json={"id_number": who, "year": dt.date.today().year, "amount": "500"},
+        headers={**kiosk, "Idempotency-Key": "demo-pay-1"},
+        timeout=30,
+    )
+    assert made.status_code == 200, made.text
+    order = made.json()
+    assert "支付成功" in httpx.post(order["pay_url"]).text
+    # the notification travels pay-sim → hall on its own thread: ask until it has (bounded)
+    for _ in range(300):
+        state = httpx.get(f"{url}/api/payments/orders/{order['order_id']}", headers=kiosk).json()["state"]
+        if state != "open":
+            break
+    assert state == "paid"

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,11 @@ import pytest
 from onevisit.hall.server import ServerThread
 from onevisit.records.backend import (
     BackendUnavailable,
+    CardNotIssued,
     CertificationResult,
     NotAPensioner,
+    NotResident,
+    PaymentRefused,
     PersonNotFound,
     RecordIncomplete,
 )
@@ -76,6 +80,8 @@ def test_same_answers_as_the_demo_backend(pair, key):
         "last year": lambda b: b.contributions(who, since="2025-11", until="2026-10"),
         "pension": lambda b: b.pension_status(who),
         "photo": lambda b: b.reference_photo(who),
+        "card": lambda b: b.card_status(who),
+        "resident pension": lambda b: b.resident_pension_year(who, TODAY.year),
     }.items():
         assert _answer(lambda c=call: c(http)) == _answer(lambda c=call: c(direct)), name
 
@@ -105,6 +111,49 @@ def test_recording_a_certification_over_http_is_the_same_as_in_process(pair):
     status = http.pension_status(who)
     assert status.certified_until == dt.date(2027, 11, 23) and not status.due(TODAY)
     assert http.served.certification_attempts(who) == direct.certification_attempts(who)
+
+
+def test_card_loss_over_http_is_the_same_as_in_process_and_idempotent(pair):
+    direct, http = pair
+    who = demo_id("long_history", TODAY)
+    first = http.report_card_loss(who, AT, "kiosk-1")
+    assert first == direct.report_card_loss(who, AT, "kiosk-1")
+    assert first.state == "lost" and first.lost_at == AT
+    later = AT + dt.timedelta(minutes=3)
+    assert http.report_card_loss(who, later, "kiosk-2") == first  # the first report stands
+    assert http.card_status(who) == first
+    assert [e["what"] for e in http.served.card_events(who)] == ["loss_reported"]
+    back = http.cancel_card_loss(who, later, "window 3")
+    assert back.state == "active" and back.lost_at is None
+    assert http.cancel_card_loss(who, later, "window 3") == back
+    assert [e["what"] for e in http.served.card_events(who)] == ["loss_reported", "loss_cancelled"]
+    with pytest.raises(CardNotIssued):
+        http.report_card_loss(demo_id("new_worker", TODAY), AT, "kiosk-1")
+    with pytest.raises(ValueError):
+        http.report_card_loss(who, AT.replace(tzinfo=None), "kiosk-1")  # refused before it is sent
+
+
+def test_payment_orders_over_http_are_the_same_as_in_process(pair):
+    direct, http = pair
+    who = demo_id("resident_pension", TODAY)
+    made = http.create_payment_order(who, TODAY.year, Decimal("600"), "RP-http-0001", AT)
+    assert made == direct.create_payment_order(who, TODAY.year, Decimal("600"), "RP-http-0001", AT)
+    assert http.payment_order("RP-http-0001") == made
+    paid = http.settle_payment_order("RP-http-0001", AT, "txn-9")
+    assert paid == direct.settle_payment_order("RP-http-0001", AT, "txn-9") and paid.state == "paid"
+    assert http.settle_payment_order("RP-http-0001", AT + dt.timedelta(hours=1), "txn-9") == paid
+    for call, code in (
+        (
+            lambda: http.create_payment_order(who, TODAY.year, Decimal("600"), "RP-http-0002", AT),
+            "already_paid",
+        ),
+        (lambda: http.payment_order("RP-http-none"), "order_not_found"),
+    ):
+        with pytest.raises(PaymentRefused) as info:
+            call()
+        assert info.value.code == code
+    with pytest.raises(NotResident):
+        http.resident_pension_year(demo_id("gap", TODAY), TODAY.year)
 
 
 def test_a_token_is_required_when_configured(template, tmp_path):

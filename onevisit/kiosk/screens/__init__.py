@@ -16,12 +16,14 @@ def load_screens() -> dict[str, type]:
         if str(kv) not in Builder.files:
             Builder.load_file(str(kv))
     from onevisit.kiosk.screens.appointment import AppointmentScreen
+    from onevisit.kiosk.screens.card import CardScreen
     from onevisit.kiosk.screens.face import FaceScreen
     from onevisit.kiosk.screens.guide import GuideScreen
     from onevisit.kiosk.screens.home import HomeScreen
     from onevisit.kiosk.screens.identify import IdentifyScreen
     from onevisit.kiosk.screens.maintenance import MaintenanceScreen
     from onevisit.kiosk.screens.notify import NotifyScreen
+    from onevisit.kiosk.screens.pension import PensionScreen
     from onevisit.kiosk.screens.recheck import RecheckScreen
     from onevisit.kiosk.screens.selfservice import CertificateScreen, RecordsScreen
     from onevisit.kiosk.screens.take import TakeScreen
@@ -35,6 +37,8 @@ def load_screens() -> dict[str, type]:
         "notify": NotifyScreen,
         "certificate": CertificateScreen,
         "records": RecordsScreen,
+        "card": CardScreen,
+        "pension": PensionScreen,
         "guide": GuideScreen,
         "face": FaceScreen,
         "appointment": AppointmentScreen,

@@ -7,7 +7,7 @@ from kivy.uix.gridlayout import GridLayout
 
 from onevisit.kiosk.screens.common import Card, KioskScreen, Tile
 
-TILES = ("take", "certificate", "face", "records", "guide", "appointment", "recheck")
+TILES = ("take", "certificate", "face", "records", "card", "pension", "guide", "appointment", "recheck")
 
 
 class HomeScreen(KioskScreen):
@@ -28,8 +28,10 @@ class HomeScreen(KioskScreen):
             self.dirty = True
 
     def tiles(self) -> list[str]:
-        # certification needs a camera; without one the tile is hidden, not a dead end
-        return [t for t in TILES if t != "face" or self.app.devices.camera_url]
+        # certification needs a camera, paying a payment platform; without them the tile is
+        # hidden, not a dead end
+        shown = {"face": bool(self.app.devices.camera_url), "pension": bool(self.app.config_.payment.url)}
+        return [t for t in TILES if shown.get(t, True)]
 
     def refresh(self) -> None:
         self.title_text = self.app.t("home.welcome")

@@ -12,6 +12,7 @@ import contextlib
 import errno
 import logging
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -68,12 +69,14 @@ class RecordsComponent:
 
 
 class ServiceProcess:
-    """A demo service that is an `onevisit …` command in a process of its own, on a free port: it
-    prints one line with its URL when it listens (`ready`, a regex with the URL as group 1), its
+    """A demo service that is an `onevisit …` command in a process of its own: it prints one line
+    when it is ready (`ready`, a regex; its group 1, when it has one, is the service's URL), its
     output goes to a log file, and a technician can kill it and start it again by hand."""
 
     name = "service"
     ready = r"(http://\S+)"
+    #: The module run with `python -m`: the command line, or a simulator's own entry point.
+    module = "onevisit.commands.main"
 
     def __init__(self, ctx: DemoContext, log_name: str) -> None:
         self.ctx = ctx
@@ -87,8 +90,9 @@ class ServiceProcess:
         """The `onevisit` arguments that start the service."""
         raise NotImplementedError
 
-    def on_ready(self) -> None:
-        """Point the demo's config at the service (self.url) and check that it answers."""
+    def on_ready(self, first: list[str]) -> None:
+        """Point the demo's config at the service (self.url) and check that it answers; `first` is
+        what the process printed up to its ready line."""
 
     @property
     def host(self) -> str:
@@ -102,7 +106,7 @@ class ServiceProcess:
         # The service reads what it needs from the demo's config file, like every command.
         write_config(self.ctx.config, self.config_file)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "onevisit.commands.main", *self.command()],
+            [sys.executable, "-m", self.module, *self.command()],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -122,15 +126,16 @@ class ServiceProcess:
                         first.append(line)
                         found = re.match(self.ready, line)
                         if found:
-                            self.url = found.group(1)
+                            self.url = found.group(1) if found.re.groups else ""
                             ready.set()
             ready.set()
 
         self._pump = threading.Thread(target=pump, name=f"{self.name}-log", daemon=True)
         self._pump.start()
-        if not ready.wait(30) or not self.url or self.proc.poll() is not None:
+        started = ready.wait(30) and self.proc.poll() is None
+        if not started or (re.compile(self.ready).groups and not self.url):
             raise RuntimeError(f"{self.name} did not start: {''.join(first)[-500:]}")
-        self.on_ready()
+        self.on_ready(first)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -159,7 +164,7 @@ class RecordsServiceProcess(ServiceProcess):
     def command(self) -> list[str]:
         return ["records", "serve", "--config", str(self.config_file), "--host", self.host, "--port", "0"]
 
-    def on_ready(self) -> None:
+    def on_ready(self, first: list[str]) -> None:
         from onevisit.records.http_backend import HttpRecordsBackend
 
         self.ctx.config = with_updates(self.ctx.config, {"records": {"type": "http", "url": self.url}})
@@ -203,7 +208,7 @@ class SmsGatewayProcess(ServiceProcess):
             self.secret,
         ]
 
-    def on_ready(self) -> None:
+    def on_ready(self, first: list[str]) -> None:
         notify = {"url": f"sms+{self.url}/sms", "secret": self.secret}
         self.ctx.config = with_updates(self.ctx.config, {"notify": notify})
 
@@ -212,6 +217,45 @@ class SmsGatewayProcess(ServiceProcess):
             f"到号提醒 SMS gateway    {self.url}/sms (simulated); notices in {_shell_path(self.out)}/messages.jsonl",
             f'  gateway down: curl -X POST {self.url}/control -d \'{{"mode": "fail"}}\'  '
             f'back: … \'{{"mode": "ok"}}\'',
+        ]
+
+
+class PaySimProcess(ServiceProcess):
+    """`onevisit pay-sim` on a free port, notifying the demo hall: the kiosk's 居民养老缴费 QR opens
+    its pay page (a phone on the same network, or a browser on this machine). A fresh signing
+    secret per demo run goes into `[payment]` of the demo's config, which the hall then reads."""
+
+    name = "pay_sim"
+    ready = r"payment simulator: (http://\S+)"
+
+    def __init__(self, ctx: DemoContext) -> None:
+        super().__init__(ctx, "pay-sim.log")
+        self.secret = secrets.token_hex(16)
+        self.notify = f"http://{self.host}:{ctx.port}/api/payments/notify"
+
+    def command(self) -> list[str]:
+        return [
+            "pay-sim",
+            "--config",
+            str(self.config_file),
+            "--listen",
+            f"{self.host}:0",
+            "--notify",
+            self.notify,
+            "--secret",
+            self.secret,
+        ]
+
+    def on_ready(self, first: list[str]) -> None:
+        update = {"url": self.url, "secret": self.secret, "notify_url": self.notify}
+        self.ctx.config = with_updates(self.ctx.config, {"payment": update})
+
+    def lines(self) -> list[str]:
+        pid = self.proc.pid if self.proc else "?"
+        return [
+            f"缴费平台 Payment simulator {self.url}  (pay-sim, pid {pid}; log {_shell_path(self.log_file)})",
+            "  居民养老缴费: 周玉梅 (resident_pension) is due this year; open the QR's page to pay;",
+            f"  faults: curl -X POST {self.url}/control -d '{{\"fail_next\": 1}}'  (also hold, duplicates, bad_signature)",
         ]
 
 
@@ -297,19 +341,18 @@ class DocumentsComponent:
         ]
 
 
-class BoardEmulatorProcess:
+class BoardEmulatorProcess(ServiceProcess):
     """The call-display boards as `onevisit board-emulator`, a process of its own: kill it to pull
     the serial adapter, run the printed command to plug it back in; the hall reconnects by itself."""
 
     name = "boards"
+    module = "onevisit.sim.boards.emulator"
+    ready = r"board emulator:"
 
     def __init__(self, ctx: DemoContext) -> None:
-        self.ctx = ctx
-        self.proc: subprocess.Popen[str] | None = None
+        super().__init__(ctx, "board-emulator.log")
         self.link = ctx.config.path(ctx.config.boards.port)
         self.state_file = ctx.root / "boards.json"
-        self.log_file = ctx.root / "board-emulator.log"
-        self._pump: threading.Thread | None = None
         #: The keypads' control port: 0 asks the emulator for a free one, read back from its output.
         self.control_port = 0
 
@@ -329,48 +372,13 @@ class BoardEmulatorProcess:
 
     def start(self) -> None:
         self.link.parent.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "onevisit.sim.boards.emulator", *self.command()],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            bufsize=1,
-        )
-        ready = threading.Event()
-        first: list[str] = []
+        super().start()
 
-        def pump() -> None:
-            assert self.proc is not None and self.proc.stdout is not None
-            with self.log_file.open("a", encoding="utf-8") as out:
-                for line in self.proc.stdout:
-                    out.write(line)
-                    out.flush()
-                    if not ready.is_set():
-                        first.append(line)
-                        if line.startswith("board emulator:"):
-                            ready.set()
-            ready.set()
-
-        self._pump = threading.Thread(target=pump, name="board-emulator-log", daemon=True)
-        self._pump.start()
-        if not ready.wait(20) or self.proc.poll() is not None:
-            raise RuntimeError(f"the board emulator did not start: {''.join(first)[-500:]}")
+    def on_ready(self, first: list[str]) -> None:
         for line in first:
             if line.startswith("control: "):
                 # "control: 127.0.0.1:PORT (press ADDRESS KEY)": a restart reuses the port
                 self.control_port = int(line.split()[1].rpartition(":")[2])
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self._pump is not None:
-            self._pump.join(2)
 
     def lines(self) -> list[str]:
         voice = self.ctx.config.voice

@@ -92,7 +92,13 @@ class HallComponent:
         from onevisit.sim.hallday.plan_report import plan_for_hall
 
         ctx = self.ctx
-        app = create_app(ctx.config, clock=ctx.clock, planner=plan_for_hall)
+        records = None
+        if ctx.config.payment.url:  # the hall settles 居民养老缴费 in records
+            from onevisit.records.systems import open_records
+            from onevisit.sim.records.demo_backend import open_backend
+
+            records = open_records(ctx.config, demo=open_backend)
+        app = create_app(ctx.config, clock=ctx.clock, planner=plan_for_hall, records=records)
         store = app.state.hall.accounts
         existing = {u.name for u in store.users()}
         wanted = [("staff", f"staff{w.number}", w.number) for w in ctx.config.windows]
@@ -198,6 +204,7 @@ def default_components(ctx: DemoContext, *, kiosk_window: bool | None = None) ->
         d.RecordsComponent(ctx),
         d.RecordsServiceProcess(ctx),
         d.SmsGatewayProcess(ctx),
+        d.PaySimProcess(ctx),  # before the hall: it reads [payment] when it starts
         d.PrinterComponent(ctx),
         d.DocumentsComponent(ctx),
     ]

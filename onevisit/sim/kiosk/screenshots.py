@@ -139,6 +139,8 @@ def render_all(
     app.session.identified(demo_id("gap"))
     app.go("records")
     shot("records")
+    _card_shots(app, shot)
+    _pension_shots(app, shot)
     _face_shots(app, out_dir, shot)
     _appointment_shots(app, shot)
     app.go_home()
@@ -170,6 +172,86 @@ def render_all(
     app.go_home()
     _ = (Window, CardReadError)
     return written
+
+
+def _card_shots(app, shot) -> None:
+    """社保卡: a card being made, a lost card, the phone-tail check (one wrong try), and a loss
+    reported with its receipt printed. The loss is shown, not made: records stay as seeded."""
+    from onevisit.kiosk.printing import PrintOutcome
+    from onevisit.sim.records.demo_backend import demo_id
+
+    for key, name in (("new_worker", "card-in-production"), ("pensioner_certified", "card-lost")):
+        app.go_home()
+        app.session.purpose = "card"
+        app.session.identified(demo_id(key))
+        app.go("card")
+        shot(name)
+    app.go_home()
+    app.session.purpose = "card"
+    app.session.identified(demo_id("long_history"))
+    app.go("card")
+    shot("card-active")
+    screen = app.screen("card")
+    screen.start_report()
+    screen.tries_left = 2
+    for key in "30":
+        screen.press(key)
+    shot("card-verify")
+    import dataclasses
+    import datetime as dt
+
+    lost_at = dt.datetime.now().astimezone().replace(second=0, microsecond=0)
+    screen.card = dataclasses.replace(screen.card, state="lost", lost_at=lost_at)
+    screen.stage, screen.receipt = "reported", "printed"
+    screen.refresh()
+    shot("card-reported")
+    screen.receipt = "failed:" + PrintOutcome("paper_out", "打印纸已用完", "out of paper").zh
+    screen.refresh()
+    shot("card-receipt-failed")
+    app.go_home()
+
+
+def _pension_shots(app, shot) -> None:
+    """居民养老缴费: levels with a choice, the QR, paid with the receipt printed, and a payment that
+    failed. The order is the demo's, shown not made: the hall is not asked (no hall here)."""
+    from onevisit.kiosk.hall_client import HallClient
+    from onevisit.sim.records.demo_backend import demo_id
+
+    saved = app.devices.hall
+    app.devices.hall = HallClient("http://127.0.0.1:9")  # "there is a hall": never called here
+    try:
+        app.go_home()
+        app.session.purpose = "pension"
+        app.session.identified(demo_id("resident_pension"))
+        app.go("pension")
+        screen = app.screen("pension")
+        if screen.year_info is None or not screen.year_info.levels:
+            return  # a records database seeded in a paid year: nothing to choose
+        screen.choose(screen.year_info.levels[3])
+        shot("pension-choose")
+        year = screen.year_info.year
+        screen.order = {
+            "order_id": f"RP{year}1129A1B2C3D4E5F60718",
+            "year": year,
+            "amount": f"{screen.choice.amount:.2f}",
+            "state": "open",
+            "pay_url": f"http://127.0.0.1:8620/pay/RP{year}1129A1B2C3D4E5F60718",
+            "settled_at": None,
+        }
+        screen.stage, screen.qr_since = "qr", app.monotonic()
+        screen.refresh()
+        shot("pension-qr")
+        screen.stage, screen.receipt = "paid", "printed"
+        screen.refresh()
+        shot("pension-paid")
+        screen.stage = "failed"
+        screen.refresh()
+        shot("pension-failed")
+        screen.stage = "choose"  # nothing to cancel on the way home
+    finally:
+        app.devices.hall.close()
+        app.devices.hall = saved
+        app.go_home()
 
 
 def _appointment_shots(app, shot) -> None:

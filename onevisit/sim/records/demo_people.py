@@ -75,9 +75,10 @@ def demo_citizens(today: dt.date) -> list[Citizen]:
             monthly_pension=Decimal("4712.30"),
             certified_until=today + dt.timedelta(days=200),
             photo=KIT,
+            card="lost",
             demo_key="pensioner_certified",
-            about_zh="退休人员，本年度已认证（200天后到期），无需再认证",
-            about_en="Pensioner already certified (valid for 200 more days): nothing to do",
+            about_zh="退休人员，本年度已认证（200天后到期），无需再认证；社保卡5天前已挂失",
+            about_en="Pensioner already certified (valid for 200 more days): nothing to do; card reported lost 5 days ago",
         ),
         Citizen(
             id_number=make_id("110105", dt.date(1951, 2, 11), 68, female=True),
@@ -113,9 +114,10 @@ def demo_citizens(today: dt.date) -> list[Citizen]:
             gender="女",
             phone_tail="1357",
             jobs=[Job("西安高新区云帆网络科技有限公司", add_months(last, -7), last, 0.75)],
+            card="made",
             demo_key="new_worker",
-            about_zh="参加工作8个月：近36个月证明只有8个月记录",
-            about_en="Working for 8 months: a 36-month certificate shows only 8 months",
+            about_zh="参加工作8个月：近36个月证明只有8个月记录；社保卡正在制作中",
+            about_en="Working for 8 months: a 36-month certificate shows only 8 months; her card is being made",
         ),
         Citizen(
             id_number=make_id("500103", dt.date(1970, 12, 5), 153, female=True),
@@ -124,12 +126,13 @@ def demo_citizens(today: dt.date) -> list[Citizen]:
             phone_tail="8842",
             resident_years={
                 year: 300 + 100 * min(7, (year - 2012) // 2)
-                for year in range(2012, today.year + 1)
+                # the seed year is left unpaid: she is due to pay it at the kiosk
+                for year in range(2012, today.year)
                 if f"{year}-06" <= last
             },
             demo_key="resident_pension",
-            about_zh="城乡居民养老保险，每年选档缴费，无单位",
-            about_en="Urban-rural resident pension: one yearly payment at a chosen level, no employer",
+            about_zh="城乡居民养老保险，每年选档缴费，无单位；本年度尚未缴费，可在自助机缴费",
+            about_en="Urban-rural resident pension: one yearly payment at a chosen level, no employer; this year not paid yet (pay at the kiosk)",
         ),
         Citizen(
             id_number=make_id("320102", dt.date(1988, 4, 9), 57, female=False),

@@ -4,7 +4,7 @@ of any `RecordsBackend` (the demo SQLite one in `onevisit records serve`).
 It is what a province's integrator builds on their side, and what the demo's kiosk and hall talk
 to, so they reach records the way they would in a real hall. Errors are JSON like the hall's:
 `{"error": {"code", "message_zh", "message_en", "details"}}` with the status of the error
-(404 person_not_found, 409 record_incomplete / not_pensioner, 503 records_unavailable,
+(404 person_not_found, 409 record_incomplete / not_pensioner / card_not_issued, 503 records_unavailable,
 401 unauthorized, 422 invalid_request, 500 internal_error). Full ID numbers arrive in request
 bodies only; the access log shows paths, and the backend logs masked numbers.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from decimal import Decimal
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -46,6 +47,40 @@ class CertificationRequest(IdRequest):
     result: dict[str, Any]
 
 
+class CardLossRequest(IdRequest):
+    at: str
+    channel: str = Field(min_length=1, max_length=60)
+
+
+class CardLossReversalRequest(IdRequest):
+    at: str
+    window: str = Field(min_length=1, max_length=60)
+
+
+class ResidentYearRequest(IdRequest):
+    year: int = Field(ge=1990, le=2100)
+
+
+class OrderCreateRequest(IdRequest):
+    year: int = Field(ge=1990, le=2100)
+    amount: str = Field(pattern=r"^\d{1,9}(\.\d{1,2})?$")
+    order_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    at: str
+
+
+class OrderRequest(_Body):
+    order_id: str = Field(min_length=1, max_length=64)
+
+
+class OrderSettleRequest(OrderRequest):
+    at: str
+    reference: str = Field(max_length=100)
+
+
+class OrderCancelRequest(OrderRequest):
+    at: str
+
+
 class Unauthorized(OneVisitError):
     status = 401
 
@@ -67,7 +102,8 @@ def _id(text: str) -> IdNumber:
 
 def create_records_app(backend: RecordsBackend, *, token: str | None = None) -> FastAPI:
     """The service: `POST /v1/{person, enrollments, contributions, pension-status, reference-photo,
-    certifications}` and `GET /v1/health`, answering from `backend`. With `token`, every call
+    certifications, card-status, card-loss, card-loss-reversal, resident-pension, payment-orders,
+    payment-order, payment-order-settle, payment-order-cancel}` and `GET /v1/health`, answering from `backend`. With `token`, every call
     needs `Authorization: Bearer <token>`."""
     app = FastAPI(title="OneVisit records service (demo)", version=API, docs_url=None, redoc_url=None)
     install_errors(app)
@@ -123,5 +159,48 @@ def create_records_app(backend: RecordsBackend, *, token: str | None = None) -> 
         except wire.WireError as exc:
             raise InvalidRequest(f"result: {exc}") from None
         return wire.pension_to_json(backend.record_certification(id_number, result))
+
+    def _at(body: Any):
+        try:
+            return wire.aware_time({"at": body.at}, "at")
+        except wire.WireError as exc:
+            raise InvalidRequest(str(exc)) from None
+
+    @app.post(f"{prefix}/card-status", dependencies=guard)
+    def card_status(body: IdRequest) -> dict[str, Any]:
+        return wire.card_status_to_json(backend.card_status(_id(body.id_number)))
+
+    @app.post(f"{prefix}/card-loss", dependencies=guard)
+    def card_loss(body: CardLossRequest) -> dict[str, Any]:
+        status = backend.report_card_loss(_id(body.id_number), _at(body), body.channel)
+        return wire.card_status_to_json(status)
+
+    @app.post(f"{prefix}/card-loss-reversal", dependencies=guard)
+    def card_loss_reversal(body: CardLossReversalRequest) -> dict[str, Any]:
+        status = backend.cancel_card_loss(_id(body.id_number), _at(body), body.window)
+        return wire.card_status_to_json(status)
+
+    @app.post(f"{prefix}/resident-pension", dependencies=guard)
+    def resident_pension(body: ResidentYearRequest) -> dict[str, Any]:
+        return wire.resident_year_to_json(backend.resident_pension_year(_id(body.id_number), body.year))
+
+    @app.post(f"{prefix}/payment-orders", dependencies=guard)
+    def create_order(body: OrderCreateRequest) -> dict[str, Any]:
+        order = backend.create_payment_order(
+            _id(body.id_number), body.year, Decimal(body.amount), body.order_id, _at(body)
+        )
+        return wire.order_to_json(order)
+
+    @app.post(f"{prefix}/payment-order", dependencies=guard)
+    def order(body: OrderRequest) -> dict[str, Any]:
+        return wire.order_to_json(backend.payment_order(body.order_id))
+
+    @app.post(f"{prefix}/payment-order-settle", dependencies=guard)
+    def settle(body: OrderSettleRequest) -> dict[str, Any]:
+        return wire.order_to_json(backend.settle_payment_order(body.order_id, _at(body), body.reference))
+
+    @app.post(f"{prefix}/payment-order-cancel", dependencies=guard)
+    def cancel(body: OrderCancelRequest) -> dict[str, Any]:
+        return wire.order_to_json(backend.cancel_payment_order(body.order_id, _at(body)))
 
     return app

@@ -145,9 +145,22 @@ class Citizen:
     photo: str | None = None  # path under the shared faces folder
     #: Simulates a record the business system itself holds incomplete (missing enrollment date).
     incomplete: bool = False
+    #: The 社保卡: a key of records.backend.CARD_STATES (active: in the citizen's hands).
+    card: str = "active"
     demo_key: str | None = None
     about_zh: str = ""
     about_en: str = ""
+
+
+#: The demo's yearly contribution levels (档次) for the resident pension, in yuan: most provinces
+#: offer 200 to 2000 or more (国发〔2014〕8号 sets 100-2000 as the national floor of choices).
+RESIDENT_LEVELS = (200, 300, 400, 500, 600, 700, 800, 900, 1000, 1500, 2000)
+
+
+def resident_subsidy(level: Decimal) -> Decimal:
+    """The demo government subsidy (缴费补贴) for a yearly resident level: 30 yuan plus 10 per full
+    100 of the level (a higher level earns more, as 国发〔2014〕8号 asks; figures are the demo's)."""
+    return (Decimal(30) + Decimal(level) // 100 * 10).quantize(CENT)
 
 
 def employee_rows(citizen: Citizen) -> list[ContributionRow]:
@@ -169,8 +182,7 @@ def employee_rows(citizen: Citizen) -> list[ContributionRow]:
                     )
                 )
     for year, level in sorted(citizen.resident_years.items()):
-        # Residents pay once a year at a level they choose; the government adds a subsidy.
-        subsidy = Decimal(30) + Decimal(level) // 100 * 10
+        subsidy = resident_subsidy(Decimal(level))
         rows.append(
             ContributionRow(
                 month=f"{year}-06",
