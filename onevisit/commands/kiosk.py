@@ -23,6 +23,11 @@ def build_devices(config, args, for_screenshots: bool = False):
     printer = KioskPrinter(args.printer or config.printer.url, config)
     reader, reader_error = None, None
     url = args.card_reader or config.card_reader.url
+    if for_screenshots:
+        # Screenshots are made on a technician's machine or in CI: the kiosk's live reader
+        # (a serial port, a wedge swallowing keystrokes) is never opened; an empty simulated
+        # reader shows the identify screen as a kiosk with a reader looks.
+        url = "sim://"
     if url and url != "none":
         try:
             reader = open_card_reader(url)

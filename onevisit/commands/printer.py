@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import json
 import logging
 import signal
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from onevisit.commands.main import load, print_json
+from onevisit.core.clock import hall_time
 from onevisit.core.config import Config, PrinterConfig
 from onevisit.devices.printer.jobs import JobState, Printer
 from onevisit.devices.printer.ticket import TicketPrint
@@ -55,8 +55,10 @@ def ticket_print(config: Config, ticket: Any, position: Any) -> TicketPrint:
         matters_zh=matters,
         position=position.position,
         ahead=position.ahead,
-        wait_minutes=position.wait_minutes,
-        issued_at=dt.datetime.fromisoformat(ticket.created_at),
+        wait_minutes=position.wait.minutes,
+        wait_low=position.wait.low,
+        wait_high=position.wait.high,
+        issued_at=hall_time(ticket.created_at, config.hall.timezone),
         windows=list(position.windows),
         status_url=f"{config.hall.public_url}/t/{ticket.number}?c={ticket.short_code}",
         short_code=ticket.short_code,

@@ -54,3 +54,19 @@ class OffsetClock:
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(self.tz) + self._offset
+
+
+def hall_time(when: dt.datetime | str, zone: str | dt.tzinfo) -> dt.datetime:
+    """`when` in the hall's time zone (`config.hall.timezone`): the only time a person is shown.
+
+    Every screen, ticket, receipt, certificate and report formats times through this, so a
+    certificate printed on a kiosk whose system clock runs in UTC says 15:53, as the hall's
+    command line does, not 07:55. when: an aware datetime or an ISO 8601 string; a naive one is
+    taken as already in hall time (the hall writes its own times with their offset).
+    Raises ValueError for a string that is not ISO 8601.
+    """
+    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+    moment = dt.datetime.fromisoformat(when) if isinstance(when, str) else when
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=tz)
+    return moment.astimezone(tz)

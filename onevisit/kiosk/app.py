@@ -7,6 +7,7 @@ import collections
 import contextlib
 import datetime as dt
 import logging
+import math
 import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,8 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from onevisit.core import waits
+from onevisit.core.clock import SystemClock, hall_time
 from onevisit.core.config import Config
 from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import redact_ids
@@ -115,6 +118,7 @@ class KioskApp(App):
         lang: str = "zh",
         elderly: bool = False,
         today: Callable[[], dt.date] | None = None,
+        clock: Any = None,
         monotonic: Callable[[], float] = time.monotonic,
         background: bool = True,
         realtime_idle: bool = True,
@@ -126,7 +130,9 @@ class KioskApp(App):
         self.lang = lang
         self.session = Session()
         self.idle = IdleWatch(config.kiosk.idle_seconds, config.kiosk.idle_warning_seconds)
-        self.today = today or dt.date.today
+        # the hall's time zone, not the kiosk's system zone (often UTC on an embedded image)
+        self.clock = clock or SystemClock(config.hall.timezone)
+        self.today = today or (lambda: self.clock.now().date())
         self.monotonic = monotonic
         self.background = background
         self.realtime_idle = realtime_idle
@@ -155,6 +161,19 @@ class KioskApp(App):
     def fs(self, role: str, _scale: float | None = None) -> float:
         return dp(theme.FONT[role]) * self.scale
 
+    def fit_font(self, text: str, width: float, height: float, largest: float) -> float:
+        """The largest font size ≤ `largest` that shows all of `text` in the box, on one line or
+        else two (the hall name in the top bar: never cut to "示…").
+
+        A CJK character is about 1 em wide, a Latin one about half; two lines need the height
+        of about 2.5 em.
+        """
+        ems = sum(1.0 if ord(ch) > 0x2E80 else 0.55 for ch in text) or 1.0
+        room = width * 0.92  # glyph spacing and the wrap never splitting a character
+        one_line = room / ems
+        two_lines = min(room / math.ceil(ems / 2), height / 2.5)
+        return max(dp(12), min(largest, max(one_line, two_lines)))
+
     def bh(self, factor: float = 1.0, _scale: float | None = None) -> float:
         return dp(theme.BUTTON_HEIGHT) * factor * self.scale
 
@@ -182,6 +201,28 @@ class KioskApp(App):
 
     def toggle_lang(self) -> None:
         self.lang = other(self.lang)
+
+    def now(self) -> dt.datetime:
+        """Now in the hall's time zone: what every screen and printout of this kiosk shows."""
+        return self.clock.now()
+
+    def hall_time(self, when: dt.datetime | str) -> dt.datetime:
+        """A time from the hall or a device, in the hall's zone (core.clock.hall_time)."""
+        return hall_time(when, self.config_.hall.timezone)
+
+    def wait_text(self, answer: dict[str, Any]) -> str:
+        """The hall's wait estimate in this kiosk's language ("约10–15分钟"), worded by core.waits.
+
+        answer: a position or availability dict from the hall (wait_low/wait_high whole minutes;
+        an older hall sends only wait_minutes). Nobody to wait for: the "next" wording.
+        """
+        high = answer.get("wait_high")
+        low, high = (
+            (int(answer.get("wait_low") or 0), int(high))
+            if high is not None
+            else waits.bounds(float(answer.get("wait_minutes") or 0))
+        )
+        return waits.say(low, high, self.lang) or self.t("ticket.next")
 
     def matter_name(self, code: str) -> str:
         try:
@@ -309,11 +350,18 @@ class KioskApp(App):
             }.get(purpose, "take")
         )
 
-    def take_number_for_window(self, tag: str, purpose: str | None = None) -> None:
+    def take_number_for_window(
+        self, tag: str, purpose: str | None = None, why: tuple[str, str] | None = None
+    ) -> None:
         """Self-service failed: a ticket for a window, tagged with what was tried, with the matter
-        that handles it already chosen (kiosk.window_matters) so it is one more touch."""
+        that handles it already chosen (kiosk.window_matters) so it is one more touch.
+
+        tag: for the window's staff, sent with the ticket; why: (zh, en) for the citizen, shown on
+        the take screen in their language (the tag itself is never shown to them).
+        """
         purpose = purpose or tag.partition(":")[0].partition("_")[0]
         self.session.tag = tag
+        self.session.tag_why = why
         self.session.purpose = "take"
         self.session.routed_from = purpose
         code = self.config_.kiosk.window_matters.get(purpose)

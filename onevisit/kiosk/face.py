@@ -102,6 +102,9 @@ class Progress:
     prompt_zh: str = ""
     prompt_en: str = ""
     prompts: list[tuple[str, str]] = field(default_factory=list)
+    # why the previous attempt failed, shown while the next one runs ("" before any failure)
+    failed_zh: str = ""
+    failed_en: str = ""
 
 
 class ObservedLiveness:
@@ -169,6 +172,13 @@ class FaceCertifier:
         except Exception as exc:  # OpenCV raises plain errors for a missing device
             raise camera_unavailable(self.camera_url, str(exc)) from None
 
+    def settled(self, id_number: IdNumber) -> Any:
+        """Before the camera: a FlowResult "not_due" when the records already say 无需认证, else
+        None (flow.settled_before_camera; raises its not_pensioner and records errors)."""
+        from onevisit.verification.flow import settled_before_camera
+
+        return settled_before_camera(self.records, id_number, self.clock.now().date())
+
     def start(
         self,
         id_number: IdNumber,
@@ -225,7 +235,10 @@ class FaceRun:
 
     def _event(self, event: dict[str, Any]) -> None:
         if event.get("type") == "pension_certification.attempt_failed":
+            from onevisit.verification.flow import reason_text
+
             self.progress.attempt = min(self.progress.max_attempts, int(event.get("attempt", 0)) + 1)
+            self.progress.failed_zh, self.progress.failed_en = reason_text(str(event.get("reason") or ""))
         if self.on_event is not None:
             self.on_event(event)
 

@@ -3,11 +3,11 @@ went in words a citizen can act on. The ESC/POS work is onevisit.devices.printer
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+from onevisit.core.clock import SystemClock, hall_time
 from onevisit.core.errors import OneVisitError
 
 log = logging.getLogger(__name__)
@@ -37,10 +37,11 @@ def ticket_print(config: Any, ticket: dict[str, Any], position: dict[str, Any], 
             matters.append(config.matter(step["matter"]).name_zh)
         except KeyError:
             matters.append(step["matter"])
+    zone = config.hall.timezone
     try:
-        issued = dt.datetime.fromisoformat(ticket["created_at"])
+        issued = hall_time(ticket["created_at"], zone)
     except (KeyError, TypeError, ValueError):
-        issued = dt.datetime.now().astimezone()
+        issued = SystemClock(zone).now()
     reason = ticket.get("priority_reason")
     label = {"disability": "优先 残疾人", "veteran": "优先 军人", "age": "优先 老年人"}.get(
         reason or "", "优先 Priority"
@@ -53,6 +54,8 @@ def ticket_print(config: Any, ticket: dict[str, Any], position: dict[str, Any], 
         position=int(position.get("position") or position.get("ahead", 0) + 1),
         ahead=int(position.get("ahead", 0)),
         wait_minutes=float(position.get("wait_minutes") or 0),
+        wait_low=position.get("wait_low"),
+        wait_high=position.get("wait_high"),
         issued_at=issued,
         windows=list(position.get("windows") or []),
         status_url=status_url or "",
@@ -60,14 +63,14 @@ def ticket_print(config: Any, ticket: dict[str, Any], position: dict[str, Any], 
         priority=bool(ticket.get("priority")),
         priority_label=label,
         note=ticket.get("tag") or "",
-        extra_lines=_slot_lines(ticket.get("appointment_at")),
+        extra_lines=_slot_lines(ticket.get("appointment_at"), zone),
     )
 
 
-def _slot_lines(appointment_at: str | None) -> list[str]:
+def _slot_lines(appointment_at: str | None, zone: str) -> list[str]:
     """A checked-in booking queues by its slot; the paper says so, as the screen does."""
     try:
-        slot = dt.datetime.fromisoformat(appointment_at) if appointment_at else None
+        slot = hall_time(appointment_at, zone) if appointment_at else None
     except ValueError:
         return []
     return [f"预约时段：{slot:%H:%M}  Booked slot {slot:%H:%M}"] if slot else []

@@ -11,6 +11,7 @@ import datetime as dt
 
 from PIL import Image, ImageDraw, ImageFont
 
+from onevisit.core.clock import hall_time
 from onevisit.core.config import Config
 from onevisit.core.fonts import cjk_font_path
 
@@ -69,7 +70,7 @@ def certification_receipt(
             (f"姓名 Name：{name_masked}", "body", "left"),
             (f"证件 ID：{id_masked}", "body", "left"),
             (f"认证方式：自助终端刷脸（{config.kiosk.name}）", "body", "left"),
-            (f"认证时间：{at:%Y-%m-%d %H:%M}", "body", "left"),
+            (f"认证时间：{hall_time(at, config.hall.timezone):%Y-%m-%d %H:%M}", "body", "left"),
             (f"尝试次数 Attempts：{attempts}", "body", "left"),
             ("", "body", "left"),
             ("认证结果：通过", "big", "left"),
@@ -97,7 +98,7 @@ def card_loss_receipt(
             (f"证件 ID：{id_masked}", "body", "left"),
             (f"卡号尾号 Card ending：{card_tail or '—'}", "body", "left"),
             (f"办理渠道：自助终端（{config.kiosk.name}）", "body", "left"),
-            (f"挂失时间：{lost_at:%Y-%m-%d %H:%M}", "body", "left"),
+            (f"挂失时间：{hall_time(lost_at, config.hall.timezone):%Y-%m-%d %H:%M}", "body", "left"),
             ("", "body", "left"),
             ("挂失状态：已临时挂失", "big", "left"),
             ("Status: reported lost", "small", "left"),
@@ -132,7 +133,7 @@ def pension_payment_receipt(
             (f"缴费年度 Year：{year}", "body", "left"),
             (f"订单号：{order_id}", "small", "left"),
             (f"缴费渠道：自助终端扫码（{config.kiosk.name}）", "body", "left"),
-            (f"到账时间：{paid_at:%Y-%m-%d %H:%M}", "body", "left"),
+            (f"到账时间：{hall_time(paid_at, config.hall.timezone):%Y-%m-%d %H:%M}", "body", "left"),
             ("", "body", "left"),
             (f"缴费金额：{amount} 元", "big", "left"),
             (f"Paid: {amount} yuan", "small", "left"),

@@ -44,7 +44,9 @@ class Session:
     #: 到号提醒: the hall offers it (from the ticket answer), and the hall's answer once subscribed
     notify_offered: bool = False
     notify: dict[str, Any] | None = None
-    tag: str | None = None
+    tag: str | None = None  # for the window's staff (sent with the ticket)
+    #: why self-service ended, for the citizen: (zh, en); None when there is nothing to add
+    tag_why: tuple[str, str] | None = None
     routed_from: str | None = None  # the self-service that failed when the ticket is for a window
     #: 预约签到: the booking the ticket came from ({slot, already_open, notice}); None for walk-ins.
     appointment: dict[str, Any] | None = None

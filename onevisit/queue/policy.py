@@ -6,8 +6,10 @@ Pure functions over rows, so the rules can be read, tested and simulated without
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from onevisit.core import waits
 from onevisit.queue.numbers import number_order
 
 Row = dict[str, Any]
@@ -71,8 +73,53 @@ def ahead_of(step: Row, waiting: Sequence[Row]) -> int:
     return sum(1 for r in waiting if r["id"] != step["id"] and queue_order(r) < mine)
 
 
-def estimate_minutes(position: int, mean_service_minutes: float, open_windows: int) -> float:
-    """position × mean service time ÷ windows open for the matter."""
+MIN_LEARNED = 5  # finished services of a matter today before their mean replaces the configured minutes
+
+
+@dataclass(frozen=True)
+class WaitEstimate:
+    """The one wait estimate every surface shows (kiosk, printed ticket, phone page, supervisor).
+
+    minutes: the point estimate, float minutes (0 only when nobody is ahead and nothing is open to
+    wait for); low/high: whole minutes as shown (see onevisit.core.waits.bounds); learned: True when
+    today's finished services gave the mean, False when the matter's configured minutes did.
+    """
+
+    minutes: float
+    low: int
+    high: int
+    learned: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "wait_minutes": self.high,
+            "wait_low": self.low,
+            "wait_high": self.high,
+            "wait_zh": waits.say(self.low, self.high, "zh"),
+            "wait_en": waits.say(self.low, self.high, "en"),
+            "wait_learned": self.learned,
+        }
+
+
+NO_WAIT = WaitEstimate(0.0, 0, 0, False)
+
+
+def estimate_wait(
+    position: int, service_minutes: Sequence[float], configured_minutes: float, open_windows: int
+) -> WaitEstimate:
+    """position × mean service time ÷ windows open for the matter (DESIGN.md, Queue model).
+
+    position: 1 = next to be called (the service under way counts for the one who is next);
+    service_minutes: today's finished services of the matter, minutes each, newest first;
+    configured_minutes: `matters[].minutes` from config, used while fewer than MIN_LEARNED
+    services have finished today — a morning's first two quick services (staff pressing 完成 at
+    once) must not promise "约0分钟" to everyone; open_windows: 0 counts as 1 (a closed matter
+    still has someone coming). Never zero with someone to wait for: at least 1 minute.
+    """
     if position <= 0:
-        return 0.0
-    return round(position * mean_service_minutes / max(open_windows, 1), 1)
+        return NO_WAIT
+    learned = len(service_minutes) >= MIN_LEARNED
+    mean = sum(service_minutes) / len(service_minutes) if learned else configured_minutes
+    minutes = position * max(mean, 0.0) / max(open_windows, 1)
+    low, high = waits.bounds(max(minutes, 1.0))
+    return WaitEstimate(round(minutes, 1), low, high, learned)

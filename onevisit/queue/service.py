@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import fmean
 from typing import Any
 
 from onevisit.core.clock import Clock, SystemClock
@@ -60,34 +59,56 @@ class IssueResult:
 
 @dataclass(frozen=True)
 class Position:
+    """Where a ticket stands in its current matter's queue; `wait` is policy.estimate_wait's."""
+
     matter: str | None
     ahead: int
     position: int
-    wait_minutes: float
+    wait: policy.WaitEstimate
     windows: list[int]
+
+    @property
+    def wait_minutes(self) -> int:
+        """Whole minutes as shown (the upper end of a range)."""
+        return self.wait.high
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "matter": self.matter,
             "ahead": self.ahead,
             "position": self.position,
-            "wait_minutes": self.wait_minutes,
+            **self.wait.to_dict(),
             "windows": self.windows,
         }
 
 
 @dataclass(frozen=True)
 class MatterAvailability:
+    """A matter seen by a newcomer: open?, tickets left, people waiting, the wait they would face."""
+
     code: str
     open: bool
     remaining: int
     reason_code: str | None
     waiting: int
-    wait_minutes: float
+    wait: policy.WaitEstimate
     windows: list[int]
 
+    @property
+    def wait_minutes(self) -> int:
+        """Whole minutes as shown (the upper end of a range)."""
+        return self.wait.high
+
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {
+            "code": self.code,
+            "open": self.open,
+            "remaining": self.remaining,
+            "reason_code": self.reason_code,
+            "waiting": self.waiting,
+            **self.wait.to_dict(),
+            "windows": self.windows,
+        }
 
 
 def _iso(when: dt.datetime) -> str:
@@ -904,7 +925,8 @@ class QueueService:
             raise e.TicketNotFound(number)
         return ticket
 
-    def _mean_service_minutes(self, tx: Tx, matter: str, day: str) -> float:
+    def _service_minutes(self, tx: Tx, matter: str, day: str) -> list[float]:
+        """Today's last SERVICE_SAMPLE finished services of the matter, minutes each, newest first."""
         rows = tx.all(
             # finished_at >= the day (ISO text in the hall's zone) bounds the index range to today,
             # so the estimate costs the same in the hall's first week and after years of history.
@@ -917,14 +939,26 @@ class QueueService:
             day,
             SERVICE_SAMPLE,
         )
-        durations = [
+        return [
             (
                 dt.datetime.fromisoformat(r["finished_at"]) - dt.datetime.fromisoformat(r["started_at"])
             ).total_seconds()
             / 60
             for r in rows
         ]
-        return fmean(durations) if durations else self._matter(matter).minutes
+
+    def _estimate(
+        self, tx: Tx, matter: str, day: str, position: int, open_windows: list[int]
+    ) -> policy.WaitEstimate:
+        """The one wait estimate (policy.estimate_wait) from today's services and the open windows.
+
+        With no window open yet (before the hall opens) the windows configured for the matter
+        stand in: they are who will serve the queue once open.
+        """
+        serving = len(open_windows) or sum(1 for w in self.config.windows if matter in w.matters)
+        return policy.estimate_wait(
+            position, self._service_minutes(tx, matter, day), self._matter(matter).minutes, serving
+        )
 
     def _open_windows_for(self, tx: Tx, matter: str) -> list[int]:
         states = {r["number"]: r["state"] for r in tx.all("SELECT number, state FROM windows")}
@@ -942,18 +976,16 @@ class QueueService:
     def position(self, ticket: Ticket) -> Position:
         step = ticket.current_step
         if step is None:
-            return Position(None, 0, 0, 0.0, [])
+            return Position(None, 0, 0, policy.NO_WAIT, [])
         if step.state in (StepState.CALLED, StepState.SERVING):
-            return Position(step.matter, 0, 0, 0.0, [step.window] if step.window else [])
+            return Position(step.matter, 0, 0, policy.NO_WAIT, [step.window] if step.window else [])
         with self.store.reading() as tx:
             windows = self._open_windows_for(tx, step.matter)
             if step.state != StepState.WAITING:
-                return Position(step.matter, 0, 0, 0.0, windows)
+                return Position(step.matter, 0, 0, policy.NO_WAIT, windows)
             ahead = tx.ahead_count(step.id)
-            mean = self._mean_service_minutes(tx, step.matter, ticket.day)
-            return Position(
-                step.matter, ahead, ahead + 1, policy.estimate_minutes(ahead + 1, mean, len(windows)), windows
-            )
+            wait = self._estimate(tx, step.matter, ticket.day, ahead + 1, windows)
+            return Position(step.matter, ahead, ahead + 1, wait, windows)
 
     def availability(self) -> dict[str, MatterAvailability]:
         """Per matter: can a ticket be issued now, how many remain, and the wait a newcomer faces."""
@@ -973,14 +1005,13 @@ class QueueService:
                     reason = "matter_full"
                 waiting = tx.waiting_count(day, matter.code)
                 windows = self._open_windows_for(tx, matter.code)
-                mean = self._mean_service_minutes(tx, matter.code, day)
                 out[matter.code] = MatterAvailability(
                     code=matter.code,
                     open=reason is None,
                     remaining=max(matter.daily_cap - issued, 0),
                     reason_code=reason,
                     waiting=waiting,
-                    wait_minutes=policy.estimate_minutes(waiting + 1, mean, len(windows)),
+                    wait=self._estimate(tx, matter.code, day, waiting + 1, windows),
                     windows=windows,
                 )
         return out
@@ -1098,7 +1129,7 @@ class QueueService:
                     "name_zh": m.name_zh,
                     "name_en": m.name_en,
                     "waiting": avail[m.code].waiting,
-                    "wait_minutes": avail[m.code].wait_minutes,
+                    **avail[m.code].wait.to_dict(),
                     "open": avail[m.code].open,
                 }
                 for m in self.config.matters

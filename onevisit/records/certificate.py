@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from onevisit.core.clock import hall_time
 from onevisit.core.errors import OneVisitError
 from onevisit.core.fonts import require_glyphs
 from onevisit.core.identity import IdNumber, parse_id
@@ -90,6 +91,10 @@ class TableRow:
                 self.types,
             ]
         )
+
+
+PREVIEW_SERIAL = "打印时生成"  # what a preview shows where the serial and code will be
+PREVIEW_CODE = "打印时生成"
 
 
 @dataclass(frozen=True)
@@ -228,8 +233,18 @@ def build_certificate(
     choice: str,
     now: dt.datetime,
     register: CertificateRegister | None = None,
+    preview: bool = False,
 ) -> Certificate:
-    """Query, number and sign a certificate; raises before reserving a serial on any refusal."""
+    """Query, number and sign a certificate; raises before reserving a serial on any refusal.
+
+    preview: the same certificate for the screen only: no serial reserved, nothing signed or
+    registered (serial and code read PREVIEW_SERIAL / PREVIEW_CODE, no QR payload), so a citizen
+    who looks and walks away leaves no gap in the register; the printed one is built afresh.
+
+    now: any aware time; the certificate's 打印时间, serial day and signed time are in the hall's
+    zone (config.hall.timezone), whichever zone the caller's clock runs in.
+    """
+    now = hall_time(now, config.hall.timezone)
     id_number = id_text if isinstance(id_text, IdNumber) else parse_id(id_text, today=now.date())
     if choice not in RANGES:
         raise BadRange(choice)
@@ -258,20 +273,25 @@ def build_certificate(
     rows = table_rows(contributions, since, until, retired)
     digest = table_digest(insurances, rows)
 
-    register = register or CertificateRegister(config.path(config.records.certificates_db))
-    serial = register.reserve_serial(config.records.serial_prefix, now)
-    key = signing_key(config)
-    claims = Claims(
-        serial=serial,
-        id_masked=id_number.masked,
-        name=person.name,
-        since=since,
-        until=until,
-        digest=digest,
-        issued_at=now.strftime("%Y-%m-%dT%H:%M"),
-        key=key_id(key.public_key()),
-    )
-    payload, code = sign(claims, key)
+    if preview:
+        serial, payload, code = PREVIEW_SERIAL, "", PREVIEW_CODE
+        verify_url = f"{config.hall.public_url.rstrip('/')}/verify"
+    else:
+        register = register or CertificateRegister(config.path(config.records.certificates_db))
+        serial = register.reserve_serial(config.records.serial_prefix, now)
+        key = signing_key(config)
+        claims = Claims(
+            serial=serial,
+            id_masked=id_number.masked,
+            name=person.name,
+            since=since,
+            until=until,
+            digest=digest,
+            issued_at=now.strftime("%Y-%m-%dT%H:%M"),
+            key=key_id(key.public_key()),
+        )
+        payload, code = sign(claims, key)
+        verify_url = f"{config.hall.public_url.rstrip('/')}/verify#p={payload}"
     cert = Certificate(
         serial=serial,
         name=person.name,
@@ -287,9 +307,11 @@ def build_certificate(
         pension_note=note,
         digest=digest,
         payload=payload,
-        verify_url=f"{config.hall.public_url.rstrip('/')}/verify#p={payload}",
+        verify_url=verify_url,
         verification_code=code,
     )
+    if preview:
+        return cert
     register.record_issue(claims, code, pages=0)
     log.info("certificate %s issued for %s (%s, %d rows)", serial, id_number.masked, choice, len(rows))
     return cert

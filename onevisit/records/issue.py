@@ -38,8 +38,11 @@ def issue_certificate(
     now: dt.datetime,
     width: int | None = None,
     register: CertificateRegister | None = None,
+    preview: bool = False,
 ) -> IssuedCertificate:
-    cert = build_certificate(config, backend, id_text, choice, now, register=register)
+    """The certificate and its rendered pages; preview=True reserves and signs nothing
+    (certificate.build_certificate)."""
+    cert = build_certificate(config, backend, id_text, choice, now, register=register, preview=preview)
     pages = render_pages(
         cert,
         width or config.printer.width,

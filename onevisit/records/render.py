@@ -395,7 +395,12 @@ class Layout:
 
     def verification_block(self) -> Element:
         c, s = self.cert, self.s
-        qr_img = make_qr(c.verify_url, s.qr_box)
+        # a preview has no payload yet: a marked box where the QR will be, never a QR that verifies
+        qr_img = (
+            make_qr(c.verify_url, s.qr_box)
+            if c.payload
+            else self.preview_box(make_qr(c.verify_url + "#p=" + "A" * 300, s.qr_box).width)
+        )
         labels = [
             ("验证码", s.small),
             (c.verification_code, s.heading + 6),
@@ -422,6 +427,17 @@ class Layout:
                 yy += size + 10
 
         return Element(height, draw)
+
+    def preview_box(self, side: int) -> Image.Image:
+        """Where the QR goes, marked 预览: the preview has nothing signed to encode."""
+        img = Image.new("1", (side, side), 1)
+        d = ImageDraw.Draw(img)
+        d.rectangle((2, 2, side - 3, side - 3), outline=0, width=3)
+        font = self.font(max(14, side // 6))
+        for i, text in enumerate(("预览", "打印后", "生成二维码")):
+            w = self.text_width(text, max(14, side // 6))
+            d.text(((side - w) // 2, side // 5 + i * (side // 5)), text, font=font, fill=0)
+        return img
 
     def continuation_head(self) -> list[Element]:
         c, s = self.cert, self.s

@@ -8,6 +8,7 @@ open one to call that matter's numbers first (叫指定号). Pure functions over
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -72,7 +73,8 @@ def _suggest(
     open_now = len(matter.windows)
     if w["state"] != "open":
         action = "open" if w["state"] == "closed" else "resume"
-        after = round(matter.wait_minutes * open_now / (open_now + 1), 1) if open_now else None
+        # one more window shares the same queue: the same estimate over open_now + 1 windows
+        after = math.ceil(matter.wait.minutes * open_now / (open_now + 1)) if open_now else None
         verb_zh = "开放" if action == "open" else "恢复"
         zh = f"建议{verb_zh} {n} 号综合窗口并优先办理“{name}”"
         en = f"{'Open' if action == 'open' else 'Resume'} window {n} and give it to “{name_en}” first"
@@ -119,7 +121,7 @@ def supervisor_view(
                 "name_zh": m.name_zh,
                 "name_en": m.name_en,
                 "waiting": a.waiting,
-                "wait_minutes": a.wait_minutes,
+                **a.wait.to_dict(),
                 "threshold_minutes": threshold_minutes,
                 "open_windows": list(a.windows),
                 "suggestion": suggestion,
@@ -133,7 +135,7 @@ def supervisor_view(
                 "name_zh": m.name_zh,
                 "name_en": m.name_en,
                 "waiting": a.waiting,
-                "wait_minutes": a.wait_minutes,
+                **a.wait.to_dict(),
                 "open_windows": list(a.windows),
                 "issuing": a.open,
                 "reason_code": a.reason_code,

@@ -16,6 +16,7 @@ Frames stay in memory; events carry no images; audit snapshots only when config 
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import logging
 import math
@@ -88,6 +89,26 @@ class AttemptLog:
         return out
 
 
+def settled_before_camera(records: RecordsBackend, id_number: IdNumber, today: dt.date) -> FlowResult | None:
+    """What the records already decide, before any camera step: "not_due" (无需认证（有效期至…）)
+    for a pensioner certified past today, None when a check is due.
+
+    The kiosk asks right after identification, so nobody is put through the camera steps for
+    nothing. Raises OneVisitError "not_pensioner" when no pension is paid, and the backend's
+    BackendUnavailable when records cannot be read.
+    """
+    status = records.pension_status(id_number)
+    if not status.is_pensioner:
+        raise OneVisitError(
+            "not_pensioner",
+            "未查询到您的养老金领取记录，无需资格认证",
+            "No pension is paid to this person, so there is nothing to certify",
+        )
+    if not status.due(today):
+        return FlowResult("not_due", id_number.masked, [], certified_until=str(status.certified_until))
+    return None
+
+
 @dataclass
 class FlowResult:
     outcome: str  # "passed", "failed" or "not_due"
@@ -107,8 +128,8 @@ class FlowResult:
             return (f"认证成功，有效期至 {self.certified_until}", f"Certified until {self.certified_until}")
         if self.outcome == "not_due":
             return (
-                f"您的资格认证有效期至 {self.certified_until}，无需重复认证",
-                f"You are certified until {self.certified_until}; no need to certify again",
+                f"无需认证（有效期至 {self.certified_until}）",
+                f"No need to certify (certified until {self.certified_until})",
             )
         zh, en = reason_text(self.reason or "")
         return (f"认证未通过：{zh}。请到窗口办理", f"Not certified: {en}. Please go to a window")
@@ -241,16 +262,9 @@ class CertificationFlow:
 
     # -- the whole visit ------------------------------------------------------------------------
     def run(self, id_number: IdNumber, camera: Camera, challenges: Sequence[str] | None = None) -> FlowResult:
-        status = self.records.pension_status(id_number)
-        if not status.is_pensioner:
-            raise OneVisitError(
-                "not_pensioner",
-                "未查询到您的养老金领取记录，无需资格认证",
-                "No pension is paid to this person, so there is nothing to certify",
-            )
-        today = self.clock.now().date()
-        if not status.due(today):
-            return FlowResult("not_due", id_number.masked, [], certified_until=str(status.certified_until))
+        settled = settled_before_camera(self.records, id_number, self.clock.now().date())
+        if settled is not None:
+            return settled
         self._event("started", id_number, {"max_attempts": self.vconf.max_attempts})
         if self.audit:
             self.audit.prune(self.clock.now())

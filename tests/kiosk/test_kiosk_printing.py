@@ -97,3 +97,18 @@ def test_taking_a_number_by_touches_ends_with_a_ticket_in_the_hall(kiosk, config
         pump(2)
         assert kiosk.availability_of("enroll")["waiting"] == 1
         assert "参保登记/变更：1人" in texts(kiosk.screen("home"))
+
+
+def test_ticket_times_are_printed_in_the_halls_zone(config):
+    """A kiosk image running in UTC must still print 取号时间 and the booked slot in hall time."""
+    from onevisit.kiosk.printing import ticket_print
+
+    ticket = {
+        "number": "A001",
+        "steps": [{"matter": "enroll"}],
+        "created_at": "2026-11-29T01:05:00+00:00",
+        "appointment_at": "2026-11-29T01:30:00+00:00",
+    }
+    paper = ticket_print(config, ticket, {"ahead": 0}, None)
+    assert f"{paper.issued_at:%H:%M}" == "09:05"
+    assert paper.extra_lines == ["预约时段：09:30  Booked slot 09:30"]

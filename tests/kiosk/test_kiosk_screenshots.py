@@ -32,7 +32,7 @@ def test_screenshot_mode_renders_every_screen(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # 29 states; minutes on a machine shared by several test runs
     )
     assert res.returncode == 0, res.stderr[-2000:]
     shots = sorted((tmp_path / "shots").glob("*.png"))

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from onevisit.queue import EventKind, StepState, TicketState
+from onevisit.queue import EventKind, StepState, TicketState, policy
 from onevisit.queue import errors as e
 
 # Synthetic, valid GB 11643 numbers: born 1950 (75 on the test day) and 1990.
@@ -308,14 +308,38 @@ def test_wait_estimate_uses_rolling_service_time_and_open_windows(service, clock
         service.issue(["contrib"])
     minutes = service.config.matter("contrib").minutes
     last = service.ticket("B004")
-    assert service.position(last).wait_minutes == pytest.approx(4 * minutes / 3)  # windows 1, 2 and 4
-    service.call_next(4, "staff")
-    service.start(4, "staff")
-    clock.advance(minutes=12)
-    service.finish(4, "staff")
-    assert service.position(service.ticket("B004")).wait_minutes == pytest.approx(3 * 12 / 3)
+    wait = service.position(last).wait
+    assert wait.minutes == pytest.approx(4 * minutes / 3, abs=0.05) and not wait.learned  # windows 1, 2, 4
+    for _ in range(policy.MIN_LEARNED + 2):
+        service.issue(["contrib"])
+    for _ in range(policy.MIN_LEARNED):
+        service.call_next(4, "staff")
+        service.start(4, "staff")
+        clock.advance(minutes=12)
+        service.finish(4, "staff")
+    last = service.ticket(f"B{4 + policy.MIN_LEARNED + 2:03d}")
+    ahead = service.position(last).ahead
+    wait = service.position(last).wait
+    assert wait.learned and wait.minutes == pytest.approx((ahead + 1) * 12 / 3)
     service.pause(1, "staff")
-    assert service.position(service.ticket("B004")).wait_minutes == pytest.approx(3 * 12 / 2)
+    assert service.position(last).wait.minutes == pytest.approx((ahead + 1) * 12 / 2)
+
+
+def test_wait_estimate_is_never_zero_with_people_ahead(service, clock):
+    """The kiosk said "前面还有3人，预计等候约0分钟" after a few services finished in seconds."""
+    numbers = [service.issue(["contrib"]).ticket.number for _ in range(6)]
+    for _ in range(2):  # two services "done" in three seconds: too little learned to trust
+        service.call_next(4, "staff")
+        service.start(4, "staff")
+        clock.advance(seconds=3)
+        service.finish(4, "staff")
+    position = service.position(service.ticket(numbers[-1]))
+    assert position.ahead == 3
+    configured = service.config.matter("contrib").minutes
+    assert position.wait.minutes == pytest.approx(4 * configured / 3, abs=0.05)
+    assert position.to_dict()["wait_minutes"] >= 1 and position.to_dict()["wait_zh"] != "约0分钟"
+    newcomer = service.availability()["contrib"]
+    assert newcomer.waiting == 4 and newcomer.wait_minutes >= 1
 
 
 def test_appointment_ranks_by_slot_time(service, clock):

@@ -219,3 +219,26 @@ def test_page_image_is_one_bit_black_on_white(records_config, backend, now):
     colours = {c for _n, c in page.convert("L").getcolors()}
     assert colours == {0, 255}
     assert page.getpixel((2, 2)) == 255  # white margin
+
+
+def test_times_on_the_certificate_are_the_halls_whatever_the_callers_zone(records_config, backend):
+    """A kiosk whose system clock runs in UTC printed 打印时间 07:55; the command line said 15:53."""
+    utc = dt.datetime(2026, 11, 22, 23, 55, tzinfo=dt.UTC)  # 07:55 on the 23rd in the hall
+    cert = build_certificate(records_config, backend, demo_id("gap", TODAY), "12", utc)
+    assert cert.issued_at.utcoffset() == dt.timedelta(hours=8)
+    assert f"{cert.issued_at:%Y-%m-%d %H:%M}" == "2026-11-23 07:55"
+    assert cert.serial.startswith("SFQ20261123")  # the hall's day, not UTC's 22nd
+    claims = verify(cert.verify_url, hall_public_key(records_config)).claims
+    assert claims.issued_at == "2026-11-23T07:55"
+
+
+def test_a_preview_reserves_and_signs_nothing(records_config, backend, now):
+    from onevisit.records.certificate import PREVIEW_SERIAL
+
+    preview = issue_certificate(records_config, backend, demo_id("gap", TODAY), "12", now, preview=True)
+    assert preview.certificate.serial == PREVIEW_SERIAL and preview.certificate.payload == ""
+    assert register_rows(records_config) == []
+    assert decode_qr(preview.pages[-1]) == []
+    printed = issue_certificate(records_config, backend, demo_id("gap", TODAY), "12", now)
+    assert printed.certificate.serial == "SFQ202611230001"  # no gap left by the preview
+    assert len(preview.pages) == len(printed.pages)  # the preview is laid out as it will print

@@ -56,6 +56,11 @@ const OV = (() => {
     if (!m) return code || "";
     return lang === "en" ? m.name_en : m.name_zh;
   }
+  // The hall's one wait estimate, already worded by the server ("约10–15分钟"), as the kiosk and
+  // the printed ticket say it (onevisit.queue.policy.estimate_wait, onevisit.core.waits).
+  function waitText(x) {
+    return (x && (lang === "en" ? x.wait_en : x.wait_zh)) || "—";
+  }
   function rememberMatters(list) {
     for (const m of list || []) matters[m.code] = m;
   }
@@ -349,6 +354,7 @@ const OV = (() => {
     debounce,
     el,
     matterName,
+    waitText,
     rememberMatters,
     stepStateText,
     priorityText,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from onevisit.core import waits
 from onevisit.core.config import PrinterConfig
 from onevisit.devices.printer.layout import JobBuilder
 
@@ -38,16 +39,22 @@ class TicketPrint:
     priority_label: str = "优先 Priority"
     note: str = ""
     extra_lines: list[str] = field(default_factory=list)
+    # The hall's estimate as shown on screens (policy.WaitEstimate low/high); None: from wait_minutes
+    wait_low: int | None = None
+    wait_high: int | None = None
 
 
-def wait_text(ahead: int, minutes: float) -> tuple[list[str], str]:
-    """Chinese lines (kept short: one idea per line for elderly readers) and one English line."""
+def wait_text(ahead: int, low: int, high: int) -> tuple[list[str], str]:
+    """Chinese lines (kept short: one idea per line for elderly readers) and one English line.
+
+    low/high: the hall's estimate in whole minutes, worded by core.waits as on every screen.
+    """
     if ahead <= 0:
         return ["您是下一位，请留意叫号"], "You are next"
-    rounded = max(1, round(minutes))
+    low, high = max(low, 1), max(high, 1)  # someone ahead: never "0 分钟"
     return (
-        [f"前面还有 {ahead} 人", f"预计等候约 {rounded} 分钟"],
-        f"{ahead} ahead of you, about {rounded} min",
+        [f"前面还有 {ahead} 人", f"预计等候{waits.say(low, high, 'zh')}"],
+        f"{ahead} ahead of you, {waits.say(low, high, 'en')}",
     )
 
 
@@ -75,7 +82,8 @@ def build_ticket(t: TicketPrint, cfg: PrinterConfig) -> bytes:
         mark = CIRCLED[i] if i < len(CIRCLED) else f"{i + 1}."
         b.text(f"{'' if i == 0 else '→ '}{mark} {matter}", scale=1.2)
     b.feed(8)
-    zh_lines, en = wait_text(t.ahead, t.wait_minutes)
+    low, high = (t.wait_low, t.wait_high) if t.wait_high is not None else waits.bounds(t.wait_minutes)
+    zh_lines, en = wait_text(t.ahead, low or 0, high)
     for line in zh_lines:
         b.text(line, scale=1.2, bold=True)
     b.text(en, small=True)

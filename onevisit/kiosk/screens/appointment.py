@@ -94,7 +94,8 @@ class AppointmentScreen(KioskScreen):
         elif self.error is not None:
             if isinstance(self.error, HallUnavailable):
                 self.status.add_widget(self.label(app.t("net.down"), role="title", tone="danger", bold=True))
-                self.status.add_widget(self.label(app.t_other("net.down"), role="small", tone="danger"))
+                if app.lang != "zh":  # a Chinese reader gets one language (KioskScreen.error_labels)
+                    self.status.add_widget(self.label(app.t_other("net.down"), role="small", tone="danger"))
                 self.footer.add_widget(self.retry)
             else:
                 for lbl in self.error_labels(self.error):

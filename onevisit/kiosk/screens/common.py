@@ -18,7 +18,7 @@ from kivy.uix.widget import Widget
 
 from onevisit.core.errors import OneVisitError
 from onevisit.core.fonts import font_chain, font_for
-from onevisit.kiosk.i18n import other
+from onevisit.kiosk.i18n import tr
 
 
 class KLabel(Label):
@@ -222,13 +222,14 @@ class KioskScreen(Screen):
         return b
 
     def error_labels(self, error: OneVisitError) -> list[KLabel]:
-        """The refusal in the citizen's language, the other language under it."""
-        lang = self.app.lang
-        first = error.zh if lang == "zh" else error.en
-        second = error.en if other(lang) == "en" else error.zh
+        """The refusal in the citizen's language. In English mode the Chinese follows (the staff
+        who help a visitor read it); in Chinese mode nothing but Chinese: an elderly reader must
+        not meet an English sentence (the zh-mode walk test holds every screen to this)."""
+        if self.app.lang == "zh":
+            return [self.label(error.zh, role="title", tone="danger", bold=True)]
         return [
-            self.label(first, role="title", tone="danger", bold=True),
-            self.label(second, role="small", tone="danger"),
+            self.label(error.en, role="title", tone="danger", bold=True),
+            self.label(error.zh, role="small", tone="danger"),
         ]
 
     def unavailable(self, body: BoxLayout, key: str, offer_ticket: str | None = None) -> None:
@@ -237,13 +238,14 @@ class KioskScreen(Screen):
             self.label(self.app.t("unavailable"), role="title", tone="danger", align="center", bold=True)
         )
         card.add_widget(self.label(self.app.t(key), role="title", align="center"))
-        card.add_widget(self.label(self.app.t_other(key), role="small", tone="muted", align="center"))
+        if self.app.lang != "zh":  # a Chinese reader gets one language (error_labels)
+            card.add_widget(self.label(self.app.t_other(key), role="small", tone="muted", align="center"))
         body.add_widget(Spacer(40))
         body.add_widget(card)
         if offer_ticket:
             body.add_widget(
                 self.button(
                     self.app.t("unavailable.take_instead"),
-                    lambda: self.app.take_number_for_window(offer_ticket),
+                    lambda: self.app.take_number_for_window(offer_ticket, why=(tr(key, "zh"), tr(key, "en"))),
                 )
             )

@@ -8,7 +8,6 @@ attempt one button takes a number for a window, tagged with the reason the flow 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from kivy.clock import Clock
@@ -22,6 +21,7 @@ from onevisit.kiosk.actions import REPRINT_AFTER_SECONDS, ActionLog, ActionRun
 from onevisit.kiosk.face import CameraPreview, FaceRun
 from onevisit.kiosk.screens.camera_view import CameraView
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
+from onevisit.verification.flow import reason_text
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +42,51 @@ class FaceScreen(KioskScreen):
         self.error: OneVisitError | None = None
         self.receipt: str | None = None  # None | printing | printed | failed: reason
         self._tick_event = None
+        # the masked ID whose records were asked "is a check due?" (None: not yet asked)
+        self.settled_for: str | None = None
+        self.asking = False  # that question is on its way
         self._action: ActionRun | None = None  # the press of 开始认证 this run belongs to
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def wipe(self) -> None:
         self.stop_all()
         self.result, self.error, self.receipt = None, None, None
+        self.settled_for = None
         self.dirty = True
 
     def on_pre_enter(self, *args):
         super().on_pre_enter(*args)
+        self._ask_records()
         if self.run is None and self.result is None and self.error is None:
             self.app.speak("voice.face_start")
+
+    def _ask_records(self) -> None:
+        """Right after identification, before any camera step: a pensioner already certified is
+        told "无需认证（有效期至…）" at once (flow.settled_before_camera)."""
+        app = self.app
+        number = app.session.id_number
+        if number is None or self.certifier is None or self.settled_for == number.masked:
+            return
+        if self.run is not None or self.result is not None or self.error is not None:
+            return
+        self.settled_for = number.masked
+        self.asking = True
+
+        def done(result) -> None:
+            self.asking = False
+            if app.session.id_number is not number:
+                return  # another citizen by now
+            self.result = result
+            self.refresh()
+
+        def fail(error: OneVisitError) -> None:
+            self.asking = False
+            if app.session.id_number is not number:
+                return
+            self.error = error
+            self.refresh()
+
+        app.run_bg(lambda: self.certifier.settled(number), done, fail)
 
     def on_leave(self, *args):
         self.stop_all()
@@ -120,6 +153,9 @@ class FaceScreen(KioskScreen):
             self._build_error(body)
         elif self.run is not None:
             self._build_running(body)
+        elif self.asking or self.settled_for != app.session.id_number.masked:
+            # the records are being asked whether a check is due: no camera until they answer
+            body.add_widget(self.label(app.t("face.checking"), role="title", align="center"))
         else:
             self._build_intro(body)
 
@@ -160,7 +196,11 @@ class FaceScreen(KioskScreen):
         card.add_widget(self.prompt_other)
         self.progress_label = self.label("", role="title", align="center")
         card.add_widget(self.progress_label)
-        self.footer.add_widget(card)
+        self.failed_label = self.label("", tone="danger", align="center", bold=True)
+        card.add_widget(self.failed_label)
+        # next to the picture: right under it in portrait; in landscape the footer is the column
+        # beside it (KioskScreen.arrange)
+        (self.footer if self.landscape else body).add_widget(card)
         self._ensure_tick()
         self._tick()
 
@@ -184,9 +224,8 @@ class FaceScreen(KioskScreen):
             card.add_widget(
                 self.label(zh if app.lang == "zh" else en, role="title", tone=tone, align="center", bold=True)
             )
-            card.add_widget(
-                self.label(en if app.lang == "zh" else zh, role="small", tone=tone, align="center")
-            )
+            if app.lang != "zh":  # a Chinese reader gets one language (KioskScreen.error_labels)
+                card.add_widget(self.label(zh, role="small", tone=tone, align="center"))
         card.add_widget(self.label(result.id_masked, role="small", tone="muted", align="center"))
         body.add_widget(card)
         if result.attempts and not result.passed:
@@ -253,7 +292,11 @@ class FaceScreen(KioskScreen):
         else:
             main, second = (p.prompt_zh, p.prompt_en) if app.lang == "zh" else (p.prompt_en, p.prompt_zh)
         self.prompt_label.text = main
-        self.prompt_other.text = second
+        self.prompt_other.text = second if app.lang != "zh" else ""  # one language for a Chinese reader
+        failed = p.failed_zh if app.lang == "zh" else p.failed_en
+        self.failed_label.text = (
+            app.t("face.failed_before", n=p.attempt - 1, why=failed) if failed and p.attempt > 1 else ""
+        )
         self.progress_label.text = app.t(
             "face.progress",
             attempt=p.attempt,
@@ -318,13 +361,16 @@ class FaceScreen(KioskScreen):
 
     # ---- after the check -----------------------------------------------------------------------
     def route_to_window(self) -> None:
+        why = None
         if self.result is not None and self.result.window_tag:
             tag = self.result.window_tag
+            why = reason_text(self.result.reason) if self.result.reason else None
         elif self.error is not None:
             tag = f"pension certification failed: {self.error.en}"
+            why = (self.error.zh, self.error.en)
         else:
             tag = "pension certification failed"
-        self.app.take_number_for_window(tag[:300], purpose="face")
+        self.app.take_number_for_window(tag[:300], purpose="face", why=why)
 
     def print_receipt(self) -> None:
         app = self.app
@@ -346,7 +392,7 @@ class FaceScreen(KioskScreen):
                 id_masked=result.id_masked,
                 name_masked=name,
                 certified_until=str(result.certified_until),
-                at=dt.datetime.now().astimezone(),
+                at=app.now(),
                 attempts=len(result.attempts),
             )
             return app.devices.printer.print_pages([image], ref=f"cert-receipt-{result.id_masked[-4:]}")

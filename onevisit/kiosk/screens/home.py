@@ -71,7 +71,7 @@ class HomeScreen(KioskScreen):
                         "home.waiting.item",
                         name=name,
                         waiting=item.get("waiting", 0),
-                        minutes=round(item.get("wait_minutes") or 0),
+                        wait=app.wait_text(item),
                     )
                 )
             else:

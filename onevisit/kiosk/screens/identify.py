@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from kivy.metrics import dp
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
@@ -10,6 +12,8 @@ from onevisit.core.errors import OneVisitError
 from onevisit.devices.cardreader import CardRead
 from onevisit.kiosk.id_entry import IdEntry
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
+
+log = logging.getLogger(__name__)
 
 
 class IdentifyScreen(KioskScreen):
@@ -35,7 +39,9 @@ class IdentifyScreen(KioskScreen):
         app = self.app
         self.entry._today = app.today()
         reader_card = Card()
-        has_reader = app.devices.card_reader is not None
+        # A reader that failed is a technician's matter (maintenance screen, logs): the citizen is
+        # simply asked to type, never told about hardware.
+        has_reader = app.devices.card_reader is not None and app.devices.card_reader_error is None
         reader_card.add_widget(
             self.label(
                 app.t("identify.card" if has_reader else "identify.card.none"),
@@ -44,16 +50,6 @@ class IdentifyScreen(KioskScreen):
                 bold=True,
             )
         )
-        if app.devices.card_reader_error is not None:
-            reader_card.add_widget(
-                self.label(
-                    app.devices.card_reader_error.zh
-                    if app.lang == "zh"
-                    else app.devices.card_reader_error.en,
-                    tone="danger",
-                    align="center",
-                )
-            )
         if has_reader:
             reader_card.add_widget(self.label(app.t("identify.or_type"), tone="muted", align="center"))
 
@@ -144,7 +140,10 @@ class IdentifyScreen(KioskScreen):
 
     def show_error(self, error: OneVisitError) -> None:
         if error.code == "card_reader_unavailable":
+            log.warning("card reader unavailable: %s", error.en)
             self.app.devices.card_reader_error = error
+            self.refresh()  # the card now asks to type; the fault shows on the maintenance screen
+            return
         self.reader_error = error
         if self.manager and self.manager.current == self.name:
             self.update()

@@ -97,10 +97,12 @@ class MaintenanceScreen(KioskScreen):
         rows.append(("hall", d.hall.base_url if d.hall else "-", "ok" if hall_ok else "error"))
         p = d.printer.status()
         rows.append(("printer", p.get("detail", ""), p.get("state", "missing")))
+        error = d.card_reader_error
+        detail = f" {error.zh} {error.en}" if error else ""
         if d.card_reader is None:
-            rows.append(("card reader", "-", "missing"))
+            rows.append(("card reader", "-" + detail, "error" if error else "missing"))
         else:
-            rows.append(("card reader", d.card_reader.url, "error" if d.card_reader_error else "ok"))
+            rows.append(("card reader", d.card_reader.url + detail, "error" if error else "ok"))
         if not d.camera_url:
             rows.append(("camera", "-", "missing"))
         else:

@@ -8,7 +8,6 @@ reason, instead of showing invented data.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import logging
 
@@ -47,6 +46,7 @@ class CertificateScreen(KioskScreen):
         self.error: OneVisitError | None = None
         self.print_state: str | None = None  # None | printing | printed | failed
         self.pdf: bytes | None = None  # the A4 document when this kiosk has a document printer
+        self.final = None  # the numbered certificate, once 打印 was pressed (a retry reprints it)
         self.print_error: str = ""
 
     def wipe(self) -> None:
@@ -76,7 +76,9 @@ class CertificateScreen(KioskScreen):
             body.add_widget(
                 self.button(
                     app.t("cert.to_window"),
-                    lambda: app.take_number_for_window(f"certificate:{self.error.code}"),
+                    lambda: app.take_number_for_window(
+                        f"certificate:{self.error.code}", why=(self.error.zh, self.error.en)
+                    ),
                 )
             )
             return
@@ -85,9 +87,14 @@ class CertificateScreen(KioskScreen):
             return
         page = self.issued.pages[0]
         card = Card()
+        printed = self.print_state == "printed"
         card.add_widget(
             self.label(
-                f"{app.t('cert.preview')} · {self.issued.certificate.serial}", tone="muted", align="center"
+                app.t("cert.serial", serial=self.issued.certificate.serial)
+                if printed
+                else app.t("cert.preview.note"),
+                tone="muted",
+                align="center",
             )
         )
         holder = AnchorLayout(size_hint_y=None, height=dp(900 if not app.landscape else 560))
@@ -96,8 +103,12 @@ class CertificateScreen(KioskScreen):
         card.add_widget(holder)
         if len(self.issued.pages) > 1:
             card.add_widget(
-                self.label(f"1 / {len(self.issued.pages)}", role="small", tone="muted", align="center")
+                self.label(
+                    app.t("cert.pages", n=len(self.issued.pages)), role="small", tone="muted", align="center"
+                )
             )
+        self.view_button = self.button(app.t("cert.full_view"), self.open_viewer, kind="secondary")
+        card.add_widget(self.view_button)
         body.add_widget(card)
         if self.print_state == "failed":
             self.footer.add_widget(
@@ -109,8 +120,10 @@ class CertificateScreen(KioskScreen):
                 )
             )
         elif self.print_state == "printed":
-            done = "cert.printed" if app.devices.documents is not None else "ticket.print.done"
-            self.footer.add_widget(self.label(app.t(done), role="title", tone="ok", align="center"))
+            done = "cert.printed" if app.devices.documents is not None else "cert.print.done"
+            self.footer.add_widget(
+                self.label(app.t(done), role="title", tone="ok", align="center", bold=True)
+            )
         elif self.print_state == "printing":
             self.footer.add_widget(self.label(app.t("cert.printing"), role="title", align="center"))
         else:
@@ -122,19 +135,24 @@ class CertificateScreen(KioskScreen):
         if choice != self.choice:
             self.choice = choice
             self.issued, self.error, self.print_state, self.pdf = None, None, None, None
+            self.final = None
         self.refresh()
+
+    def open_viewer(self) -> None:
+        """Every page full screen, zoomable (PageViewer)."""
+        from onevisit.kiosk.screens.page_viewer import PageViewer
+
+        self.viewer = PageViewer(self.issued.pages, pil_texture)
+        self.viewer.open()
 
     def preview(self) -> None:
         app = self.app
         from onevisit.records.issue import issue_certificate
-        from onevisit.records.register import CertificateRegister
 
         config = app.config_
         number = app.session.id_number
         choice = self.choice
-        now = dt.datetime.now(dt.UTC).astimezone()
-
-        documents = app.devices.documents
+        now = app.now()  # hall time: the certificate's 打印时间 and serial day
 
         def work(_key: str):
             problem = config.hall.public_url_problem
@@ -147,13 +165,8 @@ class CertificateScreen(KioskScreen):
                     "This kiosk's verification address is not set; certificates cannot be printed here,"
                     " please take a number for a window",
                 )
-            register = CertificateRegister(config.path(config.records.certificates_db))
-            issued = issue_certificate(config, app.devices.records, number, choice, now, register=register)
-            if documents is not None:
-                from onevisit.records.a4 import render_a4_pdf
-
-                self.pdf = render_a4_pdf(issued.certificate, config.hall.timezone, config.printer.font)
-            return issued
+            # a preview reserves no serial and signs nothing: only what is printed is numbered
+            return issue_certificate(config, app.devices.records, number, choice, now, preview=True)
 
         def done(issued):
             self.issued, self.error = issued, None
@@ -163,57 +176,72 @@ class CertificateScreen(KioskScreen):
             self.error = error
             self.refresh()
 
-        # each preview registers a serial: a double tap must not make two certificates
+        # a double tap reads the records once
         app.act("cert-preview", choice, work, done, fail)
 
     def print_certificate(self) -> None:
         app = self.app
+        from onevisit.records.issue import issue_certificate
         from onevisit.records.register import CertificateRegister
 
         config = app.config_
-        issued = self.issued
+        number, choice = app.session.id_number, self.choice
+        documents = app.devices.documents
+        preview_digest = self.issued.certificate.digest
         self.print_state = "printing"
         self.refresh()
 
-        documents, pdf = app.devices.documents, self.pdf
-
         def work(_key: str):
             register = CertificateRegister(config.path(config.records.certificates_db))
-            if documents is not None and pdf is not None:
+            # numbered, signed and registered at the first press of 打印 (the preview was not); a
+            # retry after a failure prints that same certificate, never a second serial
+            issued = self.final or issue_certificate(
+                config, app.devices.records, number, choice, app.now(), register=register
+            )
+            self.final = issued
+            if documents is not None:
                 # A4 through CUPS: "正在打印…" until CUPS says completed; a retry of this serial asks
                 # CUPS about the job already sent before sending anything (never printed twice).
+                from onevisit.records.a4 import render_a4_pdf
                 from onevisit.records.documents import print_certificate_document
 
+                self.pdf = self.pdf or render_a4_pdf(
+                    issued.certificate, config.hall.timezone, config.printer.font
+                )
                 docs = config.documents
                 print_certificate_document(
                     documents,
                     register,
                     issued.certificate.serial,
-                    pdf,
+                    self.pdf,
                     timeout=docs.job_timeout_seconds,
                     poll=docs.poll_seconds,
                 )
-                return ("printed", "")
+                return issued, ("printed", "")
             outcome = app.devices.printer.print_pages(issued.pages, ref=issued.certificate.serial)
             register.set_status(issued.certificate.serial, "printed" if outcome.ok else "print_failed")
-            return (
+            state = (
                 ("printed", "") if outcome.ok else ("failed", outcome.zh if app.lang == "zh" else outcome.en)
             )
+            return issued, state
 
         def done(result):
-            self.print_state, self.print_error = result
+            issued, (self.print_state, self.print_error) = result
+            self.issued = issued  # the printed pages, with their serial and QR
             log.info("certificate %s: %s", issued.certificate.serial, self.print_state)
             if self.print_state == "printed":
                 app.report(ss.CERTIFICATE_PRINTED, range=self.choice, serial=issued.certificate.serial)
             self.refresh()
 
         def fail(error):
-            done(("failed", error.zh if app.lang == "zh" else error.en))
+            # refused before printing (records down meanwhile): the preview stays on screen
+            self.print_state, self.print_error = "failed", error.zh if app.lang == "zh" else error.en
+            self.refresh()
 
         # one signed 参保证明 on paper per press, however often the button is tapped
         app.act(
-            "cert-print", issued.certificate.serial, work, done, fail,
-            settled=lambda result: result[0] == "printed",
+            "cert-print", (choice, preview_digest), work, done, fail,
+            settled=lambda result: result[1][0] == "printed",
         )  # fmt: skip
 
 
@@ -269,7 +297,9 @@ class RecordsScreen(KioskScreen):
             body.add_widget(
                 self.button(
                     app.t("unavailable.take_instead"),
-                    lambda: app.take_number_for_window(f"records:{self.error.code}"),
+                    lambda: app.take_number_for_window(
+                        f"records:{self.error.code}", why=(self.error.zh, self.error.en)
+                    ),
                 )
             )
             return

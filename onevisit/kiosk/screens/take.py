@@ -58,7 +58,13 @@ class TakeScreen(KioskScreen):
         app = self.app
         session = app.session
         if session.tag:
-            body.add_widget(self.label(app.t("unavailable.take_instead") + f"：{session.tag}", tone="muted"))
+            why = session.tag_why
+            text = (
+                app.t("take.routed", reason=why[0] if app.lang == "zh" else why[1])
+                if why
+                else app.t("take.routed.plain")
+            )
+            body.add_widget(self.label(text, tone="muted"))
         avail = {item["code"]: item for item in app.availability}
         if not avail and not app.hall_online:
             self.error = self.error or HallUnavailable("no availability")
@@ -96,7 +102,7 @@ class TakeScreen(KioskScreen):
                         app.t(
                             "take.wait",
                             waiting=info.get("waiting", 0),
-                            minutes=round(info.get("wait_minutes") or 0),
+                            wait=app.wait_text(info),
                         ),
                         tone="muted",
                     )
@@ -185,7 +191,8 @@ class TakeScreen(KioskScreen):
         elif self.error is not None:
             if isinstance(self.error, HallUnavailable):
                 self.status.add_widget(self.label(app.t("net.down"), role="title", tone="danger", bold=True))
-                self.status.add_widget(self.label(app.t_other("net.down"), role="small", tone="danger"))
+                if app.lang != "zh":  # a Chinese reader gets one language (KioskScreen.error_labels)
+                    self.status.add_widget(self.label(app.t_other("net.down"), role="small", tone="danger"))
             else:
                 for lbl in self.error_labels(self.error):
                     self.status.add_widget(lbl)

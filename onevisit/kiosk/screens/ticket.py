@@ -11,6 +11,8 @@ from onevisit.kiosk.actions import REPRINT_AFTER_SECONDS
 from onevisit.kiosk.printing import PrintOutcome
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen, QrImage
 
+OPEN_STATES = ("waiting", "pending", "called", "serving")  # steps still ahead of the citizen
+
 
 class TicketScreen(KioskScreen):
     title_key = "ticket.title"
@@ -68,6 +70,29 @@ class TicketScreen(KioskScreen):
             settled=lambda outcome: outcome.ok,  # paper out: the next press prints again
         )
 
+    def priority_words(self, reason: str | None) -> str:
+        """The priority in words ("年满70周岁"), never the code ("age70")."""
+        app = self.app
+        reason = reason or ""
+        if reason.startswith("age"):
+            age = "".join(ch for ch in reason if ch.isdigit()) or str(app.config_.priority.age_at_least)
+            return app.t("ticket.priority.age", age=age)
+        return app.t(f"take.priority.{reason}") if reason else ""
+
+    def later_matters(self, ticket: dict, position: dict) -> list[str]:
+        """One line per matter after the current one, with the windows that serve it (config)."""
+        app = self.app
+        open_steps = [s for s in ticket.get("steps", []) if s.get("state", "waiting") in OPEN_STATES]
+        current = position.get("matter") or (open_steps[0]["matter"] if open_steps else None)
+        later = [s["matter"] for s in open_steps if s["matter"] != current]
+        lines = []
+        for code in later:
+            windows = [w.number for w in app.config_.windows if code in w.matters]
+            lines.append(
+                app.t("ticket.later", matter=app.matter_name(code), windows="、".join(map(str, windows)))
+            )
+        return lines
+
     def build_body(self, body):
         app = self.app
         session = app.session
@@ -97,7 +122,7 @@ class TicketScreen(KioskScreen):
         matters = "、".join(app.matter_name(s["matter"]) for s in ticket.get("steps", []))
         card.add_widget(self.label(app.t("ticket.matters", matters=matters), align="center"))
         if booking and not booking.get("already_open") and booking.get("slot"):
-            slot = str(booking["slot"])[11:16]  # HH:MM of the hall-local ISO time
+            slot = f"{app.hall_time(str(booking['slot'])):%H:%M}"
             card.add_widget(
                 self.label(
                     app.t("appointment.slot", time=slot), role="title", tone="ok", align="center", bold=True
@@ -114,7 +139,7 @@ class TicketScreen(KioskScreen):
             )
             card.add_widget(
                 self.label(
-                    app.t("ticket.wait", minutes=round(position.get("wait_minutes") or 0)),
+                    app.t("ticket.wait", wait=app.wait_text(position)),
                     role="title",
                     align="center",
                 )
@@ -128,6 +153,18 @@ class TicketScreen(KioskScreen):
                         align="center",
                     )
                 )
+        if ticket.get("priority"):
+            card.add_widget(
+                self.label(
+                    app.t("ticket.priority", why=self.priority_words(ticket.get("priority_reason"))),
+                    role="title",
+                    tone="ok",
+                    align="center",
+                    bold=True,
+                )
+            )
+        for line in self.later_matters(ticket, position):
+            card.add_widget(self.label(line, align="center"))
         if ticket.get("person_masked"):
             card.add_widget(self.label(ticket["person_masked"], role="small", tone="muted", align="center"))
         body.add_widget(card)

@@ -41,7 +41,8 @@ def demo_ticket(config: Config) -> dict[str, Any]:
             "day": "2026-11-23",
             "short_code": "K7QF",
             "state": "waiting",
-            "priority": 0,
+            "priority": 1,  # born 1949: 年满70周岁
+            "priority_reason": "age70",
             "person_masked": "110105********002X",
             "steps": [
                 {"matter": "benefit", "state": "waiting", "window": None},

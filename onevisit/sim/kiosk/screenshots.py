@@ -7,6 +7,7 @@ settles, then the window is read back. Each screen is shown in the state a revie
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,26 @@ def pump(frames: int = 4) -> None:
         EventLoop.idle()
 
 
-def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
+def settle(app, condition, frames: int = 600) -> None:
+    """Pump frames until `condition()` holds: the app may run its calls in the background (the
+    tests' kiosk does; the screenshot command does not)."""
+    import time
+
+    deadline = time.monotonic() + 30
+    for _ in range(frames):
+        if condition() or time.monotonic() > deadline:
+            return
+        pump(1)
+
+
+def render_all(
+    app, out_dir: Path, suffix: str, after_shot: Callable[[str], None] | None = None
+) -> list[Path]:
+    """Every screen and state with demo answers, as PNG files named `{state}-{suffix}.png`.
+
+    after_shot(state) runs once each state is on screen: the zh-mode walk test reads every label
+    there. Demo answers only: no hall, no live card reader, records from the seeded demo set.
+    """
     from kivy.core.window import Window
 
     from onevisit.core.identity import parse_id
@@ -32,11 +52,14 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
     config = app.config_
     written: list[Path] = []
 
-    def shot(name: str) -> None:
+    def shot(name: str, widget=None) -> None:
+        """widget: what to read back when it is not the screen (a full-screen view over it)."""
         pump()
         path = out_dir / f"{name}-{suffix}.png"
-        app.root_widget.export_to_png(str(path))
+        (widget or app.root_widget).export_to_png(str(path))
         written.append(path)
+        if after_shot is not None:
+            after_shot(name)
 
     app.availability = demo_availability(config)
     app.hall_online = True
@@ -104,8 +127,14 @@ def render_all(app, out_dir: Path, suffix: str) -> list[Path]:
         from onevisit.sim.demo.config import demo_public_url, with_updates
 
         app.config_ = with_updates(config, {"hall": {"public_url": demo_public_url(config.hall.port)}})
-    app.screen("certificate").preview()
+    certificate = app.screen("certificate")
+    certificate.preview()
+    settle(app, lambda: certificate.issued is not None or certificate.error is not None)
     shot("certificate-preview")
+    certificate.open_viewer()
+    shot("certificate-full-view", certificate.viewer)
+    certificate.viewer.dismiss()
+    pump()
     app.config_ = config
     app.session.identified(demo_id("gap"))
     app.go("records")
@@ -297,6 +326,7 @@ def _face_shots(app, out_dir: Path, shot) -> None:
 
         app.session.identified(demo_id("pensioner_due"))
         app.go("face")
+        settle(app, lambda: not screen.asking)
         for _ in range(40):
             pump(1)
             if screen.view is not None and screen.view.frames_shown:
@@ -311,6 +341,9 @@ def _face_shots(app, out_dir: Path, shot) -> None:
         p = run.progress
         p.state, p.attempt, p.action, p.actions = "running", 2, 1, 2
         p.prompt_zh, p.prompt_en = "请向左转头", "Please turn your head to the left"
+        from onevisit.verification.flow import reason_text
+
+        p.failed_zh, p.failed_en = reason_text("challenge_timeout")  # why try 1 did not pass
         screen.run = run
         screen.refresh()
         pump(3)
@@ -338,6 +371,8 @@ def _face_shots(app, out_dir: Path, shot) -> None:
         )
         screen.refresh()
         shot("face-failed")
+        screen.route_to_window()  # the take screen says why, in the citizen's language
+        shot("take-after-face-failed")
     finally:
         screen.result = None
         app.go_home()
@@ -345,3 +380,12 @@ def _face_shots(app, out_dir: Path, shot) -> None:
         app.go_home()
         app.go("face")
         shot("face-no-camera")
+        app.devices.camera_url = url
+        app.devices.verification = FaceCertifier(app.config_, app.devices.records, url)
+        app.go_home()
+        app.session.identified(demo_id("pensioner_certified"))
+        app.go("face")  # told at once, before any camera step
+        settle(app, lambda: screen.result is not None or screen.error is not None)
+        shot("face-not-due")
+        app.go_home()
+        app.devices.camera_url, app.devices.verification = saved
