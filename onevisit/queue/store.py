@@ -130,6 +130,11 @@ def create_schema(conn: sqlite3.Connection) -> None:
     ensure_epoch(conn)
 
 
+#: policy.queue_order in SQL (steps s, tickets t): priority tier, effective queue time, then the
+#: number by prefix and numeric sequence (tickets.seq: A999 before A1000, which text would reverse).
+QUEUE_ORDER_SQL = "t.priority DESC, s.sort_key, substr(t.number, 1, 1), t.seq"
+
+
 class Tx:
     """One open BEGIN IMMEDIATE transaction. Reads see the database as this transaction wrote it."""
 
@@ -196,7 +201,7 @@ class Tx:
             f"""SELECT s.*, t.priority AS priority, t.number AS number
                 FROM steps s CROSS JOIN tickets t ON t.id = s.ticket_id
                 WHERE s.state = 'waiting' AND t.day = ? AND s.matter IN ({marks}) {tier}
-                ORDER BY t.priority DESC, s.sort_key, t.number LIMIT 1""",
+                ORDER BY {QUEUE_ORDER_SQL} LIMIT 1""",
             day,
             *matters,
         )
@@ -241,9 +246,8 @@ class Tx:
         ahead_count counts (policy.queue_order), for all of them in one pass: the 到号提醒 watcher
         needs each subscribed ticket's place after every queue event."""
         return self.all(
-            """SELECT t.number, s.id AS step_id, s.matter,
-                      ROW_NUMBER() OVER (PARTITION BY s.matter
-                                         ORDER BY t.priority DESC, s.sort_key, t.number) - 1 AS ahead
+            f"""SELECT t.number, s.id AS step_id, s.matter,
+                      ROW_NUMBER() OVER (PARTITION BY s.matter ORDER BY {QUEUE_ORDER_SQL}) - 1 AS ahead
                FROM steps s JOIN tickets t ON t.id = s.ticket_id
                WHERE t.day = ? AND s.state = 'waiting'""",
             day,
