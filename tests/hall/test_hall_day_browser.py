@@ -79,6 +79,13 @@ def test_window_console_at_1366x768_and_the_phone_page(browser, hall_config, db_
         expect(staff.locator("button[data-action=transfer]")).to_be_enabled(timeout=3000)
         staff.click("button[data-action=transfer]")
         staff.select_option("#t-matter", "contrib")
+        box, words = (
+            staff.locator("#t-return").bounding_box(),
+            staff.locator("label.check span").bounding_box(),
+        )
+        assert (
+            box["x"] + box["width"] <= words["x"] and abs(box["y"] - words["y"]) < words["height"]
+        )  # one line
         staff.check("#t-return")
         staff.fill("#t-reason", "需补缴")
         staff.fill("#t-note", LONG_NOTE[:500])
