@@ -135,6 +135,11 @@ def test_window_console_at_1366x768_and_the_phone_page(browser, hall_config, db_
         staff.locator("#queue li[data-number=B001] button.call-this").click()
         expect(staff.locator("#current .number")).to_have_text("B001", timeout=3000)
         # Add a matter to the visit (the citizen also needs a card), then cancel the whole ticket.
+        for button in ("#add-matter-btn", "#cancel-current"):  # words readable on the white card
+            words, card = staff.locator(button).evaluate(
+                "b => [getComputedStyle(b).color, getComputedStyle(b.closest('.card')).backgroundColor]"
+            )
+            assert words != card, (button, words)
         staff.select_option("#add-matter", "card")
         staff.click("#add-matter-btn")
         expect(staff.locator("#message")).to_have_text("B001 已加办 社保卡 挂失/补换/进度", timeout=3000)
