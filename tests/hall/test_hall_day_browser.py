@@ -286,11 +286,20 @@ def test_supervisor_at_1366x768_acts_windows_tickets_appointments(
         expect(page.locator(".win[data-window='3']")).to_contain_text("无人登录")
         # Minutes as whole numbers.
         expect(page.locator("#queues")).to_contain_text("约 8 分钟")
+        # Each figure column's header is aligned as its figures are (a number stands under its name).
+        expect(page.locator("#bymatter td.num").first).to_be_visible(timeout=5000)
+        for body in ("#queues", "#bymatter"):
+            aligns = page.locator(body).evaluate(
+                "b => [...b.rows[0].cells].map((c, i) => [getComputedStyle(c).textAlign,"
+                " getComputedStyle(b.closest('table').tHead.rows[0].cells[i]).textAlign])"
+            )
+            assert all(cell == head for cell, head in aligns), (body, aligns)
         assert "." not in page.locator("#queues").inner_text()
 
         # Close and reopen a window.
         page.locator(".win[data-window='4'] button.danger").click()
-        expect(page.locator(".win[data-window='4']")).to_contain_text("关闭", timeout=3000)
+        # The card's state line, not its 关闭 button, says so.
+        expect(page.locator(".win[data-window='4'] .a").first).to_have_text("关闭", timeout=3000)
         assert hall.service.window_status(4).state == "closed"
         page.locator(".win[data-window='4'] button:not(.danger)").click()
         expect(page.locator(".win[data-window='4'] .a").first).to_have_text("无人登录", timeout=3000)
