@@ -93,6 +93,11 @@ def test_window_console_at_1366x768_and_the_phone_page(browser, hall_config, db_
         expect(staff.locator("#message")).to_contain_text(
             "C001 已转出，办完后回到 待遇申领/核定", timeout=3000
         )
+        staff.click("#lang")  # the message follows the language, as the rest of the console does
+        expect(staff.locator("#message")).to_have_text(
+            "C001 transferred; comes back to Benefit claims and assessment afterwards"
+        )
+        staff.click("#lang")
 
         # The same window serves contributions: it calls C001 back and sees the note, emoji removed,
         # in a box that scrolls; the buttons stay on the screen.
