@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from onevisit.core.clock import SystemClock
+from onevisit.core.typed import parse_date_text
 
 ACTOR = "cli"
 
@@ -69,10 +70,8 @@ def _list(args: argparse.Namespace) -> int:
 
     day = args.day
     if day is not None:
-        import datetime as dt
-
         try:
-            day = dt.date.fromisoformat(day).isoformat()
+            day = parse_date_text(day).isoformat()
         except ValueError:
             print(f"--day: expected YYYY-MM-DD, got {args.day!r} / 日期格式应为 YYYY-MM-DD", file=sys.stderr)
             return EXIT_ERROR

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import signal
+import sys
 import threading
+from pathlib import Path
+from typing import IO
 
 from onevisit.commands.main import load
 
@@ -31,9 +35,12 @@ def _demo(args: argparse.Namespace) -> int:
 
     config = load(args)
     root = config.path("var/demo")
-    ctx = demo_context(
-        config, root, port=args.port or config.hall.port, host=config.hall.host, keep=args.keep
-    )
+    port = args.port or config.hall.port
+    running = _claim(root, config.hall.host, port)
+    if isinstance(running, str):
+        print(running, file=sys.stderr)
+        return 2
+    ctx = demo_context(config, root, port=port, host=config.hall.host, keep=args.keep)
     # Everything to var/demo/logs/hall.log; the terminal keeps the banner readable (warnings only).
     logs.install(ctx.config, "hall", console_level=logging.DEBUG if args.verbose else logging.WARNING)
     if not args.verbose:
@@ -58,3 +65,27 @@ def _demo(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     print("已停止 stopped", flush=True)
     return 0
+
+
+def _claim(root: Path, host: str, port: int) -> IO[str] | str:
+    """The lock on `root` held while this demo runs, or why it must not start. Checked before
+    var/demo is reset: a second `onevisit demo` used to delete the running one's database, kiosk
+    token and device links, then stop with a traceback on the taken port."""
+    from onevisit.hall.server import bind
+
+    root.mkdir(parents=True, exist_ok=True)
+    lock = (root / ".running").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        return f"演示已在运行（{root}）；请先按 Ctrl-C 停止它 / a demo is already running from {root}; stop it first"
+    try:
+        bind(host, port).close()
+    except OSError as exc:
+        lock.close()
+        return (
+            f"端口 {port} 已被占用，请用 --port 换一个 / port {port} on {host} is taken ({exc.strerror}); "
+            "another hall server is running: stop it or give --port N"
+        )
+    return lock

@@ -63,7 +63,15 @@ def _accounts(args: argparse.Namespace):
 
 def _read_password() -> str:
     if not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\r\n")
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:  # a script or a pipe without the password (weak_password said too little)
+            print(
+                "没有收到密码：请在终端中运行，或 echo 'PASSWORD' | onevisit users … / no password on stdin: "
+                "run it in a terminal (it asks twice) or pipe one line, e.g. echo 'PASSWORD' | onevisit users …",
+                file=sys.stderr,
+            )
+            raise SystemExit(2)
+        return line
     first = getpass.getpass("密码 Password: ")
     if getpass.getpass("再次输入 Again: ") != first:
         print("两次输入不一致 / the passwords differ", file=sys.stderr)

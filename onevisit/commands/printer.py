@@ -110,14 +110,21 @@ def cmd_render(args: argparse.Namespace) -> int:
     from onevisit.sim.printer.render import on_paper, render
     from onevisit.sim.printer.tokenizer import TokenizeError, tokenize
 
-    data = Path(args.file).read_bytes()
     try:
+        data = Path(args.file).read_bytes()
         tokens = tokenize(data)
+    except OSError as err:
+        print(f"{args.file}: cannot read ({err.strerror or err}) / 无法读取文件", file=sys.stderr)
+        return 2
     except TokenizeError as err:
         print(f"{args.file}: {err}", file=sys.stderr)
         return 2
     out = Path(args.out or Path(args.file).with_suffix(".png"))
-    on_paper(render(tokens, args.width)).save(out)
+    try:
+        on_paper(render(tokens, args.width)).save(out)
+    except OSError as err:
+        print(f"{out}: cannot write ({err.strerror or err}) / 无法写入文件", file=sys.stderr)
+        return 2
     print_json({"file": args.file, "bytes": len(data), "tokens": len(tokens), "png": str(out)})
     return 0
 

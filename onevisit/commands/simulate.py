@@ -16,6 +16,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from onevisit.sim.hallday.simulation import DayPlan
 
     config = load(args)
+    if args.visits < 1:  # said as `plan` says it (a negative count used to blame --service-scale)
+        print(f"error: --visits must be at least 1, got {args.visits}", file=sys.stderr)
+        return 2
     try:
         policy = sim.parse_policy(args.policy or [])
     except sim.PolicyError as exc:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 
+from onevisit.core.typed import parse_date_text
+
 
 def _date(value: str) -> str:
     try:
-        return dt.date.fromisoformat(value).isoformat()
+        return parse_date_text(value).isoformat()  # 2026/11/23, 2026年11月23日, full-width digits
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date like 2026-11-23, got {value!r}") from None
 

@@ -56,6 +56,15 @@ DATETIME_SPELLINGS = (
 )
 
 
+def parse_date_text(raw: str | None) -> dt.date:
+    """A day as typed: 2026-11-23, 2026/11/23, 2026.11.23 or 2026年11月23日, full-width digits too.
+    Raises ValueError when it is none of them or no real day (2026-13-01)."""
+    match = re.fullmatch(_DATE, clean(raw), re.ASCII)
+    if match is None:
+        raise ValueError(f"not a date: {clean(raw)!r}")
+    return dt.date(int(match["y"]), int(match["mo"]), int(match["d"]))
+
+
 def parse_datetime_text(raw: str | None) -> dt.datetime:
     """A date and time of day as Excel, WPS or a person writes it (see DATETIME_SPELLINGS; any of
     them with full-width digits, seconds, or an ISO zone offset). Naive unless an offset is given.

@@ -15,6 +15,9 @@ def prepare(size: tuple[int, int], offscreen: bool = False, fullscreen: bool = F
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    # Kivy's default mode sets the root logger to NOTSET (every library's DEBUG line reached the
+    # terminal without -v) and turns stderr into warnings; the command line owns logging.
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     if "KIVY_HOME" not in os.environ:
         os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="onevisit-kivy-")
     if offscreen:

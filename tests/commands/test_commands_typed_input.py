@@ -82,3 +82,13 @@ def test_appointments_import_takes_a_gb18030_file_with_a_full_width_id(cli):
     sheet.write_bytes(f"身份证号,业务,预约时间\r{ELDER_FULL_WIDTH},benefit,{excel_day}\r".encode("gb18030"))
     code, out, err = cli("appointments", "import", str(sheet))
     assert code == 2 and "line 2: 预约时间：" in err and "Traceback" not in err
+
+
+def test_days_are_read_however_they_are_typed(cli):
+    """--day and --date take a day as --now and --slot do: full-width digits, slashes, 年月日."""
+    code, listed, err = cli("appointments", "list", "--day", "２０２６-１１-２３")
+    assert code == 0 and listed == [], err
+    code, _, err = cli("report", "--date", "2026年11月23日", "--out", str(cli.dir / "report"))
+    assert code == 2 and "no events on 2026-11-23" in err, err
+    code, _, err = cli("appointments", "list", "--day", "2026-13-01")
+    assert code == 2 and "--day: expected YYYY-MM-DD" in err

@@ -79,6 +79,13 @@ def test_window_console_at_1366x768_and_the_phone_page(browser, hall_config, db_
         expect(staff.locator("button[data-action=transfer]")).to_be_enabled(timeout=3000)
         staff.click("button[data-action=transfer]")
         staff.select_option("#t-matter", "contrib")
+        box, words = (
+            staff.locator("#t-return").bounding_box(),
+            staff.locator("label.check span").bounding_box(),
+        )
+        assert (
+            box["x"] + box["width"] <= words["x"] and abs(box["y"] - words["y"]) < words["height"]
+        )  # one line
         staff.check("#t-return")
         staff.fill("#t-reason", "需补缴")
         staff.fill("#t-note", LONG_NOTE[:500])
@@ -86,6 +93,11 @@ def test_window_console_at_1366x768_and_the_phone_page(browser, hall_config, db_
         expect(staff.locator("#message")).to_contain_text(
             "C001 已转出，办完后回到 待遇申领/核定", timeout=3000
         )
+        staff.click("#lang")  # the message follows the language, as the rest of the console does
+        expect(staff.locator("#message")).to_have_text(
+            "C001 transferred; comes back to Benefit claims and assessment afterwards"
+        )
+        staff.click("#lang")
 
         # The same window serves contributions: it calls C001 back and sees the note, emoji removed,
         # in a box that scrolls; the buttons stay on the screen.
@@ -128,6 +140,11 @@ def test_window_console_at_1366x768_and_the_phone_page(browser, hall_config, db_
         staff.locator("#queue li[data-number=B001] button.call-this").click()
         expect(staff.locator("#current .number")).to_have_text("B001", timeout=3000)
         # Add a matter to the visit (the citizen also needs a card), then cancel the whole ticket.
+        for button in ("#add-matter-btn", "#cancel-current"):  # words readable on the white card
+            words, card = staff.locator(button).evaluate(
+                "b => [getComputedStyle(b).color, getComputedStyle(b.closest('.card')).backgroundColor]"
+            )
+            assert words != card, (button, words)
         staff.select_option("#add-matter", "card")
         staff.click("#add-matter-btn")
         expect(staff.locator("#message")).to_have_text("B001 已加办 社保卡 挂失/补换/进度", timeout=3000)
@@ -275,11 +292,20 @@ def test_supervisor_at_1366x768_acts_windows_tickets_appointments(
         # Minutes as whole numbers.
         # the one estimator's words, as the kiosk and the phone page say them (core.waits)
         expect(page.locator("#queues")).to_contain_text("约8分钟")
+        # Each figure column's header is aligned as its figures are (a number stands under its name).
+        expect(page.locator("#bymatter td.num").first).to_be_visible(timeout=5000)
+        for body in ("#queues", "#bymatter"):
+            aligns = page.locator(body).evaluate(
+                "b => [...b.rows[0].cells].map((c, i) => [getComputedStyle(c).textAlign,"
+                " getComputedStyle(b.closest('table').tHead.rows[0].cells[i]).textAlign])"
+            )
+            assert all(cell == head for cell, head in aligns), (body, aligns)
         assert "." not in page.locator("#queues").inner_text()
 
         # Close and reopen a window.
         page.locator(".win[data-window='4'] button.danger").click()
-        expect(page.locator(".win[data-window='4']")).to_contain_text("关闭", timeout=3000)
+        # The card's state line, not its 关闭 button, says so.
+        expect(page.locator(".win[data-window='4'] .a").first).to_have_text("关闭", timeout=3000)
         assert hall.service.window_status(4).state == "closed"
         page.locator(".win[data-window='4'] button:not(.danger)").click()
         expect(page.locator(".win[data-window='4'] .a").first).to_have_text("无人登录", timeout=3000)

@@ -1,5 +1,6 @@
 """The supervisor imports a booking list from the page at 1366×768, in headless Chromium: a GBK
-file from Excel with a bad row shows each refusal by line and field; the fixed .xlsx imports."""
+file from Excel with a bad row shows each refusal by line and field; the fixed .xlsx imports and today's
+bookings list shows what came in."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def test_supervisor_uploads_a_list_sees_refusals_then_imports(
     book.active.append(["身份证号", "业务", "预约时间"])
     book.active.append([LIU, "benefit", "2026/11/24 9:30"])
     book.active.append([ELDER_FULL_WIDTH, "enroll", "2026/11/24 10:00"])
+    book.active.append(["330106197503142310", "card", "2026/11/23 10:30"])  # today: listed at once
     good = tmp_path / "预约名单.xlsx"
     out = io.BytesIO()
     book.save(out)
@@ -75,7 +77,10 @@ def test_supervisor_uploads_a_list_sees_refusals_then_imports(
         page.set_input_files("#import-file", str(good))
         expect(page.locator("#import-result")).to_have_text("", timeout=2000)  # a new choice clears it
         page.click("#import-go")
-        expect(page.locator("#import-result")).to_contain_text("已导入 2 条预约", timeout=5000)
+        expect(page.locator("#import-result")).to_contain_text("已导入 3 条预约", timeout=5000)
+        # Today's bookings list shows today's one without a reload.
+        expect(page.locator("#appts tr[data-appointment]")).to_have_count(1, timeout=5000)
+        expect(page.locator("#appt-counts")).to_contain_text("已预约 1")
         page.locator("#import").scroll_into_view_if_needed()
         page.screenshot(path=str(screens_dir / "supervisor-import-ok.png"))
         masked = [a.person_masked for a in app.state.hall.appointments.day("2026-11-24")]

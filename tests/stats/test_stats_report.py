@@ -59,6 +59,12 @@ def test_report_command_writes_the_files(simulated_day, tmp_path, capsys):
     assert (out / f"province-{simulated_day.day}.xlsx").is_file()
 
 
+def test_simulate_refuses_a_visit_count_below_one_by_its_name(capsys):
+    for visits in ("-5", "0"):
+        assert main(["simulate", "--visits", visits]) == 2
+        assert f"--visits must be at least 1, got {visits}" in capsys.readouterr().err
+
+
 def test_simulate_command_prints_figures_and_compares_policies(tmp_path, capsys):
     code = main(["simulate", "--visits", "120", "--windows", "8", "--seed", "3", "--compare", "placement"])
     assert code == 0

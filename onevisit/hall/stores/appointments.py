@@ -175,7 +175,8 @@ class AppointmentStore:
         """Everything a booking must satisfy before it is stored; raises saying which rule fails."""
         now = self.clock.now()
         person = id_number if isinstance(id_number, IdNumber) else parse_id(id_number, now.date())
-        codes = tuple(m.strip() for m in matters if m and m.strip())
+        spellings = matter_spellings(self.config)
+        codes = tuple(spellings.get(m.strip().casefold(), m.strip()) for m in matters if m and m.strip())
         known = [m.code for m in self.config.matters]
         if not codes:
             raise BookingInvalid("no_matters", "请至少预约一项业务", "Book at least one matter")
@@ -191,7 +192,7 @@ class AppointmentStore:
             if code not in known:
                 raise BookingInvalid(
                     "unknown_matter",
-                    f"没有这项业务：{code}",
+                    f"没有这项业务：{code}（可填：{'、'.join(m.name_zh for m in self.config.matters)}）",
                     f"No such matter: {code!r} (known: {', '.join(known)})",
                     matter=code,
                     known=known,
@@ -635,6 +636,17 @@ def _slot_cell(value: Cell) -> dt.datetime:
     if isinstance(value, dt.date | dt.time):  # a date without time, or a time without date
         raise _bad_slot()
     return _parse_slot(_text_cell(value))
+
+
+def matter_spellings(config: Config) -> dict[str, str]:
+    """{casefolded spelling: matter code}: a booking list from the province names matters by their
+    Chinese name (参保登记/变更), its first word (参保登记), the English name, or the code."""
+    spellings: dict[str, str] = {}
+    for m in config.matters:
+        short = m.name_zh.replace("/", " ").split()[0]
+        for spelling in (short, m.name_en, m.name_zh, m.code):  # exact names win over short ones
+            spellings[spelling.casefold()] = m.code
+    return spellings
 
 
 def split_matters(text: str) -> list[str]:

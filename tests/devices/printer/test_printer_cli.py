@@ -81,6 +81,15 @@ def test_printer_ticket_for_an_unknown_number_is_a_clear_error(hall, tmp_path, c
     assert "Z999" in capsys.readouterr().err
 
 
+def test_render_of_a_missing_file_or_to_a_missing_folder_is_a_clear_error(tmp_path, capsys):
+    assert main(["printer", "render", str(tmp_path / "none.bin")]) == 2
+    assert "none.bin: cannot read (No such file or directory) / 无法读取文件" in capsys.readouterr().err
+    job = tmp_path / "job.bin"
+    job.write_bytes(b"\x1b@hello\n")
+    assert main(["printer", "render", str(job), "--out", str(tmp_path / "no" / "x.png")]) == 2
+    assert "x.png: cannot write (No such file or directory) / 无法写入文件" in capsys.readouterr().err
+
+
 def test_bad_printer_url_on_the_command_line(hall, capsys):
     assert main(["printer", "status", "--config", str(hall), "--printer", "lpt://1"]) == 2
     assert "expected usb://VID:PID" in capsys.readouterr().err

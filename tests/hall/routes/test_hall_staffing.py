@@ -109,6 +109,11 @@ def test_the_supervisor_page_shows_the_plan(browser, hall_config, db_path, clock
         expect(page.locator("#plan-img")).to_be_visible(timeout=10000)
         expect(page.locator("#plan-state")).to_contain_text("窗口·小时")
         assert page.locator("#plan-rows tr").first.locator("td").first.inner_text() == "09:00"
+        aligns = page.locator("#plan-rows").evaluate(  # a figure stands under its column's name
+            "b => [...b.rows[0].cells].map((c, i) => [getComputedStyle(c).textAlign,"
+            " getComputedStyle(b.closest('table').tHead.rows[0].cells[i]).textAlign])"
+        )
+        assert all(cell == head for cell, head in aligns), aligns
         page.locator("#plan").scroll_into_view_if_needed()
         page.screenshot(path=str(screens_dir / "supervisor-plan-1366.png"), full_page=False)
         status = httpx.get(f"{server.url}/healthz")

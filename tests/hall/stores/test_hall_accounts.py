@@ -113,7 +113,7 @@ def cli(monkeypatch, capsys):
     return run
 
 
-def test_cli_users_and_kiosks(tmp_path, hall_config, clock, cli):
+def test_cli_users_and_kiosks(tmp_path, hall_config, clock, cli, capsys):
     db = str(tmp_path / "cli.db")
     code, _, err = cli(
         "users",
@@ -131,6 +131,9 @@ def test_cli_users_and_kiosks(tmp_path, hall_config, clock, cli):
     assert code == 0, err
     code, _, err = cli("users", "add", "--db", db, "--role", "staff", "--name", "li", stdin=PASSWORD + "\n")
     assert code != 0 and "window_required" in err
+    with pytest.raises(SystemExit) as nothing_piped:  # run from a script without the password
+        cli("users", "add", "--db", db, "--role", "supervisor", "--name", "zhao", stdin="")
+    assert nothing_piped.value.code == 2 and "no password on stdin" in capsys.readouterr().err
     code, out, err = cli("kiosks", "add", "--db", db, "kiosk-7")
     assert code == 0, err
     token = out.strip()

@@ -160,3 +160,19 @@ def test_any_bytes_are_imported_or_refused_never_a_crash(store, data):
         store.import_file(data, "test")
     except ImportRefused as exc:
         assert exc.status == 400 and exc.zh and exc.en
+
+
+def test_matters_named_as_the_hall_names_them_are_booked_by_code(store):
+    """A list with Chinese headers names matters in Chinese: the configured name (缴费/征缴), its first
+    word (参保登记), the English name, or the code in any case; an unknown one lists the names."""
+    text = (
+        "身份证号,业务,预约时间\n"
+        f"{LIU},待遇申领/核定,2026/11/24 9:30\n"
+        f"{ZHANG},参保登记、社保卡,2026/11/24 14:00\n"
+        f"{ELDER},Medical insurance claims and registration,2026/11/24 10:05\n"
+    )
+    store.import_file(text.encode("gbk"), "test")
+    assert _listing(store) == sorted(EXPECTED, key=lambda e: e[1])
+    with pytest.raises(ImportRefused) as refused:
+        store.import_file(f"身份证号,业务,预约时间\n{LIU},养老,2026/11/25 9:30\n".encode("gbk"), "test")
+    assert "可填：参保登记/变更、缴费/征缴" in refused.value.details["problems"][0]["message_zh"]
