@@ -44,6 +44,9 @@ PUBLIC = {
     ("GET", "/healthz"),
     # Board link and per-address states for `onevisit doctor` on the hall machine: no personal data.
     ("GET", "/api/maintenance/status"),
+    # The payment platform's notification: no token, its HMAC signature is checked instead (a bad
+    # one is 401 and logged: tests/hall/routes/test_hall_payments.py).
+    ("POST", "/api/payments/notify"),
 }
 #: What a kiosk token may do; everything else answers it 403.
 KIOSK = {
@@ -55,7 +58,10 @@ KIOSK = {
     ("POST", "/api/appointments/checkin"),
     ("GET", "/api/auth/me"),
     ("POST", "/api/auth/logout"),
-    ("POST", "/api/kiosks/heartbeat"),
+    ("POST", "/api/tickets/{number}/notify"),
+    ("POST", "/api/payments/orders"),
+    ("GET", "/api/payments/orders/{order_id}"),
+    ("POST", "/api/payments/orders/{order_id}/cancel"),
 }
 #: Path parameters filled in for the sweep: a real ticket and window, so only the role can refuse.
 PARAMS = {"number": "A001", "window": "1", "name": "waits", "appointment_id": "1"}
