@@ -18,7 +18,6 @@ from kivy.uix.gridlayout import GridLayout
 from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import mask_name
 from onevisit.kiosk import selfservice_report as ss
-from onevisit.kiosk.actions import REPRINT_AFTER_SECONDS
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
 
 log = logging.getLogger(__name__)
@@ -252,38 +251,21 @@ class CardScreen(KioskScreen):
         app.act("card-loss", "report", work, done, fail)
 
     def print_receipt(self) -> None:
-        app = self.app
         from onevisit.kiosk.receipt import card_loss_receipt
 
         card, person = self.card, self.person
-        self.receipt = "printing"
-        self.refresh()
-
-        def work(_key: str):
-            image = card_loss_receipt(
-                app.config_,
+        self.print_slip(
+            "card-receipt",
+            str(card.lost_at),
+            lambda: card_loss_receipt(
+                self.app.config_,
                 id_masked=person.id_masked,
                 name_masked=mask_name(person.name),
                 card_tail=card.card_tail,
                 lost_at=card.lost_at or dt.datetime.now().astimezone(),
-            )
-            return app.devices.printer.print_pages([image], ref=f"card-loss-{person.id_masked[-4:]}")
-
-        def done(outcome):
-            self.receipt = (
-                "printed" if outcome.ok else "failed:" + (outcome.zh if app.lang == "zh" else outcome.en)
-            )
-            self.refresh()
-
-        def fail(error):
-            self.receipt = "failed:" + (error.zh if app.lang == "zh" else error.en)
-            self.refresh()
-
-        # a double tap prints one receipt; pressed again later it is a deliberate reprint
-        app.act(
-            "card-receipt", str(card.lost_at), work, done, fail,
-            repeat_after=REPRINT_AFTER_SECONDS, settled=lambda outcome: outcome.ok,
-        )  # fmt: skip
+            ),
+            ref=f"card-loss-{person.id_masked[-4:]}",
+        )
 
     def route_to_window(self) -> None:
         if self.error is not None:

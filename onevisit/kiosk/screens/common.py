@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -18,6 +19,7 @@ from kivy.uix.widget import Widget
 
 from onevisit.core.errors import OneVisitError
 from onevisit.core.fonts import font_chain, font_for
+from onevisit.kiosk.actions import REPRINT_AFTER_SECONDS
 from onevisit.kiosk.i18n import tr
 
 
@@ -148,6 +150,33 @@ class KioskScreen(Screen):
     @property
     def app(self):
         return App.get_running_app()
+
+    def print_slip(self, action: str, key: str, make_image: Callable[[], Any], ref: str) -> None:
+        """Print one receipt slip (an image from onevisit.kiosk.receipt, made by `make_image` off the
+        UI thread) on the kiosk's printer. `self.receipt` goes "printing", then "printed" or
+        "failed:<why in the citizen's language>". Through the once-per-tap log under (action, key):
+        a double tap prints one slip; a press REPRINT_AFTER_SECONDS later is a deliberate reprint,
+        and a print that failed (paper out) runs again at once."""
+        app = self.app
+        self.receipt = "printing"
+        self.refresh()
+
+        def work(_key: str):
+            return app.devices.printer.print_pages([make_image()], ref=ref)
+
+        def done(outcome):
+            why = outcome.zh if app.lang == "zh" else outcome.en
+            self.receipt = "printed" if outcome.ok else f"failed:{why}"
+            self.refresh()
+
+        def fail(error):
+            self.receipt = "failed:" + (error.zh if app.lang == "zh" else error.en)
+            self.refresh()
+
+        app.act(
+            action, key, work, done, fail,
+            repeat_after=REPRINT_AFTER_SECONDS, settled=lambda outcome: outcome.ok,
+        )  # fmt: skip
 
     @property
     def body(self) -> BoxLayout:

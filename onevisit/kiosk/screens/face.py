@@ -17,7 +17,7 @@ from kivy.uix.anchorlayout import AnchorLayout
 from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import mask_name
 from onevisit.kiosk import selfservice_report as ss
-from onevisit.kiosk.actions import REPRINT_AFTER_SECONDS, ActionLog, ActionRun
+from onevisit.kiosk.actions import ActionLog, ActionRun
 from onevisit.kiosk.face import CameraPreview, FaceRun
 from onevisit.kiosk.screens.camera_view import CameraView
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen
@@ -379,15 +379,13 @@ class FaceScreen(KioskScreen):
 
         records = self.certifier.records
         number = app.session.id_number
-        self.receipt = "printing"
-        self.refresh()
 
-        def work(_key: str):
+        def slip():
             try:
                 name = mask_name(records.find_person(number).name)
             except OneVisitError:
                 name = "—"
-            image = certification_receipt(
+            return certification_receipt(
                 app.config_,
                 id_masked=result.id_masked,
                 name_masked=name,
@@ -395,21 +393,7 @@ class FaceScreen(KioskScreen):
                 at=app.now(),
                 attempts=len(result.attempts),
             )
-            return app.devices.printer.print_pages([image], ref=f"cert-receipt-{result.id_masked[-4:]}")
 
-        def done(outcome):
-            self.receipt = (
-                "printed" if outcome.ok else "failed:" + (outcome.zh if app.lang == "zh" else outcome.en)
-            )
-            self.refresh()
-
-        def fail(error):
-            self.receipt = "failed:" + (error.zh if app.lang == "zh" else error.en)
-            self.refresh()
-
-        # a double tap prints one receipt; pressed again later it is a deliberate reprint
-        until = str(result.certified_until)
-        app.act(
-            "print-receipt", until, work, done, fail,
-            repeat_after=REPRINT_AFTER_SECONDS, settled=lambda outcome: outcome.ok,
-        )  # fmt: skip
+        self.print_slip(
+            "print-receipt", str(result.certified_until), slip, ref=f"cert-receipt-{result.id_masked[-4:]}"
+        )

@@ -22,7 +22,6 @@ from kivy.uix.anchorlayout import AnchorLayout
 from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import mask_name
 from onevisit.kiosk import selfservice_report as ss
-from onevisit.kiosk.actions import REPRINT_AFTER_SECONDS
 from onevisit.kiosk.screens.common import Card, KButton, KioskScreen, QrImage
 
 log = logging.getLogger(__name__)
@@ -320,40 +319,24 @@ class PensionScreen(KioskScreen):
         self.load()
 
     def print_receipt(self) -> None:
-        app = self.app
         from onevisit.kiosk.receipt import pension_payment_receipt
 
         order, person = self.order, self.person
-        self.receipt = "printing"
-        self.refresh()
-
-        def work(_key: str):
-            settled = order.get("settled_at")
-            image = pension_payment_receipt(
-                app.config_,
+        settled = order.get("settled_at")
+        self.print_slip(
+            "pension-receipt",
+            order["order_id"],
+            lambda: pension_payment_receipt(
+                self.app.config_,
                 id_masked=person.id_masked,
                 name_masked=mask_name(person.name),
                 year=int(order["year"]),
                 amount=order["amount"],
                 order_id=order["order_id"],
                 paid_at=dt.datetime.fromisoformat(settled) if settled else dt.datetime.now().astimezone(),
-            )
-            return app.devices.printer.print_pages([image], ref=order["order_id"])
-
-        def done(outcome):
-            self.receipt = (
-                "printed" if outcome.ok else "failed:" + (outcome.zh if app.lang == "zh" else outcome.en)
-            )
-            self.refresh()
-
-        def fail(error):
-            self.receipt = "failed:" + (error.zh if app.lang == "zh" else error.en)
-            self.refresh()
-
-        app.act(
-            "pension-receipt", order["order_id"], work, done, fail,
-            repeat_after=REPRINT_AFTER_SECONDS, settled=lambda outcome: outcome.ok,
-        )  # fmt: skip
+            ),
+            ref=order["order_id"],
+        )
 
     def route_to_window(self) -> None:
         tag = f"pension:{self.error.code}" if self.error is not None else f"pension:payment_{self.stage}"
