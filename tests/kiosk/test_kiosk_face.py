@@ -61,8 +61,11 @@ def setup_face(kiosk, cfg, backend, url, challenges=None, hall=None):
     kiosk.session.identified(demo_id("pensioner_due"))
     kiosk.session.purpose = "face"
     kiosk.go("face")
+    screen = kiosk.screen("face")
+    # the records are asked first whether a check is due (on a worker thread): wait for the answer
+    wait_until(lambda: not screen.asking and screen.settled_for is not None, timeout=60)
     pump(2)
-    return kiosk.screen("face")
+    return screen
 
 
 def start(kiosk, screen):
