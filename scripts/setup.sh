@@ -15,6 +15,7 @@ APT_PACKAGES=(
   chromium chromium-driver  # headless browser tests of the hall pages
   libgl1 libegl1 libgles2 libmtdev1 xvfb  # Kivy's offscreen rendering and a virtual display
   socat                # linking serial pseudo-terminals for technicians
+  postgresql           # halls that outgrow a file; tests start a private server as the postgres user
 )
 
 missing=()
@@ -26,6 +27,11 @@ if ((${#missing[@]})); then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
+  # OneVisit starts its own PostgreSQL servers; Debian's default cluster on port 5432 is not needed.
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    $SUDO mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 

@@ -64,7 +64,11 @@ class HallConfig(Strict):
     name: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
     agency: str = Field(min_length=1, description="issuing agency printed on certificates")
+    #: The hall's code in the city (letters, digits, _): names its PostgreSQL schema when halls share
+    #: a database, and marks everything the hall ships to the region.
+    code: str = Field("HALL", pattern=r"^[A-Za-z0-9_]{1,40}$")
     timezone: str = "Asia/Shanghai"
+    #: A file path (SQLite, the default) or a `postgresql://user:password@host:port/database` URL.
     database: str = "var/onevisit.db"
     host: str = "127.0.0.1"
     port: int = Field(8600, ge=1, le=65535)
@@ -606,6 +610,16 @@ class Config(Strict):
             if w.number == number:
                 return w
         raise KeyError(number)
+
+    @property
+    def database_target(self) -> str:
+        """`[hall] database` ready to open: a PostgreSQL URL as written, a path resolved."""
+        value = self.hall.database
+        return (
+            value
+            if value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+            else str(self.path(value))
+        )
 
     def path(self, relative: str) -> Path:
         """A path from the config, resolved against the config file's folder."""
