@@ -58,13 +58,16 @@ def bench_config(folder: Path) -> Path:
 def prepare_accounts(config_path: Path, db: Path) -> tuple[str, str]:
     from onevisit.core.clock import SystemClock
     from onevisit.core.config import load_config
-    from onevisit.db.sqlite import HallDatabase
+    from onevisit.db import open_database
     from onevisit.hall.stores.accounts import AccountStore
 
     config = load_config(config_path)
-    store = AccountStore(HallDatabase(db), config, SystemClock(config.hall.timezone))
+    hall_db = open_database(db, hall_code=config.hall.code)
+    store = AccountStore(hall_db, config, SystemClock(config.hall.timezone))
     store.add_user("bench-super", "supervisor", "bench-password")
-    return store.add_kiosk("bench-kiosk"), "bench-password"
+    token = store.add_kiosk("bench-kiosk")
+    hall_db.dispose()
+    return token, "bench-password"
 
 
 def pct(values: list[float], q: float) -> float:

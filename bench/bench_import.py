@@ -25,7 +25,7 @@ import openpyxl
 
 from onevisit.core.clock import FixedClock
 from onevisit.core.config import load_config
-from onevisit.db.sqlite import HallDatabase
+from onevisit.db import open_database
 from onevisit.hall.stores.appointments import AppointmentStore
 from onevisit.sim.records.idgen import random_id
 
@@ -65,10 +65,12 @@ def as_xlsx(table: list[list[object]]) -> bytes:
 
 def import_once(config, data: bytes, expected: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        store = AppointmentStore(HallDatabase(Path(tmp) / "h.db"), config, FixedClock(NOW), b"k" * 32)
+        db = open_database(Path(tmp) / "h.db")
+        store = AppointmentStore(db, config, FixedClock(NOW), b"k" * 32)
         start = time.perf_counter()
         booked = store.import_file(data, "bench")
         took = time.perf_counter() - start
+        db.dispose()
         assert len(booked) == expected
         store.db.close()
     return took

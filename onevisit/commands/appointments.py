@@ -46,13 +46,14 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 def _store(args: argparse.Namespace):
     from onevisit.commands.main import load
     from onevisit.core.secrets import load_or_create_key
-    from onevisit.db.sqlite import HallDatabase
+    from onevisit.db import open_database
     from onevisit.hall.stores.appointments import AppointmentStore
 
     config = load(args)
-    db = Path(args.db) if getattr(args, "db", None) else config.path(config.hall.database)
+    target = str(args.db) if getattr(args, "db", None) else config.database_target
     key = load_or_create_key(config.path(config.security.secrets_dir), "id-hash.key")
-    return AppointmentStore(HallDatabase(db), config, SystemClock(config.hall.timezone), key)
+    db = open_database(target, hall_code=config.hall.code)
+    return AppointmentStore(db, config, SystemClock(config.hall.timezone), key)
 
 
 def _add(args: argparse.Namespace) -> int:

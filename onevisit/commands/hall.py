@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from pathlib import Path
 
 from onevisit.core.clock import SystemClock
 from onevisit.core.config import Config
@@ -49,16 +48,18 @@ def _config(args: argparse.Namespace) -> Config:
     return load(args)
 
 
-def _db_path(args: argparse.Namespace, config: Config) -> Path:
-    return Path(args.db) if getattr(args, "db", None) else config.path(config.hall.database)
+def _db_target(args: argparse.Namespace, config: Config) -> str:
+    """--db (a file or a postgresql:// URL) or `[hall] database`."""
+    return str(args.db) if getattr(args, "db", None) else config.database_target
 
 
 def _accounts(args: argparse.Namespace):
-    from onevisit.db.sqlite import HallDatabase
+    from onevisit.db import open_database
     from onevisit.hall.stores.accounts import AccountStore
 
     config = _config(args)
-    return AccountStore(HallDatabase(_db_path(args, config)), config, SystemClock(config.hall.timezone))
+    db = open_database(_db_target(args, config), hall_code=config.hall.code)
+    return AccountStore(db, config, SystemClock(config.hall.timezone))
 
 
 def _read_password() -> str:

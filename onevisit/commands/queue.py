@@ -74,11 +74,11 @@ def cmd_issue(args: argparse.Namespace) -> int:
 def _subscribe(args: argparse.Namespace, service: QueueService, ticket, phone: str) -> dict:
     """到号提醒 for a ticket issued here, as the kiosk subscribes it (the hall server sends)."""
     from onevisit.core.secrets import load_or_create_key
-    from onevisit.db.sqlite import HallDatabase
+    from onevisit.db import open_database
     from onevisit.hall.stores.notices import NoticeStore
 
     config = service.config
-    db = HallDatabase(args.db or config.path(config.hall.database))
+    db = open_database(str(args.db or config.database_target), hall_code=config.hall.code)
     try:
         key = load_or_create_key(config.path(config.security.secrets_dir), "notify.key")
         sub = NoticeStore(db, service.clock, key).subscribe(

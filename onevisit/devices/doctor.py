@@ -14,14 +14,17 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import shutil
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
+
 from onevisit.core.config import Config, ConfigError, load_config
+from onevisit.db import Database, describe, is_postgres, migrate
 
 log = logging.getLogger(__name__)
 
@@ -122,60 +125,83 @@ class Doctor:
             detail={"path": str(path)},
         )
 
-    def _db_path(self) -> Path:
+    def _db_target(self) -> str:
         assert self.config is not None
-        return Path(self.options.db) if self.options.db else self.config.path(self.config.hall.database)
+        return str(self.options.db) if self.options.db else self.config.database_target
+
+    def _data_folder(self) -> Path:
+        """Where the hall's files live: the SQLite file's folder (for PostgreSQL, the install's)."""
+        assert self.config is not None
+        target = self._db_target()
+        return self.config.path(".") if is_postgres(target) else Path(target).parent
 
     def check_database(self) -> Check:
-        path = self._db_path()
-        if not path.exists():
+        """The hall database opens, is at this code's schema, takes and gives back the hall's write
+        lock (BEGIN IMMEDIATE / the advisory lock), and on SQLite passes quick_check in WAL mode."""
+        assert self.config is not None
+        target = self._db_target()
+        where = describe(target)
+        if not is_postgres(target) and not Path(target).exists():
             return Check(
                 "database",
                 "skip",
-                f"no hall database at {path} (normal on a kiosk; the hall server makes it at first start)",
+                f"no hall database at {where} (normal on a kiosk; the hall server makes it at first start)",
                 critical=False,
             )
+        fix_open = (
+            "check the server, the URL and the password"
+            if is_postgres(target)
+            else "check the file's owner and rights"
+        )
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=self.options.timeout)
-        except sqlite3.Error as exc:
-            return Check(
-                "database", "fail", f"{path}: cannot open: {exc}", fix="check the file's owner and rights"
-            )
+            db = Database(target, hall_code=self.config.hall.code)
+        except (SQLAlchemyError, ValueError) as exc:
+            return Check("database", "fail", f"{where}: cannot open: {exc}", fix=fix_open)
         try:
-            quick = conn.execute("PRAGMA quick_check").fetchone()[0]
-            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-            tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
-            # A write lock taken and given back: the database is writable and not stuck behind a lock.
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
-        except sqlite3.Error as exc:
+            current, head = migrate.status(db)
+            with db.reading() as tx:
+                tables = len(inspect(tx.conn).get_table_names())
+                quick = "ok" if db.postgres else str(tx.scalar("PRAGMA quick_check"))
+                mode = "postgresql" if db.postgres else str(tx.scalar("PRAGMA journal_mode"))
+            # The write lock taken and given back: writable, and not stuck behind another writer.
+            with db.transaction() as tx:
+                tx.scalar("SELECT 1")
+        except SQLAlchemyError as exc:
             return Check(
                 "database",
                 "fail",
-                f"{path}: {exc}",
+                f"{where}: {str(exc).splitlines()[0]}",
                 fix="if it is locked, find the process holding it; if damaged, restore the last backup",
             )
         finally:
-            conn.close()
+            db.dispose()
         if quick != "ok":
             return Check(
                 "database",
                 "fail",
-                f"{path}: integrity check says {quick}",
+                f"{where}: integrity check says {quick}",
                 fix="stop the hall server and restore the last backup (`onevisit queue verify` shows what differs)",
             )
-        status: Status = "ok" if mode.lower() == "wal" else "warn"
+        if current != head:
+            return Check(
+                "database",
+                "fail",
+                f"{where}: schema {current or 'from before migrations'}, this OneVisit needs {head}",
+                fix=f"back it up, then run `onevisit db upgrade --db {where}`",
+                detail={"target": where, "schema": current, "head": head},
+            )
+        status: Status = "ok" if mode.lower() in ("wal", "postgresql") else "warn"
         return Check(
             "database",
             status,
-            f"{path}: {tables} tables, integrity ok, journal {mode}, writable",
+            f"{where}: {tables} tables, schema {head}, integrity ok, journal {mode}, writable",
             fix="" if status == "ok" else "start the hall server once: it switches the database to WAL",
-            detail={"path": str(path), "journal_mode": mode},
+            detail={"path": where, "journal_mode": mode, "schema": current},
         )
 
     def check_disk(self) -> Check:
         assert self.config is not None
-        folder = self._db_path().parent
+        folder = self._data_folder()
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent
         usage = shutil.disk_usage(folder)

@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-import threading
-from pathlib import Path
 from typing import Any
 
 from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import redact_ids
+from onevisit.db import Database, schema
 
-SELFSERVICE_TABLE = "selfservice_events"
+SELFSERVICE_TABLE = schema.selfservice_events.name
 PREFIX = "selfservice."
 
 #: Completions: the citizen's business was done at the kiosk, no window needed.
@@ -47,18 +45,6 @@ FAILURES = {
 }
 KINDS = {**COMPLETIONS, **FAILURES}
 MAX_DETAIL = 200
-
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS {SELFSERVICE_TABLE} (
-    id INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    day TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    data TEXT NOT NULL DEFAULT '{{}}'
-);
-CREATE INDEX IF NOT EXISTS {SELFSERVICE_TABLE}_day ON {SELFSERVICE_TABLE} (day, kind);
-"""
 
 
 class BadSelfServiceKind(OneVisitError):
@@ -93,35 +79,27 @@ def clean_detail(data: dict[str, Any] | None) -> dict[str, Any]:
 
 
 class SelfServiceLog:
-    """Appends self-service rows to the hall database (its own connection; WAL, short writes)."""
+    """Appends self-service rows to the hall database (`selfservice_events`, onevisit/db/schema.py)."""
 
-    def __init__(self, path: str | Path, durable: bool = True) -> None:
-        self._lock = threading.Lock()
-        self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL: in WAL a crash of the process loses nothing; a power cut may lose the last few
-        # counts, which is acceptable for statistics and spares the kiosk an fsync per visit.
-        self.conn.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
-        self.conn.execute("PRAGMA busy_timeout=30000")
-        self.conn.executescript(SCHEMA)
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def record(self, kind: str, actor: str, at: dt.datetime, data: dict[str, Any] | None = None) -> int:
+        """Append one row; returns its id. BadSelfServiceKind (422) for a kind not in KINDS;
+        ValueError for a naive time."""
         check_kind(kind)
         if at.tzinfo is None:
             raise ValueError("self-service times must be aware datetimes in the hall's zone")
-        with self._lock:
-            cursor = self.conn.execute(
-                f"INSERT INTO {SELFSERVICE_TABLE} (at, day, actor, kind, data) VALUES (?, ?, ?, ?, ?)",
-                (
-                    at.isoformat(timespec="milliseconds"),
-                    at.date().isoformat(),
-                    actor[:60],
-                    kind,
-                    json.dumps(clean_detail(data), ensure_ascii=False),
-                ),
+        with self.db.transaction() as tx:
+            row_id = tx.insert(
+                schema.selfservice_events,
+                {
+                    "at": at.isoformat(timespec="milliseconds"),
+                    "day": at.date().isoformat(),
+                    "actor": actor[:60],
+                    "kind": kind,
+                    "data": json.dumps(clean_detail(data), ensure_ascii=False),
+                },
             )
-            return int(cursor.lastrowid)  # type: ignore[arg-type]
-
-    def close(self) -> None:
-        with self._lock:
-            self.conn.close()
+        assert row_id is not None
+        return row_id

@@ -86,7 +86,7 @@ def test_a_rejecting_queue_answers_the_citizen_and_keeps_the_serial(records_conf
     out, err = capsys.readouterr()
     assert code != 0 and out == "" and "窗口" in err
     register = CertificateRegister(records_config.path(records_config.records.certificates_db))
-    rows = sqlite3.connect(register.path).execute("SELECT status FROM certificates").fetchall()
+    rows = [(r["status"],) for r in register.db.query("SELECT status FROM certificates")]
     assert rows == [("print_failed",)]
 
 
@@ -123,7 +123,7 @@ def test_a_character_no_font_has_refuses_before_a_serial_is_taken(records_config
     with pytest.raises(GlyphsMissing) as err:
         build_certificate(records_config, backend, who, "12", now, register=register)
     assert "生僻字" in err.value.zh and "U+30000" in err.value.en and "window" in err.value.en
-    assert sqlite3.connect(register.path).execute("SELECT count(*) FROM certificates").fetchone()[0] == 0
+    assert register.db.query("SELECT count(*) AS n FROM certificates")[0]["n"] == 0
 
 
 def test_out_pdf_writes_the_a4_file_without_printing(records_config, capsys, tmp_path):

@@ -21,10 +21,5 @@ router = APIRouter()
 def selfservice(body: SelfServiceIn, hall: HallDep, principal: KioskOnly) -> dict[str, Any]:
     """A kiosk reports a visit that ended (or failed) at the kiosk: counted in the statistics."""
     actor = f"kiosk:{principal.name}"
-    # Rare (a few a minute): a short-lived connection keeps no handle open beside the hall's own.
-    store = SelfServiceLog(hall.db.path)
-    try:
-        row_id = store.record(body.kind, actor, hall.clock.now(), dict(body.data))
-    finally:
-        store.close()
+    row_id = SelfServiceLog(hall.db).record(body.kind, actor, hall.clock.now(), dict(body.data))
     return {"id": row_id, "kind": body.kind}

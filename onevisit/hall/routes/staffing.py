@@ -28,13 +28,14 @@ from onevisit.core.errors import OneVisitError
 from onevisit.hall.deps import HallDep, Supervisor
 from onevisit.hall.http_errors import Conflict, NotFound
 from onevisit.hall.schemas import PlanRequest
-from onevisit.stats.rows import NoSuchDatabase, open_readonly
+from onevisit.stats.rows import tickets_on
 
 log = logging.getLogger(__name__)
 
 #: (config, db path, day, visits or None for the day's tickets, p90 limit in minutes, seed, out dir)
 #: → the plan as JSON data; raises ValueError with the reason when no plan can be made.
-StaffingPlanner = Callable[[Any, Path, str, int | None, float, int, Path], dict[str, Any]]
+#: (config, hall database target: a path or a URL, day, visits, p90 limit, seed, folder) -> plan
+StaffingPlanner = Callable[[Any, str, str, int | None, float, int, Path], dict[str, Any]]
 
 router = APIRouter(tags=["supervisor"])
 
@@ -77,7 +78,7 @@ class PlanJobs:
             "error": self.error,
         }
 
-    async def run(self, config: Any, db: Path, day: str, request: PlanRequest) -> None:
+    async def run(self, config: Any, db: str, day: str, request: PlanRequest) -> None:
         assert self.planner is not None
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -115,17 +116,6 @@ def _jobs(request: Request) -> PlanJobs:
     return request.app.state.staffing
 
 
-def _tickets_on(db: Path, day: str) -> int:
-    try:
-        conn = open_readonly(db)
-    except NoSuchDatabase:
-        return 0
-    try:
-        return conn.execute("SELECT count(*) FROM tickets WHERE day = ?", (day,)).fetchone()[0]
-    finally:
-        conn.close()
-
-
 @router.get("/api/supervisor/plan")
 async def plan_status(request: Request, principal: Supervisor) -> dict[str, Any]:
     """The staffing plan: state (idle, running, done, failed), the plan when done, the reason when failed."""
@@ -149,8 +139,8 @@ async def plan_start(
             "plan_running", "排班建议正在计算，请稍候", "A staffing plan is being computed; wait for it"
         )
     day = hall.clock.now().date().isoformat()
-    db = Path(hall.db.path)
-    if await asyncio.to_thread(_tickets_on, db, day) == 0:
+    db = hall.db
+    if await asyncio.to_thread(tickets_on, db, day) == 0:
         raise Conflict(
             "no_tickets_today",
             "今天还没有取号记录，无法据此排班",
@@ -159,7 +149,8 @@ async def plan_start(
         )
     jobs.state, jobs.request, jobs.day, jobs.plan, jobs.error = "running", body.model_dump(), day, None, None
     jobs.finished.clear()
-    jobs.task = asyncio.create_task(jobs.run(hall.config, db, day, body))
+    # the target, not the Database: the planner runs in another process and opens it there
+    jobs.task = asyncio.create_task(jobs.run(hall.config, db.target, day, body))
     return jobs.to_dict()
 
 

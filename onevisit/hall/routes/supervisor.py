@@ -35,10 +35,6 @@ def _day(hall: Hall, day: str | None) -> str:
         raise BadDay("bad_date", "日期无效", f"Not a date: {day}", date=day) from None
 
 
-def _db_path(hall: Hall) -> Path:
-    return Path(hall.db.path)
-
-
 class _ChartCache:
     """Rendered PNGs per (day, chart, last event id): a dashboard refresh re-renders only after change."""
 
@@ -68,21 +64,7 @@ def _figures(hall: Hall, day: str):
     from onevisit.stats.report import day_figures
     from onevisit.stats.rows import load_day
 
-    return day_figures(hall.config, load_day(_db_path(hall), day))
-
-
-def _last_event_id(hall: Hall, day: str) -> int:
-    from onevisit.stats.rows import open_readonly
-
-    conn = open_readonly(_db_path(hall))
-    try:
-        row = conn.execute("SELECT max(id) FROM events WHERE day = ?", (day,)).fetchone()
-        extra = 0
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'hall_ratings'").fetchone():
-            extra = conn.execute("SELECT count(*) FROM hall_ratings WHERE day = ?", (day,)).fetchone()[0]
-        return (row[0] or 0) * 100000 + extra
-    finally:
-        conn.close()
+    return day_figures(hall.config, load_day(hall.db, day))
 
 
 @router.get("/supervisor", include_in_schema=False)
@@ -128,7 +110,9 @@ def chart(name: ChartName, hall: HallDep, principal: Supervisor, date: DayQuery 
     from onevisit.stats import charts
 
     day = _day(hall, date)
-    key = (str(_db_path(hall)), day, name, _last_event_id(hall, day))
+    from onevisit.stats.rows import change_mark
+
+    key = (hall.db.target, hall.db.hall_code, day, name, change_mark(hall.db, day))
     png = _charts.get(key)
     if png is None:
         fig = _figures(hall, day)

@@ -18,7 +18,7 @@ from typing import Literal
 from onevisit.core.clock import Clock
 from onevisit.core.config import Config
 from onevisit.core.errors import OneVisitError
-from onevisit.db.sqlite import HallDatabase
+from onevisit.db import Database, schema
 
 log = logging.getLogger(__name__)
 
@@ -113,45 +113,10 @@ class UserRecord:
 class AccountStore:
     """Users, kiosks, tokens and login failures in the hall database."""
 
-    def __init__(self, db: HallDatabase, config: Config, clock: Clock) -> None:
+    def __init__(self, db: Database, config: Config, clock: Clock) -> None:
         self.db = db
         self.config = config
         self.clock = clock
-        self._create_tables()
-
-    def _create_tables(self) -> None:
-        self.db.script(
-            """
-            CREATE TABLE IF NOT EXISTS hall_users (
-                name TEXT PRIMARY KEY COLLATE NOCASE,
-                role TEXT NOT NULL CHECK (role IN ('staff', 'supervisor', 'technician')),
-                window INTEGER,
-                password_hash TEXT NOT NULL,
-                created_at TEXT NOT NULL,
-                disabled INTEGER NOT NULL DEFAULT 0
-            );
-            CREATE TABLE IF NOT EXISTS hall_kiosks (
-                name TEXT PRIMARY KEY COLLATE NOCASE,
-                token_hash TEXT NOT NULL UNIQUE,
-                created_at TEXT NOT NULL,
-                expires_ts REAL NOT NULL,
-                disabled INTEGER NOT NULL DEFAULT 0
-            );
-            CREATE TABLE IF NOT EXISTS hall_tokens (
-                token_hash TEXT PRIMARY KEY,
-                user_name TEXT NOT NULL,
-                created_ts REAL NOT NULL,
-                expires_ts REAL NOT NULL
-            );
-            CREATE INDEX IF NOT EXISTS hall_tokens_expiry ON hall_tokens (expires_ts);
-            CREATE TABLE IF NOT EXISTS hall_login_failures (
-                key TEXT PRIMARY KEY,
-                failures INTEGER NOT NULL,
-                last_ts REAL NOT NULL,
-                locked_until_ts REAL NOT NULL DEFAULT 0
-            );
-            """
-        )
 
     # -- accounts -----------------------------------------------------------------------------
 
@@ -185,14 +150,20 @@ class AccountStore:
         if len(password) < 6:
             raise AccountError("weak_password", "密码至少6位", "A password needs at least 6 characters")
         created = self.clock.now().isoformat(timespec="seconds")
-        with self.db.transaction() as conn:
-            if conn.execute("SELECT 1 FROM hall_users WHERE name = ?", (name,)).fetchone():
+        with self.db.transaction() as tx:
+            if tx.one("SELECT 1 FROM hall_users WHERE name = ?", name):
                 raise AccountError(
                     "user_exists", f"用户 {name} 已存在", f"User {name} already exists", name=name
                 )
-            conn.execute(
-                "INSERT INTO hall_users (name, role, window, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                (name, role, window, hash_password(password), created),
+            tx.insert(
+                schema.hall_users,
+                {
+                    "name": name,
+                    "role": role,
+                    "window": window,
+                    "password_hash": hash_password(password),
+                    "created_at": created,
+                },
             )
         log.info("added %s account %s", role, name)
         return UserRecord(name, role, window, created, False)
@@ -200,18 +171,18 @@ class AccountStore:
     def set_password(self, name: str, password: str) -> None:
         if len(password) < 6:
             raise AccountError("weak_password", "密码至少6位", "A password needs at least 6 characters")
-        with self.db.transaction() as conn:
-            cur = conn.execute(
-                "UPDATE hall_users SET password_hash = ? WHERE name = ?", (hash_password(password), name)
+        with self.db.transaction() as tx:
+            cur = tx.execute(
+                "UPDATE hall_users SET password_hash = ? WHERE name = ?", hash_password(password), name
             )
             if cur.rowcount == 0:
                 raise AccountError("unknown_user", f"没有用户 {name}", f"No user {name}", name=name)
             # A new password ends every session the old one opened.
-            conn.execute("DELETE FROM hall_tokens WHERE user_name = ?", (name,))
+            tx.execute("DELETE FROM hall_tokens WHERE user_name = ?", name)
 
     def users(self) -> list[UserRecord]:
         rows = self.db.query(
-            "SELECT name, role, window, created_at, disabled FROM hall_users ORDER BY role, name"
+            'SELECT name, role, "window", created_at, disabled FROM hall_users ORDER BY role, name'
         )
         return [
             UserRecord(r["name"], r["role"], r["window"], r["created_at"], bool(r["disabled"])) for r in rows
@@ -229,14 +200,19 @@ class AccountStore:
         token = KIOSK_PREFIX + secrets.token_urlsafe(32)
         now = self.clock.now()
         expires = now + dt.timedelta(days=self.config.security.kiosk_token_days)
-        with self.db.transaction() as conn:
-            if conn.execute("SELECT 1 FROM hall_kiosks WHERE name = ?", (name,)).fetchone():
+        with self.db.transaction() as tx:
+            if tx.one("SELECT 1 FROM hall_kiosks WHERE name = ?", name):
                 raise AccountError(
                     "kiosk_exists", f"终端 {name} 已存在", f"Kiosk {name} already exists", name=name
                 )
-            conn.execute(
-                "INSERT INTO hall_kiosks (name, token_hash, created_at, expires_ts) VALUES (?, ?, ?, ?)",
-                (name, token_hash(token), now.isoformat(timespec="seconds"), expires.timestamp()),
+            tx.insert(
+                schema.hall_kiosks,
+                {
+                    "name": name,
+                    "token_hash": token_hash(token),
+                    "created_at": now.isoformat(timespec="seconds"),
+                    "expires_ts": expires.timestamp(),
+                },
             )
         log.info("registered kiosk %s", name)
         return token
@@ -262,9 +238,7 @@ class AccountStore:
         ts = now.timestamp()
         key = f"{name.strip().lower()}|{address}"
         security = self.config.security
-        rows = self.db.query(
-            "SELECT failures, locked_until_ts FROM hall_login_failures WHERE key = ?", (key,)
-        )
+        rows = self.db.query("SELECT failures, locked_until_ts FROM hall_login_failures WHERE key = ?", key)
         if rows and rows[0]["locked_until_ts"] > ts:
             wait = int(rows[0]["locked_until_ts"] - ts) + 1
             raise LoginLocked(
@@ -274,26 +248,28 @@ class AccountStore:
                 retry_after=wait,
             )
         user = self.db.query(
-            "SELECT name, role, window, password_hash, disabled FROM hall_users WHERE name = ?",
-            (name.strip(),),
+            'SELECT name, role, "window", password_hash, disabled FROM hall_users WHERE name = ?',
+            name.strip(),
         )
         ok = check_password(password, user[0]["password_hash"] if user else _DUMMY_HASH)
         if not user or not ok or user[0]["disabled"]:
-            with self.db.transaction() as conn:
-                prior = conn.execute(
-                    "SELECT failures, last_ts FROM hall_login_failures WHERE key = ?", (key,)
-                ).fetchone()
+            with self.db.transaction() as tx:
+                prior = tx.one("SELECT failures, last_ts FROM hall_login_failures WHERE key = ?", key)
                 # Failures older than a lockout period are forgotten: a typo a day ago doesn't count.
                 recent = prior and ts - prior["last_ts"] < max(security.login_lockout_seconds, 900)
                 failures = (prior["failures"] if recent else 0) + 1
                 locked_until = (
                     ts + security.login_lockout_seconds if failures >= security.login_max_failures else 0
                 )
-                conn.execute(
-                    "INSERT INTO hall_login_failures (key, failures, last_ts, locked_until_ts) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, last_ts = excluded.last_ts,"
-                    " locked_until_ts = excluded.locked_until_ts",
-                    (key, 0 if locked_until else failures, ts, locked_until),
+                tx.upsert(
+                    schema.hall_login_failures,
+                    {
+                        "key": key,
+                        "failures": 0 if locked_until else failures,
+                        "last_ts": ts,
+                        "locked_until_ts": locked_until,
+                    },
+                    ["key"],
                 )
             log.warning("failed login for %r from %s (%d)", name[:64], address, failures)
             if locked_until:
@@ -308,19 +284,24 @@ class AccountStore:
         row = user[0]
         token = SESSION_PREFIX + secrets.token_urlsafe(32)
         expires = now + dt.timedelta(minutes=security.token_minutes)
-        with self.db.transaction() as conn:
-            conn.execute("DELETE FROM hall_login_failures WHERE key = ?", (key,))
-            conn.execute("DELETE FROM hall_tokens WHERE expires_ts < ?", (ts,))
-            conn.execute(
-                "INSERT INTO hall_tokens (token_hash, user_name, created_ts, expires_ts) VALUES (?, ?, ?, ?)",
-                (token_hash(token), row["name"], ts, expires.timestamp()),
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM hall_login_failures WHERE key = ?", key)
+            tx.execute("DELETE FROM hall_tokens WHERE expires_ts < ?", ts)
+            tx.insert(
+                schema.hall_tokens,
+                {
+                    "token_hash": token_hash(token),
+                    "user_name": row["name"],
+                    "created_ts": ts,
+                    "expires_ts": expires.timestamp(),
+                },
             )
         log.info("%s %s logged in from %s", row["role"], row["name"], address)
         return Session(token, Principal(row["role"], row["name"], row["window"]), expires)
 
     def logout(self, token: str) -> None:
-        with self.db.transaction() as conn:
-            conn.execute("DELETE FROM hall_tokens WHERE token_hash = ?", (token_hash(token),))
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM hall_tokens WHERE token_hash = ?", token_hash(token))
 
     def staff_at_window(self, window: int) -> str | None:
         """The staff user most recently logged in (unexpired, not disabled) for `window`, or None.
@@ -330,7 +311,8 @@ class AccountStore:
             "SELECT u.name FROM hall_tokens t JOIN hall_users u ON u.name = t.user_name"
             " WHERE u.window = ? AND u.role = 'staff' AND u.disabled = 0 AND t.expires_ts > ?"
             " ORDER BY t.created_ts DESC LIMIT 1",
-            (window, self.clock.now().timestamp()),
+            window,
+            self.clock.now().timestamp(),
         )
         return str(rows[0]["name"]) if rows else None
 
@@ -339,9 +321,9 @@ class AccountStore:
         by their window (the supervisor page shows 无人登录 for an open window with nobody)."""
         rows = self.db.query(
             "SELECT DISTINCT u.name, u.window FROM hall_tokens t JOIN hall_users u ON u.name = t.user_name"
-            " WHERE u.role = 'staff' AND u.window IS NOT NULL AND NOT u.disabled AND t.expires_ts > ?"
+            " WHERE u.role = 'staff' AND u.window IS NOT NULL AND u.disabled = 0 AND t.expires_ts > ?"
             " ORDER BY u.window, u.name",
-            (self.clock.now().timestamp(),),
+            self.clock.now().timestamp(),
         )
         out: dict[int, list[str]] = {}
         for row in rows:
@@ -354,7 +336,7 @@ class AccountStore:
         digest = token_hash(token)
         if token.startswith(KIOSK_PREFIX):
             rows = self.db.query(
-                "SELECT name, expires_ts, disabled FROM hall_kiosks WHERE token_hash = ?", (digest,)
+                "SELECT name, expires_ts, disabled FROM hall_kiosks WHERE token_hash = ?", digest
             )
             if not rows or rows[0]["disabled"]:
                 raise AuthError("token_invalid", "终端凭证无效", "This kiosk token is not valid")
@@ -364,7 +346,7 @@ class AccountStore:
         rows = self.db.query(
             "SELECT t.expires_ts, u.name, u.role, u.window, u.disabled FROM hall_tokens t"
             " JOIN hall_users u ON u.name = t.user_name WHERE t.token_hash = ?",
-            (digest,),
+            digest,
         )
         if not rows or rows[0]["disabled"]:
             raise AuthError(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,11 +26,12 @@ from onevisit.core.errors import OneVisitError
 from onevisit.core.identity import IdNumber, parse_id
 from onevisit.core.sheets import Cell, SheetError, SheetRow, excel_serial_datetime, read_rows, text_rows
 from onevisit.core.typed import DATETIME_SPELLINGS, clean, parse_datetime_text
-from onevisit.db.sqlite import HallDatabase
+from onevisit.db import Database, Tx, schema
 
 log = logging.getLogger(__name__)
 
-STATES = ("booked", "checked_in", "cancelled")
+#: the CHECK of hall_appointments.state (onevisit/db/schema.py repeats them)
+STATES = schema.APPOINTMENT_STATES
 MAX_MATTERS = 5
 #: The queue's idempotency key for a booking's ticket: a retried check-in finds the same ticket.
 TICKET_KEY = "appointment:{id}"
@@ -110,7 +110,7 @@ class Booking:
         return self.slot.date().isoformat()
 
 
-def _row(row: sqlite3.Row) -> Appointment:
+def _row(row: dict[str, Any]) -> Appointment:
     return Appointment(
         id=row["id"],
         day=row["day"],
@@ -131,35 +131,12 @@ def _hhmm(when: dt.datetime) -> str:
 
 
 class AppointmentStore:
-    def __init__(self, db: HallDatabase, config: Config, clock: Clock, id_key: bytes) -> None:
+    def __init__(self, db: Database, config: Config, clock: Clock, id_key: bytes) -> None:
         self.db = db
         self.config = config
         self.clock = clock
         self._id_key = id_key
         self.zone = ZoneInfo(config.hall.timezone)
-        states = ", ".join(f"'{s}'" for s in STATES)
-        db.script(
-            f"""
-            CREATE TABLE IF NOT EXISTS hall_appointments (
-                id INTEGER PRIMARY KEY,
-                day TEXT NOT NULL,
-                slot TEXT NOT NULL,
-                matters TEXT NOT NULL,
-                person_hash TEXT NOT NULL,
-                person_masked TEXT NOT NULL,
-                state TEXT NOT NULL CHECK (state IN ({states})),
-                ticket_number TEXT,
-                created_by TEXT NOT NULL,
-                created_at TEXT NOT NULL,
-                updated_by TEXT,
-                updated_at TEXT
-            );
-            CREATE INDEX IF NOT EXISTS hall_appointments_day ON hall_appointments (day, slot);
-            -- one live booking per person and day, whoever books it and however
-            CREATE UNIQUE INDEX IF NOT EXISTS hall_appointments_person_day
-                ON hall_appointments (day, person_hash) WHERE state != 'cancelled';
-            """
-        )
 
     # -- validation --------------------------------------------------------------------------
     def slot_in_zone(self, slot: dt.datetime) -> dt.datetime:
@@ -243,38 +220,40 @@ class AppointmentStore:
     # -- writes ------------------------------------------------------------------------------
     def book(self, id_number: str, matters: Iterable[str], slot: dt.datetime, actor: str) -> Appointment:
         booking = self.validate(id_number, matters, slot)
-        with self.db.transaction() as conn:
-            new_id = self._insert(conn, booking, actor)
+        with self.db.transaction() as tx:
+            new_id = self._insert(tx, booking, actor)
         log.info(
             "appointment %s booked for %s at %s by %s", new_id, booking.person_masked, booking.slot, actor
         )
         return self.get(new_id)
 
-    def _insert(self, conn: sqlite3.Connection, booking: Booking, actor: str) -> int:
-        if conn.execute(
+    def _insert(self, tx: Tx, booking: Booking, actor: str) -> int:
+        if tx.one(
             "SELECT 1 FROM hall_appointments WHERE day = ? AND person_hash = ? AND state != 'cancelled'",
-            (booking.day, booking.person_hash),
-        ).fetchone():
+            booking.day,
+            booking.person_hash,
+        ):
             raise AppointmentError(
                 "already_booked",
                 f"{booking.person_masked} 在 {booking.day} 已有预约",
                 f"{booking.person_masked} already has a booking on {booking.day}",
                 day=booking.day,
             )
-        cur = conn.execute(
-            "INSERT INTO hall_appointments (day, slot, matters, person_hash, person_masked, state,"
-            " created_by, created_at) VALUES (?, ?, ?, ?, ?, 'booked', ?, ?)",
-            (
-                booking.day,
-                booking.slot.isoformat(timespec="minutes"),
-                json.dumps(list(booking.matters)),
-                booking.person_hash,
-                booking.person_masked,
-                actor,
-                self._stamp(),
-            ),
+        new_id = tx.insert(
+            schema.hall_appointments,
+            {
+                "day": booking.day,
+                "slot": booking.slot.isoformat(timespec="minutes"),
+                "matters": json.dumps(list(booking.matters)),
+                "person_hash": booking.person_hash,
+                "person_masked": booking.person_masked,
+                "state": "booked",
+                "created_by": actor,
+                "created_at": self._stamp(),
+            },
         )
-        return int(cur.lastrowid)
+        assert new_id is not None
+        return new_id
 
     def import_csv(self, text: str, actor: str) -> list[Appointment]:
         """A booking list as CSV text (the JSON API's `csv` field); see `import_rows`."""
@@ -339,11 +318,11 @@ class AppointmentStore:
                 problems.append(_problem(line, _FIELD_OF_CODE.get(exc.code, field), exc))
         if not problems:
             try:
-                with self.db.transaction() as conn:
+                with self.db.transaction() as tx:
                     ids = []
                     for line, booking in bookings:
                         try:
-                            ids.append(self._insert(conn, booking, actor))
+                            ids.append(self._insert(tx, booking, actor))
                         except OneVisitError as exc:
                             problems.append(_problem(line, "id_number", exc))
                     if problems:
@@ -362,8 +341,8 @@ class AppointmentStore:
         )
 
     def cancel(self, appointment_id: int, actor: str) -> Appointment:
-        with self.db.transaction() as conn:
-            row = conn.execute("SELECT * FROM hall_appointments WHERE id = ?", (appointment_id,)).fetchone()
+        with self.db.transaction() as tx:
+            row = tx.one("SELECT * FROM hall_appointments WHERE id = ?", appointment_id)
             if row is None:
                 raise _not_found(appointment_id)
             if row["state"] == "checked_in":
@@ -374,33 +353,38 @@ class AppointmentStore:
                     ticket_number=row["ticket_number"],
                 )
             if row["state"] == "booked":
-                conn.execute(
+                tx.execute(
                     "UPDATE hall_appointments SET state = 'cancelled', updated_by = ?, updated_at = ?"
                     " WHERE id = ?",
-                    (actor, self._stamp(), appointment_id),
+                    actor,
+                    self._stamp(),
+                    appointment_id,
                 )
         log.info("appointment %s cancelled by %s", appointment_id, actor)
         return self.get(appointment_id)
 
     def mark_checked_in(self, appointment_id: int, ticket_number: str, actor: str) -> Appointment:
-        with self.db.transaction() as conn:
-            conn.execute(
+        with self.db.transaction() as tx:
+            tx.execute(
                 "UPDATE hall_appointments SET state = 'checked_in', ticket_number = ?, updated_by = ?,"
                 " updated_at = ? WHERE id = ? AND state = 'booked'",
-                (ticket_number, actor, self._stamp(), appointment_id),
+                ticket_number,
+                actor,
+                self._stamp(),
+                appointment_id,
             )
         return self.get(appointment_id)
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, appointment_id: int) -> Appointment:
-        rows = self.db.query("SELECT * FROM hall_appointments WHERE id = ?", (appointment_id,))
+        rows = self.db.query("SELECT * FROM hall_appointments WHERE id = ?", appointment_id)
         if not rows:
             raise _not_found(appointment_id)
         return _row(rows[0])
 
     def day(self, day: str | None = None) -> list[Appointment]:
         day = day or self.clock.now().date().isoformat()
-        rows = self.db.query("SELECT * FROM hall_appointments WHERE day = ? ORDER BY slot, id", (day,))
+        rows = self.db.query("SELECT * FROM hall_appointments WHERE day = ? ORDER BY slot, id", day)
         return [_row(r) for r in rows]
 
     def for_checkin(self, person: IdNumber) -> Appointment:
@@ -409,8 +393,10 @@ class AppointmentStore:
         now = self.clock.now()
         rows = self.db.query(
             "SELECT * FROM hall_appointments WHERE day = ? AND person_hash = ?"
+            # a live booking first (cancelled ones last: false sorts before true on both engines)
             " ORDER BY state = 'cancelled', id DESC",
-            (now.date().isoformat(), person.keyed_hash(self._id_key)),
+            now.date().isoformat(),
+            person.keyed_hash(self._id_key),
         )
         if not rows:
             raise AppointmentNotFound(

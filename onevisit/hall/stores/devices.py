@@ -19,7 +19,7 @@ from typing import Any
 
 from onevisit.core.clock import Clock
 from onevisit.core.logs import redact
-from onevisit.db.sqlite import HallDatabase
+from onevisit.db import Database, Tx, schema
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class DeviceState:
 
 
 class DeviceStore:
-    def __init__(self, db: HallDatabase, clock: Clock, *, keep_days: int = 90) -> None:
+    def __init__(self, db: Database, clock: Clock, *, keep_days: int = 90) -> None:
         self.db = db
         self.clock = clock
         self.keep_days = keep_days
@@ -65,56 +65,6 @@ class DeviceStore:
         # What each device last reported: an unchanged reading every few seconds touches no disk
         # (the hall database syncs every commit) until REFRESH_SECONDS have passed.
         self._last: dict[str, tuple[tuple, float]] = {}
-        db.script(
-            """
-            CREATE TABLE IF NOT EXISTS hall_device_state (
-                device TEXT PRIMARY KEY,
-                kind TEXT NOT NULL,
-                owner TEXT NOT NULL,
-                label TEXT NOT NULL,
-                state TEXT NOT NULL,
-                code TEXT,
-                detail TEXT NOT NULL DEFAULT '',
-                since_ts REAL NOT NULL,
-                updated_ts REAL NOT NULL,
-                info TEXT NOT NULL DEFAULT '{}'
-            );
-            CREATE TABLE IF NOT EXISTS hall_device_events (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                ts REAL NOT NULL,
-                device TEXT NOT NULL,
-                state TEXT NOT NULL,
-                code TEXT,
-                detail TEXT NOT NULL DEFAULT '',
-                actor TEXT
-            );
-            CREATE INDEX IF NOT EXISTS hall_device_events_device ON hall_device_events (device, id);
-            CREATE INDEX IF NOT EXISTS hall_device_events_ts ON hall_device_events (ts);
-            CREATE TABLE IF NOT EXISTS hall_kiosk_heartbeats (
-                kiosk TEXT PRIMARY KEY COLLATE NOCASE,
-                last_ts REAL NOT NULL,
-                first_ts REAL NOT NULL,
-                address TEXT,
-                version TEXT,
-                started_at TEXT,
-                last_error TEXT,
-                last_error_at TEXT,
-                beats INTEGER NOT NULL DEFAULT 0
-            );
-            CREATE TABLE IF NOT EXISTS hall_kiosk_commands (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                kiosk TEXT NOT NULL COLLATE NOCASE,
-                action TEXT NOT NULL,
-                actor TEXT NOT NULL,
-                created_ts REAL NOT NULL,
-                sent_ts REAL,
-                done_ts REAL,
-                ok INTEGER,
-                detail TEXT
-            );
-            CREATE INDEX IF NOT EXISTS hall_kiosk_commands_open ON hall_kiosk_commands (kiosk, done_ts);
-            """
-        )
 
     def _ts(self) -> float:
         return self.clock.now().timestamp()
@@ -148,32 +98,37 @@ class DeviceStore:
         if cached is not None and cached[0] == reading and ts - cached[1] < REFRESH_SECONDS:
             return False
         self._last[device] = (reading, ts)
-        with self.db.transaction() as conn:
-            row = conn.execute(
-                "SELECT state, code FROM hall_device_state WHERE device = ?", (device,)
-            ).fetchone()
+        with self.db.transaction() as tx:
+            row = tx.one("SELECT state, code FROM hall_device_state WHERE device = ?", device)
             changed = row is None or row["state"] != state or row["code"] != code
             if changed:
-                conn.execute(
-                    "INSERT INTO hall_device_state (device, kind, owner, label, state, code, detail,"
-                    " since_ts, updated_ts, info) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT(device) DO UPDATE SET kind = excluded.kind, owner = excluded.owner,"
-                    " label = excluded.label, state = excluded.state, code = excluded.code,"
-                    " detail = excluded.detail, since_ts = excluded.since_ts,"
-                    " updated_ts = excluded.updated_ts, info = excluded.info",
-                    (device, kind, owner, label, state, code, detail, ts, ts, info_json),
+                tx.upsert(
+                    schema.hall_device_state,
+                    {
+                        "device": device,
+                        "kind": kind,
+                        "owner": owner,
+                        "label": label,
+                        "state": state,
+                        "code": code,
+                        "detail": detail,
+                        "since_ts": ts,
+                        "updated_ts": ts,
+                        "info": info_json,
+                    },
+                    ["device"],
                 )
                 if row is not None or state != "unknown":  # "not heard from yet" is no news
-                    conn.execute(
-                        "INSERT INTO hall_device_events (ts, device, state, code, detail, actor)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (ts, device, state, code, detail, actor),
-                    )
+                    self._event(tx, device, state, code, detail, actor, ts)
             else:
-                conn.execute(
+                tx.execute(
                     "UPDATE hall_device_state SET detail = ?, updated_ts = ?, info = ?, label = ?"
                     " WHERE device = ?",
-                    (detail, ts, info_json, label, device),
+                    detail,
+                    ts,
+                    info_json,
+                    label,
+                    device,
                 )
         if changed:
             before = f"{row['state']}/{row['code'] or '-'}" if row else "new"
@@ -193,20 +148,25 @@ class DeviceStore:
 
     def note(self, device: str, text: str, actor: str | None = None, state: str = "ok") -> None:
         """An event that is not a state change: a technician's action and its result."""
-        with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO hall_device_events (ts, device, state, code, detail, actor)"
-                " VALUES (?, ?, ?, 'note', ?, ?)",
-                (self._ts(), device, state, redact(text)[:300], actor),
-            )
+        with self.db.transaction() as tx:
+            self._event(tx, device, state, "note", redact(text)[:300], actor, self._ts())
         log.info("%s: %s%s", device, text, f" ({actor})" if actor else "", extra={"device": device})
+
+    @staticmethod
+    def _event(
+        tx: Tx, device: str, state: str, code: str | None, detail: str, actor: str | None, ts: float
+    ) -> None:
+        tx.insert(
+            schema.hall_device_events,
+            {"ts": ts, "device": device, "state": state, "code": code, "detail": detail, "actor": actor},
+        )
 
     def states(self) -> list[DeviceState]:
         rows = self.db.query("SELECT * FROM hall_device_state ORDER BY owner, device")
         return [self._state(r) for r in rows]
 
     def state(self, device: str) -> DeviceState | None:
-        rows = self.db.query("SELECT * FROM hall_device_state WHERE device = ?", (device,))
+        rows = self.db.query("SELECT * FROM hall_device_state WHERE device = ?", device)
         return self._state(rows[0]) if rows else None
 
     def _state(self, r: Any) -> DeviceState:
@@ -229,13 +189,14 @@ class DeviceStore:
 
     def forget_owner_devices(self, owner: str, keep: set[str]) -> None:
         """A kiosk that no longer reports a device (a camera removed from its config)."""
-        rows = self.db.query("SELECT device FROM hall_device_state WHERE owner = ?", (owner,))
+        rows = self.db.query("SELECT device FROM hall_device_state WHERE owner = ?", owner)
         gone = [r["device"] for r in rows if r["device"] not in keep]
         if gone:
             for d in gone:
                 self._last.pop(d, None)
-            with self.db.transaction() as conn:
-                conn.executemany("DELETE FROM hall_device_state WHERE device = ?", [(d,) for d in gone])
+            with self.db.transaction() as tx:
+                for d in gone:
+                    tx.execute("DELETE FROM hall_device_state WHERE device = ?", d)
 
     def events(self, device: str | None = None, limit: int = 50, errors_only: bool = False) -> list[dict]:
         where, params = [], []
@@ -248,8 +209,8 @@ class DeviceStore:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC LIMIT ?"
-        rows = self.db.query(sql, (*params, limit))
-        return [{"id": r["id"], **self._event(r)} for r in rows]
+        rows = self.db.query(sql, *params, limit)
+        return [{"id": r["id"], **self._event_dict(r)} for r in rows]
 
     def events_on(self, day: dt.date) -> list[dict]:
         """Every device event of one day in the hall's time zone, oldest first."""
@@ -257,11 +218,11 @@ class DeviceStore:
         start = dt.datetime.combine(day, dt.time(), tz).timestamp()
         end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tz).timestamp()
         rows = self.db.query(
-            "SELECT * FROM hall_device_events WHERE ts >= ? AND ts < ? ORDER BY id", (start, end)
+            "SELECT * FROM hall_device_events WHERE ts >= ? AND ts < ? ORDER BY id", start, end
         )
-        return [self._event(r) for r in rows]
+        return [self._event_dict(r) for r in rows]
 
-    def _event(self, r) -> dict:
+    def _event_dict(self, r: dict[str, Any]) -> dict:
         return {
             "at": self._time(r["ts"]).isoformat(timespec="seconds"),
             "device": r["device"],
@@ -276,9 +237,9 @@ class DeviceStore:
         if self._inserts % 200:
             return
         cutoff = self._ts() - self.keep_days * 86400
-        with self.db.transaction() as conn:
-            conn.execute("DELETE FROM hall_device_events WHERE ts < ?", (cutoff,))
-            conn.execute("DELETE FROM hall_kiosk_commands WHERE created_ts < ?", (cutoff,))
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM hall_device_events WHERE ts < ?", cutoff)
+            tx.execute("DELETE FROM hall_kiosk_commands WHERE created_ts < ?", cutoff)
 
     # -- kiosks -------------------------------------------------------------------------------
     def heartbeat(
@@ -292,24 +253,23 @@ class DeviceStore:
         last_error_at: str | None,
     ) -> None:
         ts = self._ts()
-        with self.db.transaction() as conn:
-            conn.execute(
+        with self.db.transaction() as tx:
+            # beats qualified by the table: inside DO UPDATE both it and `excluded` are in scope
+            tx.execute(
                 "INSERT INTO hall_kiosk_heartbeats (kiosk, last_ts, first_ts, address, version, started_at,"
                 " last_error, last_error_at, beats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)"
                 " ON CONFLICT(kiosk) DO UPDATE SET last_ts = excluded.last_ts, address = excluded.address,"
                 " version = excluded.version, started_at = excluded.started_at,"
                 " last_error = excluded.last_error, last_error_at = excluded.last_error_at,"
-                " beats = beats + 1",
-                (
-                    kiosk,
-                    ts,
-                    ts,
-                    address,
-                    version,
-                    started_at,
-                    redact(last_error)[:300] if last_error else None,
-                    last_error_at,
-                ),
+                " beats = hall_kiosk_heartbeats.beats + 1",
+                kiosk,
+                ts,
+                ts,
+                address,
+                version,
+                started_at,
+                redact(last_error)[:300] if last_error else None,
+                last_error_at,
             )
 
     def kiosks(self) -> list[dict[str, Any]]:
@@ -332,12 +292,12 @@ class DeviceStore:
 
     # -- commands for kiosks ------------------------------------------------------------------
     def add_command(self, kiosk: str, action: str, actor: str) -> int:
-        with self.db.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO hall_kiosk_commands (kiosk, action, actor, created_ts) VALUES (?, ?, ?, ?)",
-                (kiosk, action, actor, self._ts()),
+        with self.db.transaction() as tx:
+            command_id = tx.insert(
+                schema.hall_kiosk_commands,
+                {"kiosk": kiosk, "action": action, "actor": actor, "created_ts": self._ts()},
             )
-            command_id = int(cur.lastrowid or 0)
+        assert command_id is not None
         self.note(f"kiosk:{kiosk}", f"{action} requested (command {command_id})", actor=actor)
         return command_id
 
@@ -345,29 +305,33 @@ class DeviceStore:
         """Commands not yet done; each is handed out again until the kiosk reports its result, so a
         lost heartbeat answer loses no command (the kiosk ignores ids it has already run)."""
         ts = self._ts()
-        with self.db.transaction() as conn:
-            rows = conn.execute(
+        with self.db.transaction() as tx:
+            rows = tx.all(
                 "SELECT id, action FROM hall_kiosk_commands WHERE kiosk = ? AND done_ts IS NULL"
                 " AND created_ts > ? ORDER BY id",
-                (kiosk, ts - 3600),  # an hour-old request is stale: the technician has left
-            ).fetchall()
-            conn.execute(
-                "UPDATE hall_kiosk_commands SET sent_ts = ? WHERE kiosk = ? AND done_ts IS NULL",
-                (ts, kiosk),
+                kiosk,
+                ts - 3600,  # an hour-old request is stale: the technician has left
+            )
+            tx.execute(
+                "UPDATE hall_kiosk_commands SET sent_ts = ? WHERE kiosk = ? AND done_ts IS NULL", ts, kiosk
             )
         return [{"id": r["id"], "action": r["action"]} for r in rows]
 
     def finish_command(self, kiosk: str, command_id: int, ok: bool, detail: str) -> bool:
-        with self.db.transaction() as conn:
-            row = conn.execute(
+        with self.db.transaction() as tx:
+            row = tx.one(
                 "SELECT action, actor FROM hall_kiosk_commands WHERE id = ? AND kiosk = ? AND done_ts IS NULL",
-                (command_id, kiosk),
-            ).fetchone()
+                command_id,
+                kiosk,
+            )
             if row is None:
                 return False
-            conn.execute(
+            tx.execute(
                 "UPDATE hall_kiosk_commands SET done_ts = ?, ok = ?, detail = ? WHERE id = ?",
-                (self._ts(), int(ok), redact(detail)[:300], command_id),
+                self._ts(),
+                int(ok),
+                redact(detail)[:300],
+                command_id,
             )
         self.note(
             f"kiosk:{kiosk}",
@@ -383,7 +347,7 @@ class DeviceStore:
         if kiosk:
             sql += " WHERE kiosk = ?"
             params = (kiosk,)
-        rows = self.db.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
+        rows = self.db.query(sql + " ORDER BY id DESC LIMIT ?", *params, limit)
         return [
             {
                 "id": r["id"],

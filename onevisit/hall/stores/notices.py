@@ -25,39 +25,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from onevisit.core.clock import Clock
 from onevisit.core.phone import mask_phone
-from onevisit.db.sqlite import HallDatabase
+from onevisit.db import Database, schema
 
 log = logging.getLogger(__name__)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS notify_subscriptions (
-    id INTEGER PRIMARY KEY,
-    day TEXT NOT NULL,
-    number TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    address_enc TEXT,
-    masked TEXT NOT NULL,
-    source TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    ended_at TEXT,
-    UNIQUE (day, number, channel)
-);
-CREATE TABLE IF NOT EXISTS notify_outbox (
-    id INTEGER PRIMARY KEY,
-    subscription_id INTEGER NOT NULL REFERENCES notify_subscriptions(id),
-    step_id INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    params TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_at TEXT NOT NULL,
-    delivered_at TEXT,
-    dropped TEXT,
-    last_error TEXT,
-    UNIQUE (subscription_id, step_id, kind)
-);
-CREATE INDEX IF NOT EXISTS notify_outbox_due ON notify_outbox (delivered_at, dropped, next_at);
-"""
 
 
 @dataclass(frozen=True)
@@ -83,11 +53,10 @@ class Pending:
 
 
 class NoticeStore:
-    def __init__(self, db: HallDatabase, clock: Clock, key: bytes) -> None:
+    def __init__(self, db: Database, clock: Clock, key: bytes) -> None:
         self.db = db
         self.clock = clock
         self._aead = AESGCM(key[:32])
-        db.script(SCHEMA)
 
     # -- the address, encrypted ------------------------------------------------------------
 
@@ -108,18 +77,28 @@ class NoticeStore:
         """Subscribe a ticket (again: a new address replaces the old one for that channel)."""
         masked = mask_phone(address) if channel == "sms" else f"{address[:4]}…"
         now = self.clock.now().isoformat()
-        with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO notify_subscriptions (day, number, channel, address_enc, masked, source, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (day, number, channel) DO UPDATE SET address_enc = excluded.address_enc,"
-                " masked = excluded.masked, source = excluded.source, ended_at = NULL",
-                (day, number, channel, self._seal(day, number, address), masked, source, now),
-            )
-            row = conn.execute(
+        with self.db.transaction() as tx:
+            keys = {"day": day, "number": number, "channel": channel}
+            row = tx.one(
                 "SELECT id FROM notify_subscriptions WHERE day = ? AND number = ? AND channel = ?",
-                (day, number, channel),
-            ).fetchone()
+                day,
+                number,
+                channel,
+            )
+            fields = {
+                "address_enc": self._seal(day, number, address),
+                "masked": masked,
+                "source": source,
+                "ended_at": None,
+            }
+            if row is None:
+                row = {"id": tx.insert(schema.notify_subscriptions, {**keys, **fields, "created_at": now})}
+            else:  # subscribed again: the new address replaces the old one, the id stays
+                tx.execute(
+                    schema.notify_subscriptions.update()
+                    .where(schema.notify_subscriptions.c.id == row["id"])
+                    .values(fields)
+                )
         log.info("ticket %s subscribed to notices by %s (%s, %s)", number, channel, masked, source)
         return Subscription(int(row["id"]), day, number, channel, masked)
 
@@ -127,7 +106,7 @@ class NoticeStore:
         rows = self.db.query(
             "SELECT id, day, number, channel, masked FROM notify_subscriptions"
             " WHERE day = ? AND address_enc IS NOT NULL ORDER BY id",
-            (day,),
+            day,
         )
         return [Subscription(r["id"], r["day"], r["number"], r["channel"], r["masked"]) for r in rows]
 
@@ -137,39 +116,42 @@ class NoticeStore:
     def end_visit(self, day: str, number: str) -> int:
         """Erase the addresses of a ticket whose visit ended; its pending notices are dropped."""
         now = self.clock.now().isoformat()
-        with self.db.transaction() as conn:
+        with self.db.transaction() as tx:
             ids = [
                 r["id"]
-                for r in conn.execute(
+                for r in tx.all(
                     "SELECT id FROM notify_subscriptions WHERE day = ? AND number = ? AND address_enc IS NOT NULL",
-                    (day, number),
+                    day,
+                    number,
                 )
             ]
             for sub_id in ids:
-                conn.execute(
+                tx.execute(
                     "UPDATE notify_subscriptions SET address_enc = NULL, ended_at = ? WHERE id = ?",
-                    (now, sub_id),
+                    now,
+                    sub_id,
                 )
-                conn.execute(
+                tx.execute(
                     "UPDATE notify_outbox SET dropped = 'visit ended' WHERE subscription_id = ?"
                     " AND delivered_at IS NULL AND dropped IS NULL",
-                    (sub_id,),
+                    sub_id,
                 )
         return len(ids)
 
     def end_days_before(self, day: str) -> int:
         """Erase every address of an earlier day (the day is over); returns how many."""
         now = self.clock.now().isoformat()
-        with self.db.transaction() as conn:
-            cursor = conn.execute(
+        with self.db.transaction() as tx:
+            cursor = tx.execute(
                 "UPDATE notify_subscriptions SET address_enc = NULL, ended_at = ?"
                 " WHERE day < ? AND address_enc IS NOT NULL",
-                (now, day),
+                now,
+                day,
             )
-            conn.execute(
+            tx.execute(
                 "UPDATE notify_outbox SET dropped = 'day over' WHERE delivered_at IS NULL AND dropped IS NULL"
                 " AND subscription_id IN (SELECT id FROM notify_subscriptions WHERE day < ?)",
-                (day,),
+                day,
             )
         return cursor.rowcount
 
@@ -178,13 +160,27 @@ class NoticeStore:
     def enqueue(self, subscription: Subscription, step_id: int, kind: str, params: dict[str, str]) -> bool:
         """Queue a notice; False when this subscription already has one of this kind for this step."""
         now = self.clock.now().isoformat()
-        with self.db.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO notify_outbox (subscription_id, step_id, kind, params, created_at, next_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (subscription.id, step_id, kind, json.dumps(params, ensure_ascii=False), now, now),
+        with self.db.transaction() as tx:
+            # the UNIQUE (subscription, step, kind) decides; looked up first so no id is spent
+            if tx.one(
+                "SELECT 1 FROM notify_outbox WHERE subscription_id = ? AND step_id = ? AND kind = ?",
+                subscription.id,
+                step_id,
+                kind,
+            ):
+                return False
+            tx.insert(
+                schema.notify_outbox,
+                {
+                    "subscription_id": subscription.id,
+                    "step_id": step_id,
+                    "kind": kind,
+                    "params": json.dumps(params, ensure_ascii=False),
+                    "created_at": now,
+                    "next_at": now,
+                },
             )
-        return cursor.rowcount == 1
+        return True
 
     def due(self, limit: int = 50) -> list[Pending]:
         now = self.clock.now().isoformat()
@@ -192,7 +188,8 @@ class NoticeStore:
             "SELECT o.id, o.step_id, o.kind, o.params, o.attempts, s.id AS sid, s.day, s.number, s.channel,"
             " s.masked, s.address_enc FROM notify_outbox o JOIN notify_subscriptions s ON s.id = o.subscription_id"
             " WHERE o.delivered_at IS NULL AND o.dropped IS NULL AND o.next_at <= ? ORDER BY o.next_at, o.id LIMIT ?",
-            (now, limit),
+            now,
+            limit,
         )
         return [
             Pending(
@@ -215,23 +212,26 @@ class NoticeStore:
         return dt.datetime.fromisoformat(value) if value else None
 
     def delivered(self, outbox_id: int) -> None:
-        with self.db.transaction() as conn:
-            conn.execute(
+        with self.db.transaction() as tx:
+            tx.execute(
                 "UPDATE notify_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?",
-                (self.clock.now().isoformat(), outbox_id),
+                self.clock.now().isoformat(),
+                outbox_id,
             )
 
     def failed(self, outbox_id: int, error: str, retry_in_seconds: float) -> None:
         retry_at = self.clock.now() + dt.timedelta(seconds=retry_in_seconds)
-        with self.db.transaction() as conn:
-            conn.execute(
+        with self.db.transaction() as tx:
+            tx.execute(
                 "UPDATE notify_outbox SET attempts = attempts + 1, last_error = ?, next_at = ? WHERE id = ?",
-                (error[:200], retry_at.isoformat(), outbox_id),
+                error[:200],
+                retry_at.isoformat(),
+                outbox_id,
             )
 
     def drop(self, outbox_id: int, why: str) -> None:
-        with self.db.transaction() as conn:
-            conn.execute("UPDATE notify_outbox SET dropped = ? WHERE id = ?", (why, outbox_id))
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE notify_outbox SET dropped = ? WHERE id = ?", why, outbox_id)
 
     def sent(self, day: str) -> list[dict[str, Any]]:
         """Every notice of a day with its masked address and state: for tests and the supervisor."""
@@ -239,6 +239,6 @@ class NoticeStore:
             "SELECT s.number, s.channel, s.masked, o.step_id, o.kind, o.params, o.attempts, o.delivered_at,"
             " o.dropped, o.last_error FROM notify_outbox o JOIN notify_subscriptions s ON s.id = o.subscription_id"
             " WHERE s.day = ? ORDER BY o.id",
-            (day,),
+            day,
         )
         return [dict(r) | {"params": json.loads(r["params"])} for r in rows]

@@ -8,12 +8,13 @@ rates the right step.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import asdict, dataclass
+
+from sqlalchemy.exc import IntegrityError
 
 from onevisit.core.clock import Clock
 from onevisit.core.errors import OneVisitError
-from onevisit.db.sqlite import HallDatabase
+from onevisit.db import Database, schema
 
 log = logging.getLogger(__name__)
 
@@ -39,46 +40,32 @@ class RatingPrompt:
 
 
 class RatingStore:
-    def __init__(self, db: HallDatabase, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        db.script(
-            """
-            CREATE TABLE IF NOT EXISTS hall_rating_prompts (
-                window INTEGER PRIMARY KEY,
-                step_id INTEGER NOT NULL,
-                day TEXT NOT NULL,
-                number TEXT NOT NULL,
-                matter TEXT,
-                finished_at TEXT NOT NULL,
-                finished_ts REAL NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS hall_ratings (
-                id INTEGER PRIMARY KEY,
-                step_id INTEGER NOT NULL UNIQUE,
-                day TEXT NOT NULL,
-                number TEXT NOT NULL,
-                window INTEGER NOT NULL,
-                matter TEXT,
-                score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
-                at TEXT NOT NULL
-            );
-            CREATE INDEX IF NOT EXISTS hall_ratings_day ON hall_ratings (day, window);
-            """
-        )
 
     def prompt_finished(self, window: int, step_id: int, day: str, number: str, matter: str | None) -> None:
         now = self.clock.now()
-        with self.db.transaction() as conn:
-            if conn.execute("SELECT 1 FROM hall_ratings WHERE step_id = ?", (step_id,)).fetchone():
+        with self.db.transaction() as tx:
+            if tx.one("SELECT 1 FROM hall_ratings WHERE step_id = ?", step_id):
                 return
-            conn.execute(
-                "INSERT OR REPLACE INTO hall_rating_prompts VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (window, step_id, day, number, matter, now.isoformat(timespec="seconds"), now.timestamp()),
+            # one prompt per window: the newest finished step replaces the one before
+            tx.upsert(
+                schema.hall_rating_prompts,
+                {
+                    "window": window,
+                    "step_id": step_id,
+                    "day": day,
+                    "number": number,
+                    "matter": matter,
+                    "finished_at": now.isoformat(timespec="seconds"),
+                    "finished_ts": now.timestamp(),
+                },
+                ["window"],
             )
 
     def pending(self, window: int) -> RatingPrompt | None:
-        rows = self.db.query("SELECT * FROM hall_rating_prompts WHERE window = ?", (window,))
+        rows = self.db.query('SELECT * FROM hall_rating_prompts WHERE "window" = ?', window)
         if not rows:
             return None
         row = rows[0]
@@ -92,9 +79,7 @@ class RatingStore:
         """Record a score for the window's pending step; refuses a second rating of the same step."""
         prompt = self.pending(window)
         if prompt is None:
-            if step_id is not None and self.db.query(
-                "SELECT 1 FROM hall_ratings WHERE step_id = ?", (step_id,)
-            ):
+            if step_id is not None and self.db.query("SELECT 1 FROM hall_ratings WHERE step_id = ?", step_id):
                 raise _already_rated(step_id)
             raise RatingError(
                 "nothing_to_rate",
@@ -112,14 +97,21 @@ class RatingStore:
             )
         at = self.clock.now().isoformat(timespec="seconds")
         try:
-            with self.db.transaction() as conn:
-                conn.execute(
-                    "INSERT INTO hall_ratings (step_id, day, number, window, matter, score, at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (prompt.step_id, prompt.day, prompt.number, window, prompt.matter, score, at),
+            with self.db.transaction() as tx:
+                tx.insert(
+                    schema.hall_ratings,
+                    {
+                        "step_id": prompt.step_id,
+                        "day": prompt.day,
+                        "number": prompt.number,
+                        "window": window,
+                        "matter": prompt.matter,
+                        "score": score,
+                        "at": at,
+                    },
                 )
-                conn.execute("DELETE FROM hall_rating_prompts WHERE window = ?", (window,))
-        except sqlite3.IntegrityError:
+                tx.execute('DELETE FROM hall_rating_prompts WHERE "window" = ?', window)
+        except IntegrityError:
             raise _already_rated(prompt.step_id) from None
         log.info("window %s step %s rated %s", window, prompt.step_id, score)
         return {
@@ -133,14 +125,20 @@ class RatingStore:
     def summary(self, day: str | None = None) -> dict[str, object]:
         day = day or self.clock.now().date().isoformat()
         rows = self.db.query(
-            "SELECT window, COUNT(*) AS n, AVG(score) AS mean, SUM(score <= 2) AS bad FROM hall_ratings"
-            " WHERE day = ? GROUP BY window ORDER BY window",
-            (day,),
+            'SELECT "window", COUNT(*) AS n, AVG(score) AS mean,'
+            " SUM(CASE WHEN score <= 2 THEN 1 ELSE 0 END) AS bad FROM hall_ratings"
+            ' WHERE day = ? GROUP BY "window" ORDER BY "window"',
+            day,
         )
         return {
             "day": day,
             "windows": [
-                {"window": r["window"], "ratings": r["n"], "mean": round(r["mean"], 2), "bad": r["bad"]}
+                {
+                    "window": r["window"],
+                    "ratings": r["n"],
+                    "mean": round(float(r["mean"]), 2),
+                    "bad": int(r["bad"]),
+                }
                 for r in rows
             ],
         }

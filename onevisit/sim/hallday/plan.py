@@ -42,7 +42,7 @@ from onevisit.sim.hallday.simulation import (
     staffed_windows,
 )
 from onevisit.stats.figures import percentile
-from onevisit.stats.rows import NoSuchDatabase, load_day
+from onevisit.stats.rows import NoSuchDatabase, load_day, name_of
 
 log = logging.getLogger(__name__)
 
@@ -91,16 +91,19 @@ def demand_from_config(config: Config, visits: int) -> Demand:
     )
 
 
-def demand_from_day(db: Path, day: str, visits: int | None = None) -> Demand:
-    """A real day's tickets (from the hall database, read-only): tickets per minute of each clock
-    hour between its first and last ticket, and the share of each first matter. `visits` defaults to
-    that day's ticket count. Raises PlanError when the database or the day has no tickets."""
+def demand_from_day(
+    db: Path | str, day: str, visits: int | None = None, *, hall_code: str = "HALL"
+) -> Demand:
+    """A real day's tickets (from the hall database, read-only: a path or a postgresql:// URL with
+    the hall's code): tickets per minute of each clock hour between its first and last ticket, and
+    the share of each first matter. `visits` defaults to that day's ticket count. Raises PlanError
+    when the database or the day has no tickets."""
     try:
-        rows = load_day(db, day)
+        rows = load_day(db, day, hall_code=hall_code)
     except NoSuchDatabase as exc:
         raise PlanError(str(exc)) from None
     if not rows.tickets:
-        raise PlanError(f"no tickets on {day} in {db}: pick a day the hall was open (--from-day)")
+        raise PlanError(f"no tickets on {day} in {name_of(db)}: pick a day the hall was open (--from-day)")
     times = sorted(dt.datetime.fromisoformat(t["created_at"]) for t in rows.tickets)
     first, last = times[0].replace(second=0, microsecond=0), times[-1] + dt.timedelta(minutes=1)
     last = last.replace(second=0, microsecond=0)
@@ -124,7 +127,7 @@ def demand_from_day(db: Path, day: str, visits: int | None = None) -> Demand:
         {m: float(n) for m, n in mix.items()},
         first.time(),
         last.time(),
-        f"{db.name} {day}",
+        f"{name_of(db)} {day}",
     )
 
 

@@ -146,7 +146,7 @@ N windows are the first N configured; the search is greedy hour by hour (a heuri
 
 
 def plan_for_hall(
-    config: Any, db: Path, day: str, visits: int | None, limit_minutes: float, seed: int, out: Path
+    config: Any, db: Path | str, day: str, visits: int | None, limit_minutes: float, seed: int, out: Path
 ) -> dict[str, Any]:
     """The supervisor page's plan: `day`'s profile from the hall database, real service times, the
     configured windows; plan.html/png/json written to `out`. Returns the plan as JSON-safe data.
@@ -154,7 +154,7 @@ def plan_for_hall(
     and returns plain picklable values; raises PlanError / Infeasible with the reason."""
     from onevisit.sim.hallday.plan import Planner, demand_from_day, plan_staffing
 
-    demand = demand_from_day(db, day, visits)
+    demand = demand_from_day(db, day, visits, hall_code=config.hall.code)
     planner = Planner(config, demand, seed=seed, day=dt.date.fromisoformat(day))
     try:
         plan = plan_staffing(planner, limit_minutes)

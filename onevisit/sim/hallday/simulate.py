@@ -17,7 +17,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
+
 from onevisit.core.config import Config, parse_hhmm
+from onevisit.db import Database, open_database
 from onevisit.sim.hallday.simulation import (
     DEFAULT_WEIGHTS,
     NEVER_INTERLEAVE,
@@ -157,17 +160,23 @@ RATING_WEIGHTS = {5: 72, 4: 17, 3: 6, 2: 3, 1: 2}
 RATING_SHARE = 0.6
 
 
-def _rater(db: Path, seed: int, durable: bool):
+def _not_durable(db: Database) -> None:
+    """A simulated day's file needs no fsync per commit: a crash only loses a simulation."""
+
+    @event.listens_for(db.engine, "connect")
+    def _fast(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute("PRAGMA synchronous=OFF")
+
+    db.engine.dispose()  # connections made before the listener reconnect with it
+
+
+def _rater(hall_db: Database, seed: int):
     """Rates finished steps through the hall's own rating store (when the hall is installed)."""
     if importlib.util.find_spec("onevisit.hall.stores.ratings") is None:
-        return None, lambda: None
+        return None
     from onevisit.core.clock import FixedClock
-    from onevisit.db.sqlite import HallDatabase
     from onevisit.hall.stores.ratings import RatingStore
 
-    hall_db = HallDatabase(db)
-    if not durable:
-        hall_db.conn.execute("PRAGMA synchronous=OFF")
     clock = FixedClock(dt.datetime.now(dt.UTC))
     store = RatingStore(hall_db, clock)
     rng = random.Random(seed)
@@ -179,7 +188,7 @@ def _rater(db: Path, seed: int, durable: bool):
         store.prompt_finished(window, step_id, when.date().isoformat(), number, matter)
         store.rate(window, rng.choices(list(RATING_WEIGHTS), list(RATING_WEIGHTS.values()))[0])
 
-    return rate, hall_db.close
+    return rate
 
 
 def run(config: Config, plan: DayPlan, folder: Path, day: dt.date | None = None) -> Outcome:
@@ -187,8 +196,11 @@ def run(config: Config, plan: DayPlan, folder: Path, day: dt.date | None = None)
     folder.mkdir(parents=True, exist_ok=True)
     config = config.model_copy(update={"base_dir": folder})
     db = folder / "hall.db"
-    log = SelfServiceLog(db, durable=plan.durable)
-    rate, close_rater = _rater(db, plan.seed, plan.durable)
+    hall_db = open_database(db, hall_code=config.hall.code)
+    if not plan.durable:
+        _not_durable(hall_db)
+    log = SelfServiceLog(hall_db)
+    rate = _rater(hall_db, plan.seed)
     started = time.perf_counter()
     try:
         result = simulate_day(
@@ -200,8 +212,7 @@ def run(config: Config, plan: DayPlan, folder: Path, day: dt.date | None = None)
             on_finished=rate,
         )
     finally:
-        log.close()
-        close_rater()
+        hall_db.dispose()
     seconds = time.perf_counter() - started
     sim_config = result.service.config
     result.service.close()

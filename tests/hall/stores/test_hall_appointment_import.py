@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onevisit.db.sqlite import HallDatabase
+from onevisit.db import open_database
 from onevisit.hall.stores.appointments import AppointmentStore, ImportRefused
+from tests.conftest import both_engines
 
 LIU = "510107195808083156"
 ZHANG = "330106197503142310"
@@ -21,9 +22,14 @@ ELDER_FULL_WIDTH = "１１０１０５１９４９１２３１００２X"  # the
 ELDER = "11010519491231002X"
 
 
+pytestmark = both_engines
+
+
 @pytest.fixture
-def store(config, clock, tmp_path):
-    return AppointmentStore(HallDatabase(tmp_path / "hall.db"), config, clock, b"k" * 32)
+def store(config, clock, db_target):
+    db = open_database(db_target, hall_code=config.hall.code)
+    yield AppointmentStore(db, config, clock, b"k" * 32)
+    db.dispose()
 
 
 def _listing(store):
