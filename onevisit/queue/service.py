@@ -898,7 +898,8 @@ class QueueService:
             called = tx.all("SELECT called_at FROM steps WHERE state = 'called'")
             due = any(dt.datetime.fromisoformat(c["called_at"]) <= limit for c in called)
             left_open = tx.one(
-                "SELECT 1 AS open FROM tickets WHERE day < ? AND state NOT IN ('done', 'cancelled') LIMIT 1", today
+                "SELECT 1 AS open FROM tickets WHERE day < ? AND state NOT IN ('done', 'cancelled') LIMIT 1",
+                today,
             )
             if not due and left_open is None:
                 return []
