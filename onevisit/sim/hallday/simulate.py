@@ -17,8 +17,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-
 from onevisit.core.config import Config, parse_hhmm
 from onevisit.db import Database, open_database
 from onevisit.sim.hallday.simulation import (
@@ -160,17 +158,7 @@ RATING_WEIGHTS = {5: 72, 4: 17, 3: 6, 2: 3, 1: 2}
 RATING_SHARE = 0.6
 
 
-def _not_durable(db: Database) -> None:
-    """A simulated day's file needs no fsync per commit: a crash only loses a simulation."""
-
-    @event.listens_for(db.engine, "connect")
-    def _fast(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.execute("PRAGMA synchronous=OFF")
-
-    db.engine.dispose()  # connections made before the listener reconnect with it
-
-
-def _rater(hall_db: Database, seed: int):
+def _rater(db: Database, seed: int):
     """Rates finished steps through the hall's own rating store (when the hall is installed)."""
     if importlib.util.find_spec("onevisit.hall.stores.ratings") is None:
         return None
@@ -178,7 +166,7 @@ def _rater(hall_db: Database, seed: int):
     from onevisit.hall.stores.ratings import RatingStore
 
     clock = FixedClock(dt.datetime.now(dt.UTC))
-    store = RatingStore(hall_db, clock)
+    store = RatingStore(db, clock)
     rng = random.Random(seed)
 
     def rate(window: int, step_id: int, number: str, matter: str, when: dt.datetime) -> None:
@@ -196,27 +184,25 @@ def run(config: Config, plan: DayPlan, folder: Path, day: dt.date | None = None)
     folder.mkdir(parents=True, exist_ok=True)
     config = config.model_copy(update={"base_dir": folder})
     db = folder / "hall.db"
-    hall_db = open_database(db, hall_code=config.hall.code)
-    if not plan.durable:
-        _not_durable(hall_db)
-    log = SelfServiceLog(hall_db)
-    rate = _rater(hall_db, plan.seed)
+    # One database for the queue, the self-service log and the ratings, as in a hall.
+    database = open_database(db, hall_code=config.hall.code, durable=plan.durable)
+    log = SelfServiceLog(database)
+    rate = _rater(database, plan.seed)
     started = time.perf_counter()
     try:
         result = simulate_day(
             config,
-            db,
+            database,
             plan,
             day,
             on_selfservice=lambda kind, at, data: log.record(kind, "kiosk:sim", at, data),
             on_finished=rate,
         )
+        seconds = time.perf_counter() - started
+        sim_config = result.service.config
+        figures = day_figures(sim_config, load_day(db, result.end.date().isoformat()))
     finally:
-        hall_db.dispose()
-    seconds = time.perf_counter() - started
-    sim_config = result.service.config
-    result.service.close()
-    figures = day_figures(sim_config, load_day(db, result.end.date().isoformat()))
+        database.dispose()
     return Outcome(policy_label(plan, sim_config), plan, result, figures, seconds, db)
 
 
