@@ -29,8 +29,10 @@ def hall_config(config, tmp_path):
 
 
 @pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "hall.db"
+def db_path(db_target):
+    """The hall's database: a file under tmp_path, or the test PostgreSQL for modules marked
+    `both_engines` (each test's hall code is its own schema)."""
+    return db_target
 
 
 @pytest.fixture

@@ -7,7 +7,11 @@ import sys
 
 import pytest
 
+from onevisit.db import schema
 from onevisit.hall.stores.accounts import AccountError, check_password, hash_password, token_hash
+from tests.conftest import both_engines
+
+pytestmark = both_engines
 
 PASSWORD = "correct-horse"
 
@@ -27,7 +31,10 @@ def test_tokens_are_stored_only_as_hashes(app, client):
     store.add_user("wang", "staff", PASSWORD, window=1)
     kiosk = store.add_kiosk("kiosk-1")
     token = client.post("/api/auth/login", json={"username": "wang", "password": PASSWORD}).json()["token"]
-    dump = "\n".join(app.state.hall.db.conn.iterdump())
+    db = app.state.hall.db
+    dump = "\n".join(
+        repr(row) for table in (schema.hall_tokens, schema.hall_kiosks) for row in db.query(table.select())
+    )
     assert token not in dump and kiosk not in dump
     assert token_hash(token) in dump and token_hash(kiosk) in dump
 
@@ -113,8 +120,13 @@ def cli(monkeypatch, capsys):
     return run
 
 
-def test_cli_users_and_kiosks(tmp_path, hall_config, clock, cli, capsys):
-    db = str(tmp_path / "cli.db")
+def test_cli_users_and_kiosks(db_target, hall_config, clock, cli, capsys):
+    # The commands read the repository's config.toml: on PostgreSQL its hall code names the schema.
+    from onevisit.core.config import load_config
+    from tests.conftest import REPO
+
+    db = db_target
+    hall_code = load_config(REPO / "config.toml").hall.code
     code, _, err = cli(
         "users",
         "add",
@@ -141,10 +153,10 @@ def test_cli_users_and_kiosks(tmp_path, hall_config, clock, cli, capsys):
     code, out, _ = cli("users", "list", "--db", db)
     assert '"wang"' in out and PASSWORD not in out
 
-    from onevisit.db.sqlite import HallDatabase
+    from onevisit.db import open_database
     from onevisit.hall.stores.accounts import AccountStore
 
-    store = AccountStore(HallDatabase(db), hall_config, clock)
+    store = AccountStore(open_database(db, hall_code=hall_code), hall_config, clock)
     assert store.authenticate(token).actor == "kiosk:kiosk-7"
     session = store.login("wang", PASSWORD, "127.0.0.1")
     assert (session.principal.role, session.principal.window) == ("staff", 3)
