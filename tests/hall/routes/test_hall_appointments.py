@@ -4,12 +4,14 @@ per visit however often or however late the kiosk asks, and the slot's place in 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 import pytest
 
+from onevisit.db import schema
 from onevisit.hall.stores.appointments import TICKET_KEY
-from tests.conftest import TZ
+from tests.conftest import TZ, both_engines
+
+pytestmark = both_engines
 
 LIU = "510107195808083156"  # 刘德明, the demo pensioner
 ZHANG = "330106197503142310"
@@ -51,15 +53,14 @@ def checkin(client, tokens):
     return run
 
 
-def _tickets(db_path) -> int:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
+def _tickets(app) -> int:
+    return app.state.hall.db.query("SELECT count(*) AS n FROM tickets")[0]["n"]
 
 
 # -- booking ---------------------------------------------------------------------------------
 
 
-def test_a_booking_is_stored_with_a_masked_id_and_listed_by_slot(client, tokens, book, db_path):
+def test_a_booking_is_stored_with_a_masked_id_and_listed_by_slot(app, client, tokens, book):
     later = book(ZHANG, ("enroll", "card"), "2026-11-23T14:00")
     first = book(LIU, ("benefit",), "2026-11-23T09:30")
     assert first["person_masked"] == "510107********3156"
@@ -70,8 +71,7 @@ def test_a_booking_is_stored_with_a_masked_id_and_listed_by_slot(client, tokens,
     assert [a["id"] for a in body["appointments"]] == [first["id"], later["id"]]
     assert body["counts"] == {"booked": 2, "checked_in": 0, "cancelled": 0}
     assert LIU not in r.text and ZHANG not in r.text
-    with sqlite3.connect(db_path) as conn:
-        dump = "\n".join(str(row) for row in conn.iterdump())
+    dump = "\n".join(str(row) for row in app.state.hall.db.query(schema.hall_appointments.select()))
     assert LIU not in dump and ZHANG not in dump  # only the keyed hash and the mask are kept
 
 
@@ -126,25 +126,25 @@ def test_cancelling_an_unknown_booking_is_a_404(client, tokens):
 # -- the check-in window ---------------------------------------------------------------------
 
 
-def test_too_early_says_when_to_come_back(book, checkin, clock, db_path):
+def test_too_early_says_when_to_come_back(book, checkin, clock, app):
     book(LIU, ("benefit",), "2026-11-23T10:30")
     r = checkin(expect=409)
     error = r.json()["error"]
     assert error["code"] == "appointment_too_early"
     assert "09:30" in error["message_zh"] and "09:30" in error["message_en"]
     assert error["details"]["come_back_at"] == "2026-11-23T09:30+08:00"
-    assert _tickets(db_path) == 0
+    assert _tickets(app) == 0
     clock.set(at(9, 30))  # the window opens exactly early_minutes before the slot
     assert checkin(expect=201).json()["slot"] == "2026-11-23T10:30+08:00"
 
 
-def test_late_by_more_than_late_minutes_the_booking_has_lapsed(book, checkin, clock, db_path):
+def test_late_by_more_than_late_minutes_the_booking_has_lapsed(book, checkin, clock, app):
     book(LIU, ("benefit",), "2026-11-23T09:30")
     clock.set(at(9, 46))
     error = checkin(expect=409).json()["error"]
     assert error["code"] == "appointment_lapsed"
     assert "取号" in error["message_zh"] and "ordinary number" in error["message_en"]
-    assert _tickets(db_path) == 0
+    assert _tickets(app) == 0
     clock.set(at(9, 45))  # still inside the window
     assert checkin(expect=201).json()["created"] is True
 
@@ -181,7 +181,7 @@ def test_the_ticket_is_issued_with_the_slot_and_the_booked_matters(client, token
     assert r.status_code == 409 and r.json()["error"]["code"] == "already_checked_in"
 
 
-def test_a_second_check_in_or_a_repeated_key_returns_the_same_ticket(book, checkin, clock, db_path):
+def test_a_second_check_in_or_a_repeated_key_returns_the_same_ticket(book, checkin, clock, app):
     book()
     first = checkin(key="press-1", expect=201).json()
     again = checkin(key="press-1", expect=201).json()  # the same press retried: the first answer
@@ -189,27 +189,23 @@ def test_a_second_check_in_or_a_repeated_key_returns_the_same_ticket(book, check
     clock.set(at(9, 58))  # after the window: asking again is not "late", it is the same ticket
     later = checkin(key="press-2", expect=200).json()
     assert later["ticket"]["number"] == first["ticket"]["number"] and later["created"] is False
-    assert _tickets(db_path) == 1
+    assert _tickets(app) == 1
 
 
-def test_an_open_ticket_today_is_returned_and_no_second_one_made(
-    client, tokens, book, checkin, issue, db_path
-):
+def test_an_open_ticket_today_is_returned_and_no_second_one_made(client, tokens, book, checkin, issue, app):
     walk_in = issue("enroll", id_number=LIU)["ticket"]["number"]
     book(LIU, ("benefit",), "2026-11-23T09:30")
     body = checkin(expect=200).json()
     assert body["ticket"]["number"] == walk_in
     assert body["created"] is False and body["already_open"] is True
     assert walk_in in body["notice"]["message_zh"] and walk_in in body["notice"]["message_en"]
-    assert _tickets(db_path) == 1
+    assert _tickets(app) == 1
     again = checkin(expect=200).json()
     assert again["ticket"]["number"] == walk_in and again["already_open"] is True
-    assert _tickets(db_path) == 1
+    assert _tickets(app) == 1
 
 
-def test_a_crash_between_the_queue_and_the_booking_is_repaired_by_the_retry(
-    app, client, book, checkin, db_path
-):
+def test_a_crash_between_the_queue_and_the_booking_is_repaired_by_the_retry(app, client, book, checkin):
     """The queue committed the ticket, then the process died before the booking was marked: the
     retry finds the ticket by the booking's key instead of issuing a second one."""
     booked = book()
@@ -225,7 +221,7 @@ def test_a_crash_between_the_queue_and_the_booking_is_repaired_by_the_retry(
     body = checkin(expect=201).json()
     assert body["ticket"]["number"] == lost and body["created"] is True
     assert body["appointment"]["state"] == "checked_in" and body["appointment"]["ticket_number"] == lost
-    assert _tickets(db_path) == 1
+    assert _tickets(app) == 1
 
 
 def test_a_checked_in_appointment_is_called_by_its_slot_time(client, tokens, book, checkin, issue, clock):
@@ -263,7 +259,7 @@ def test_only_a_supervisor_books_lists_and_cancels(client, tokens, book, role):
 
 
 @pytest.mark.parametrize("role", [None, "staff1", "technician"])
-def test_a_check_in_needs_a_kiosk(client, tokens, book, role, db_path):
+def test_a_check_in_needs_a_kiosk(client, tokens, book, role, app):
     book()
     r = client.post(
         "/api/appointments/checkin",
@@ -271,7 +267,7 @@ def test_a_check_in_needs_a_kiosk(client, tokens, book, role, db_path):
         headers=tokens.by_name(role),
     )
     assert r.status_code == (401 if role is None else 403)
-    assert _tickets(db_path) == 0
+    assert _tickets(app) == 0
 
 
 # -- the provincial list ---------------------------------------------------------------------

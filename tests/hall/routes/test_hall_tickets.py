@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import both_engines
 from tests.hall.hall_events import events
+
+pytestmark = both_engines
 
 
 def test_issue_is_idempotent_and_hides_the_id_number(client, tokens):

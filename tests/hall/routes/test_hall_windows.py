@@ -6,7 +6,10 @@ import threading
 
 import pytest
 
+from tests.conftest import both_engines
 from tests.hall.hall_events import events
+
+pytestmark = both_engines
 
 
 def test_a_visit_through_two_windows(client, tokens, issue, clock):
