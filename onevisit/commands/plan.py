@@ -42,8 +42,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     try:
         if args.from_day:
-            db = Path(args.db) if args.db else config.path(config.hall.database)
-            demand = demand_from_day(db, args.from_day, args.visits)
+            db = str(args.db) if args.db else config.database_target
+            demand = demand_from_day(db, args.from_day, args.visits, hall_code=config.hall.code)
             day = dt.date.fromisoformat(args.from_day)
         else:
             demand = demand_from_config(config, args.visits)

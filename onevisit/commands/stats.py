@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from onevisit.core.typed import parse_date_text
 
@@ -20,18 +19,18 @@ def _date(value: str) -> str:
 def cmd_report(args: argparse.Namespace) -> int:
     from onevisit.commands.main import load
     from onevisit.stats.report import write_report
-    from onevisit.stats.rows import NoSuchDatabase, days_in
+    from onevisit.stats.rows import NoSuchDatabase, days_in, name_of
 
     config = load(args)
-    db = Path(args.db) if args.db else config.path(config.hall.database)
+    db = str(args.db) if args.db else config.database_target  # a file or a postgresql:// URL
     try:
-        available = days_in(db)
+        available = days_in(db, hall_code=config.hall.code)
     except NoSuchDatabase as exc:
         print(f"error: {exc} (give --db PATH)", file=sys.stderr)
         return 2
     if args.date not in available:
         shown = ", ".join(available[:10]) or "none"
-        print(f"error: no events on {args.date} in {db}; days with events: {shown}", file=sys.stderr)
+        print(f"error: no events on {args.date} in {name_of(db)}; days with events: {shown}", file=sys.stderr)
         return 2
     files = write_report(config, db, args.date, args.out)
     hall = files.figures.hall

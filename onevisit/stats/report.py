@@ -80,7 +80,7 @@ def day_figures(config: Config, rows: DayRows) -> DayFigures:
 def write_report(config: Config, db_path: str | Path, day: str, out: str | Path) -> ReportFiles:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = load_day(db_path, day)
+    rows = load_day(db_path, day, hall_code=config.hall.code)
     figures = day_figures(config, rows)
     labels = {m.code: m.name_zh for m in config.matters}
     # matplotlib loads only for a rendered report, not for the figures alone (`onevisit simulate`).
