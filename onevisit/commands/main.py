@@ -145,10 +145,20 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def load(args: argparse.Namespace):
-    """The validated config for a command, honouring --config."""
-    from onevisit.core.config import load_config
+    """The validated config for a command, honouring --config, and --db where the command has it
+    (a path from the current folder, or a postgresql:// URL): `config.database_target` then names
+    the database every part of the command opens."""
+    from pathlib import Path
 
-    return load_config(args.config)
+    from onevisit.core.config import load_config
+    from onevisit.db.database import is_postgres
+
+    config = load_config(args.config)
+    db = getattr(args, "db", None)
+    if db:
+        database = str(db) if is_postgres(db) else str(Path(db).resolve())
+        config = config.model_copy(update={"hall": config.hall.model_copy(update={"database": database})})
+    return config
 
 
 def print_json(value: object) -> None:

@@ -34,7 +34,7 @@ def open_service(args: argparse.Namespace) -> QueueService:
     from onevisit.commands.main import load
 
     config = load(args)
-    return QueueService.open(config, db_path=args.db, clock=_clock(args, config.hall.timezone))
+    return QueueService.open(config, clock=_clock(args, config.hall.timezone))
 
 
 def _actor(args: argparse.Namespace) -> str:
@@ -74,18 +74,13 @@ def cmd_issue(args: argparse.Namespace) -> int:
 def _subscribe(args: argparse.Namespace, service: QueueService, ticket, phone: str) -> dict:
     """到号提醒 for a ticket issued here, as the kiosk subscribes it (the hall server sends)."""
     from onevisit.core.secrets import load_or_create_key
-    from onevisit.db.sqlite import HallDatabase
     from onevisit.hall.stores.notices import NoticeStore
 
     config = service.config
-    db = HallDatabase(args.db or config.path(config.hall.database))
-    try:
-        key = load_or_create_key(config.path(config.security.secrets_dir), "notify.key")
-        sub = NoticeStore(db, service.clock, key).subscribe(
-            ticket.day, ticket.number, "sms", phone, _actor(args)
-        )
-    finally:
-        db.close()
+    key = load_or_create_key(config.path(config.security.secrets_dir), "notify.key")
+    sub = NoticeStore(service.store.database, service.clock, key).subscribe(
+        ticket.day, ticket.number, "sms", phone, _actor(args)
+    )
     return {"channel": "sms", "to": sub.masked}
 
 

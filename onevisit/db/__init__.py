@@ -11,12 +11,14 @@ from onevisit.db.migrate import SchemaOutOfDate, ensure_schema
 __all__ = ["Database", "SchemaOutOfDate", "Tx", "describe", "is_postgres", "open_database"]
 
 
-def open_database(target: str | Path, *, hall_code: str = "HALL", kind: str = "hall") -> Database:
+def open_database(
+    target: str | Path, *, hall_code: str = "HALL", kind: str = "hall", durable: bool = True
+) -> Database:
     """Open a hall database (a path or a postgresql:// URL), made at once when new.
 
     Raises SchemaOutOfDate when it was made by an older or newer OneVisit (see migrate.py).
     """
-    db = Database(target, hall_code=hall_code, kind=kind)
+    db = Database(target, hall_code=hall_code, kind=kind, durable=durable)
     try:
         ensure_schema(db)
     except BaseException:

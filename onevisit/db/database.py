@@ -173,7 +173,9 @@ class Database:
     consistent snapshot for several queries, never blocking a writer.
     """
 
-    def __init__(self, target: str | Path, *, hall_code: str = "HALL", kind: str = "hall") -> None:
+    def __init__(
+        self, target: str | Path, *, hall_code: str = "HALL", kind: str = "hall", durable: bool = True
+    ) -> None:
         self.target = str(target)
         self.hall_code = hall_code
         #: "hall" (queue and hall server) or "register" (the certificates register): its tables and
@@ -181,6 +183,9 @@ class Database:
         self.kind = kind
         self.tables = schema.HALL_TABLES if kind == "hall" else schema.REGISTER_TABLES
         self.postgres = is_postgres(target)
+        #: False only for simulations and benchmarks of throw-away days: a commit returns before it
+        #: reaches the disk (SQLite synchronous=OFF, PostgreSQL synchronous_commit=off).
+        self.durable = durable
         self.schema = schema_name(hall_code) if self.postgres else None
         self.channel = f"onevisit_{self.schema}" if self.schema else ""
         self._write_lock = threading.RLock()
@@ -198,7 +203,11 @@ class Database:
                 pool_size=4,
                 max_overflow=8,
                 pool_pre_ping=True,
-                connect_args={"options": f"-c search_path={self.schema}", "application_name": "onevisit"},
+                connect_args={
+                    "options": f"-c search_path={self.schema}"
+                    + ("" if self.durable else " -c synchronous_commit=off"),
+                    "application_name": "onevisit",
+                },
             )
         path = self.target
         if path != ":memory:":
@@ -217,7 +226,7 @@ class Database:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             # FULL: an acknowledged ticket survives a power cut, not only a crash of the process.
-            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA synchronous=FULL" if self.durable else "PRAGMA synchronous=OFF")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cur.close()

@@ -20,21 +20,24 @@ from __future__ import annotations
 import secrets
 import sqlite3
 
+from onevisit.db import schema
+from onevisit.db.database import Tx
+
 #: meta keys: the epoch, and the mark a backup copy carries until it is opened
 EPOCH_KEY = "epoch"
 EPOCH_RENEW_KEY = "epoch_renew"
 
 
-def ensure_epoch(conn: sqlite3.Connection) -> str:
-    """The database's epoch, made now when it has none or carries a backup's mark. Expects the
-    `meta (key, value)` table and an open write transaction (the caller's)."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (EPOCH_KEY,)).fetchone()
-    renew = conn.execute("SELECT 1 FROM meta WHERE key = ?", (EPOCH_RENEW_KEY,)).fetchone()
+def ensure_epoch(tx: Tx) -> str:
+    """The database's epoch, made now when it has none or carries a backup's mark. Runs in the
+    caller's write transaction."""
+    row = tx.one("SELECT value FROM meta WHERE key = ?", EPOCH_KEY)
+    renew = tx.one("SELECT 1 AS renew FROM meta WHERE key = ?", EPOCH_RENEW_KEY)
     if row is not None and renew is None:
-        return str(row[0])
+        return str(row["value"])
     epoch = secrets.token_hex(8)  # 64 random bits: two halls' or two restores' never meet
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (EPOCH_KEY, epoch))
-    conn.execute("DELETE FROM meta WHERE key = ?", (EPOCH_RENEW_KEY,))
+    tx.upsert(schema.meta, {"key": EPOCH_KEY, "value": epoch}, keys=("key",))
+    tx.execute("DELETE FROM meta WHERE key = ?", EPOCH_RENEW_KEY)
     return epoch
 
 

@@ -15,7 +15,7 @@ from onevisit.assets import WEB
 from onevisit.core.clock import Clock, SystemClock
 from onevisit.core.config import Config
 from onevisit.core.secrets import load_or_create_key
-from onevisit.db.sqlite import HallDatabase
+from onevisit.db import describe, open_database
 from onevisit.devices.notify import notifier_from_config
 from onevisit.hall import http_errors
 from onevisit.hall.deps import Hall
@@ -89,10 +89,11 @@ def create_app(
     without both, /api/payments answers 404 payment_not_configured.
     """
     clock = clock or SystemClock(config.hall.timezone)
-    path = Path(db_path) if db_path else config.path(config.hall.database)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    gate = ServiceGate(lambda: QueueService.open(config, db_path=path, clock=clock))
-    db = HallDatabase(path)
+    target = str(db_path) if db_path else config.database_target
+    # One database for the queue and every store; refused here (SchemaOutOfDate) when it was made
+    # by an older or newer OneVisit, before anything is served.
+    db = open_database(target, hall_code=config.hall.code)
+    gate = ServiceGate(lambda: QueueService.open(config, db_path=db, clock=clock))
     hub = EventHub(gate, db, poll_seconds=poll_seconds, expire_seconds=expire_seconds)
     hall = Hall(
         config=config,
@@ -150,7 +151,7 @@ def create_app(
         await hub.start()
         await maintenance.start()
         await notice_watch.start()
-        log.info("hall server up: database %s", path)
+        log.info("hall server up: database %s, hall %s", describe(target), config.hall.code)
         try:
             yield
         finally:
@@ -163,7 +164,7 @@ def create_app(
             if callout is not None and hasattr(callout, "stop"):
                 await _maybe_await(callout.stop())
             gate.close()
-            db.close()
+            db.dispose()
 
     app = FastAPI(
         title="OneVisit hall server",

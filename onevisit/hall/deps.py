@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from onevisit.core.clock import Clock
 from onevisit.core.config import Config
-from onevisit.db.sqlite import HallDatabase
+from onevisit.db import Database
 from onevisit.hall.live.device_watch import Maintenance
 from onevisit.hall.live.gate import ServiceGate
 from onevisit.hall.live.hub import EventHub
@@ -25,7 +25,7 @@ from onevisit.hall.stores.ratings import RatingStore
 class Hall:
     config: Config
     clock: Clock
-    db: HallDatabase
+    db: Database
     gate: ServiceGate
     accounts: AccountStore
     ratings: RatingStore

@@ -11,7 +11,7 @@ from typing import Any
 
 from onevisit.core.config import Config
 from onevisit.queue.models import Event
-from onevisit.queue.store import STEP_COLUMNS, TICKET_COLUMNS, WINDOW_COLUMNS, SQLiteStore
+from onevisit.queue.store import STEP_COLUMNS, TICKET_COLUMNS, WINDOW_COLUMNS, QueueStore
 
 Tables = dict[str, dict[Any, dict[str, Any]]]
 
@@ -52,7 +52,7 @@ def rebuild(config: Config, events: Iterable[Event]) -> Tables:
     return tables
 
 
-def snapshot(store: SQLiteStore) -> Tables:
+def snapshot(store: QueueStore) -> Tables:
     """The tables as they are in the database, in the same shape as `rebuild` gives."""
     with store.reading() as tx:
         return {

@@ -20,6 +20,7 @@ from onevisit.core.identity import IdNumber, parse_id, redact_ids
 from onevisit.core.secrets import load_or_create_key
 from onevisit.core.text import without_emoji
 from onevisit.core.typed import squeezed
+from onevisit.db import Database
 from onevisit.db.epoch import EPOCH_KEY
 from onevisit.queue import errors as e
 from onevisit.queue import policy
@@ -38,7 +39,8 @@ from onevisit.queue.models import (
 )
 from onevisit.queue.numbers import canonical, format_number
 from onevisit.queue.priority import priority_label
-from onevisit.queue.store import SQLiteStore, Tx
+from onevisit.queue.store import QueueStore
+from onevisit.queue.store import QueueTx as Tx
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +174,7 @@ def derive_ticket_state(steps: Iterable[dict[str, Any]]) -> TicketState:
 
 
 class QueueService:
-    def __init__(self, config: Config, store: SQLiteStore, clock: Clock, id_key: bytes) -> None:
+    def __init__(self, config: Config, store: QueueStore, clock: Clock, id_key: bytes) -> None:
         self.config = config
         self.store = store
         self.clock = clock
@@ -181,11 +183,23 @@ class QueueService:
 
     @classmethod
     def open(
-        cls, config: Config, db_path: str | Path | None = None, clock: Clock | None = None
+        cls,
+        config: Config,
+        db_path: str | Path | Database | None = None,
+        clock: Clock | None = None,
+        *,
+        durable: bool = True,
     ) -> QueueService:
-        path = Path(db_path) if db_path else config.path(config.hall.database)
+        """The queue of the hall in `config`, on `db_path` (a file path, a postgresql:// URL, or an
+        open Database shared with the hall's other stores), by default `[hall] database`.
+        durable=False only for simulated days (see Database)."""
         key = load_or_create_key(config.path(config.security.secrets_dir), "id-hash.key")
-        return cls(config, SQLiteStore(path), clock or SystemClock(config.hall.timezone), key)
+        if isinstance(db_path, Database):
+            store = QueueStore(db_path)
+        else:
+            target = str(db_path) if db_path else config.database_target
+            store = QueueStore.open(target, config.hall.code, durable=durable)
+        return cls(config, store, clock or SystemClock(config.hall.timezone), key)
 
     def close(self) -> None:
         self.store.close()
@@ -201,10 +215,7 @@ class QueueService:
         with self.store.transaction() as tx:
             for window in self.config.windows:
                 if tx.window(window.number) is None:
-                    tx.conn.execute(
-                        "INSERT INTO windows (number, state, priority_streak) VALUES (?, 'open', 0)",
-                        (window.number,),
-                    )
+                    tx.add_window(window.number)
 
     def _matter(self, code: str):
         try:
@@ -884,11 +895,12 @@ class QueueService:
         # Called before every call: a cheap read first, so the common case writes nothing. Only the
         # called steps' times (one per busy window at most) and whether any old ticket is open.
         with self.store.reading() as tx:
-            called = tx.conn.execute("SELECT called_at FROM steps WHERE state = 'called'").fetchall()
-            due = any(dt.datetime.fromisoformat(c[0]) <= limit for c in called)
-            left_open = tx.conn.execute(
-                "SELECT 1 FROM tickets WHERE day < ? AND state NOT IN ('done', 'cancelled') LIMIT 1", (today,)
-            ).fetchone()
+            called = tx.all("SELECT called_at FROM steps WHERE state = 'called'")
+            due = any(dt.datetime.fromisoformat(c["called_at"]) <= limit for c in called)
+            left_open = tx.one(
+                "SELECT 1 AS open FROM tickets WHERE day < ? AND state NOT IN ('done', 'cancelled') LIMIT 1",
+                today,
+            )
             if not due and left_open is None:
                 return []
         skipped: list[Ticket] = []
@@ -1100,7 +1112,7 @@ class QueueService:
         avail = self.availability()
         with self.store.reading() as tx:
             calls = tx.all(
-                "SELECT number, window, matter, at FROM events WHERE day = ? AND kind IN (?, ?) "
+                'SELECT number, "window", matter, at FROM events WHERE day = ? AND kind IN (?, ?) '
                 "ORDER BY id DESC LIMIT 10",
                 day,
                 str(EventKind.STEP_CALLED),

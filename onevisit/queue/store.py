@@ -1,133 +1,36 @@
-"""The queue's SQLite store: schema, transactions, and the rows each change wrote.
+"""The queue's store over the hall database (SQLite or PostgreSQL): transactions, and the rows
+each change wrote.
 
-This is the narrow interface a PostgreSQL store for a region would implement again: the service asks
-a `Tx` for rows and writes rows through it; it never sees SQL. Every write is recorded in
-`Tx.changes`, which the service stores in the event it appends, so the tables can be rebuilt from
-the events alone (see replay.py).
+The service asks a `QueueTx` for rows and writes rows through it; it never sees a connection. Every
+write is recorded in `QueueTx.changes`, which the service stores in the event it appends, so the
+tables can be rebuilt from the events alone (see replay.py). The tables are in onevisit/db/schema.py.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
+from onevisit.db import Database, Tx, open_database, schema
 from onevisit.db.epoch import ensure_epoch
 
+#: The queue's own format version in `meta` (kept for older readers; the schema's version is
+#: Alembic's, see onevisit/db/migrate.py).
 SCHEMA_VERSION = 1
 
-TICKET_COLUMNS = {
-    "id": int,
-    "day": str,
-    "seq": int,
-    "number": str,
-    "short_code": str,
-    "state": str,
-    "priority": int,
-    "priority_reason": str,
-    "person_hash": str,
-    "person_masked": str,
-    "created_at": str,
-    "arrival_key": float,
-    "idempotency_key": str,
-    "source": str,
-    "tag": str,
-    "appointment_at": str,
-}
-STEP_COLUMNS = {
-    "id": int,
-    "ticket_id": int,
-    "seq": int,
-    "matter": str,
-    "state": str,
-    "window": int,
-    "queued_at": str,
-    "sort_key": float,
-    "call_count": int,
-    "called_at": str,
-    "started_at": str,
-    "finished_at": str,
-    "from_window": int,
-    "transfer_reason": str,
-    "transfer_note": str,
-    "outcome": str,
-}
-WINDOW_COLUMNS = {
-    "number": int,
-    "state": str,
-    "current_step_id": int,
-    "priority_streak": int,
-    "staff": str,
-}
+
+def _columns(table) -> dict[str, type]:
+    return {c.name: c.type.python_type for c in table.columns}
+
+
+TICKET_COLUMNS = _columns(schema.tickets)
+STEP_COLUMNS = _columns(schema.steps)
+WINDOW_COLUMNS = _columns(schema.windows)
 TABLES = {"tickets": TICKET_COLUMNS, "steps": STEP_COLUMNS, "windows": WINDOW_COLUMNS}
-
-
-def connect(path: Path | str) -> sqlite3.Connection:
-    """A connection in autocommit mode (we issue BEGIN IMMEDIATE ourselves), WAL, synchronous=FULL."""
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    # FULL: an acknowledged ticket survives a power cut, not only a crash of the process.
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
-    return conn
-
-
-def create_schema(conn: sqlite3.Connection) -> None:
-    db = sqlite_utils.Database(conn)
-    db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
-    db["tickets"].create(
-        TICKET_COLUMNS,
-        pk="id",
-        not_null={"day", "seq", "number", "short_code", "state", "priority", "created_at", "arrival_key"},
-        if_not_exists=True,
-    )
-    db["steps"].create(
-        STEP_COLUMNS,
-        pk="id",
-        not_null={"ticket_id", "seq", "matter", "state", "call_count"},
-        foreign_keys=[("ticket_id", "tickets", "id")],
-        if_not_exists=True,
-    )
-    db["windows"].create(
-        WINDOW_COLUMNS, pk="number", not_null={"state", "priority_streak"}, if_not_exists=True
-    )
-    db["counters"].create(
-        {"day": str, "prefix": str, "last": int}, pk=("day", "prefix"), not_null={"last"}, if_not_exists=True
-    )
-    db["events"].create(
-        {
-            "id": int,
-            "at": str,
-            "actor": str,
-            "kind": str,
-            "day": str,
-            "number": str,
-            "window": int,
-            "matter": str,
-            "data": str,
-        },
-        pk="id",
-        not_null={"at", "actor", "kind", "day", "data"},
-        if_not_exists=True,
-    )
-    db["tickets"].create_index(["day", "number"], unique=True, if_not_exists=True)
-    db["tickets"].create_index(["idempotency_key"], unique=True, if_not_exists=True)
-    db["tickets"].create_index(["day", "person_hash"], if_not_exists=True)
-    db["tickets"].create_index(["day", "state"], if_not_exists=True)
-    db["steps"].create_index(["ticket_id", "seq"], unique=True, if_not_exists=True)
-    db["steps"].create_index(["state", "matter", "sort_key"], if_not_exists=True)
-    db["steps"].create_index(["matter", "state", "finished_at"], if_not_exists=True)
-    db["events"].create_index(["day", "kind"], if_not_exists=True)
-    db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
-    ensure_epoch(conn)
+_TABLE = {t.name: t for t in (schema.tickets, schema.steps, schema.windows, schema.events)}
 
 
 #: policy.queue_order in SQL (steps s, tickets t): priority tier, effective queue time, then the
@@ -135,21 +38,15 @@ def create_schema(conn: sqlite3.Connection) -> None:
 QUEUE_ORDER_SQL = "t.priority DESC, s.sort_key, substr(t.number, 1, 1), t.seq"
 
 
-class Tx:
-    """One open BEGIN IMMEDIATE transaction. Reads see the database as this transaction wrote it."""
+class QueueTx(Tx):
+    """One open transaction of the hall database, with the queue's reads and recorded writes.
+    Reads see the database as this transaction wrote it."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, tx: Tx) -> None:
+        super().__init__(tx.conn, tx.database)
         self.changes: list[dict[str, Any]] = []
 
     # -- reads -------------------------------------------------------------------------------
-    def one(self, sql: str, *params: Any) -> dict[str, Any] | None:
-        row = self.conn.execute(sql, params).fetchone()
-        return dict(row) if row else None
-
-    def all(self, sql: str, *params: Any) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
-
     def meta(self, key: str) -> str | None:
         row = self.one("SELECT value FROM meta WHERE key = ?", key)
         return str(row["value"]) if row else None
@@ -197,9 +94,11 @@ class Tx:
         """
         marks = ",".join("?" * len(matters))
         tier = "AND t.priority = 0" if regular else ""
+        # CROSS JOIN … ON fixes SQLite's join order; PostgreSQL's planner needs no hint (nor allows it).
+        join = "JOIN" if self.postgres else "CROSS JOIN"
         return self.one(
             f"""SELECT s.*, t.priority AS priority, t.number AS number
-                FROM steps s CROSS JOIN tickets t ON t.id = s.ticket_id
+                FROM steps s {join} tickets t ON t.id = s.ticket_id
                 WHERE s.state = 'waiting' AND t.day = ? AND s.matter IN ({marks}) {tier}
                 ORDER BY {QUEUE_ORDER_SQL} LIMIT 1""",
             day,
@@ -256,6 +155,10 @@ class Tx:
     def window(self, number: int) -> dict[str, Any] | None:
         return self.one("SELECT * FROM windows WHERE number = ?", number)
 
+    def add_window(self, number: int) -> None:
+        """A configured window the database has not seen yet: open, no streak (not an event)."""
+        super().insert(schema.windows, {"number": number, "state": "open", "priority_streak": 0})
+
     def steps_issued(self, day: str, matter: str) -> int:
         row = self.one(
             """SELECT count(*) AS n FROM steps s JOIN tickets t ON t.id = s.ticket_id
@@ -277,28 +180,24 @@ class Tx:
         # numbers come out with no duplicate and no gap, whatever the number of processes.
         row = self.one("SELECT last FROM counters WHERE day = ? AND prefix = ?", day, prefix)
         last = (row["last"] if row else 0) + 1
-        self.conn.execute(
-            "INSERT INTO counters (day, prefix, last) VALUES (?, ?, ?) "
-            "ON CONFLICT (day, prefix) DO UPDATE SET last = excluded.last",
-            (day, prefix, last),
-        )
+        self.upsert(schema.counters, {"day": day, "prefix": prefix, "last": last}, keys=("day", "prefix"))
         self.changes.append({"t": "counters", "key": [day, prefix], "set": {"last": last}})
         return last
 
-    def insert(self, table: str, row: dict[str, Any]) -> int:
-        columns = ", ".join(f'"{c}"' for c in row)
-        marks = ", ".join("?" * len(row))
-        cursor = self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
-        row_id = row.get("id", cursor.lastrowid)
-        self.changes.append({"t": table, "insert": {**row, "id": row_id} if table != "windows" else row})
-        return int(row_id)  # type: ignore[arg-type]
+    def insert(self, table: Any, row: dict[str, Any]) -> int:  # type: ignore[override]
+        """Insert into a queue table (by name or Table), recorded for the event; returns the id
+        (a window's number for `windows`)."""
+        name = table if isinstance(table, str) else table.name
+        row_id = super().insert(_TABLE[name], row)
+        self.changes.append({"t": name, "insert": {**row, "id": row_id} if name != "windows" else row})
+        return int(row_id if name != "windows" else row["number"])  # type: ignore[arg-type]
 
     def update(self, table: str, key: int, fields: dict[str, Any]) -> None:
         if not fields:
             return
-        pk = "number" if table == "windows" else "id"
-        sets = ", ".join(f'"{c}" = ?' for c in fields)
-        self.conn.execute(f"UPDATE {table} SET {sets} WHERE {pk} = ?", (*fields.values(), key))
+        t = _TABLE[table]
+        pk = t.c.number if table == "windows" else t.c.id
+        self.execute(t.update().where(pk == key).values(fields))
         self.changes.append({"t": table, "key": key, "set": dict(fields)})
 
     def append_event(
@@ -314,55 +213,47 @@ class Tx:
         data: dict[str, Any],
     ) -> int:
         payload = {**data, "changes": self.changes}
-        cursor = self.conn.execute(
-            "INSERT INTO events (at, actor, kind, day, number, window, matter, data) VALUES (?,?,?,?,?,?,?,?)",
-            (at, actor, kind, day, number, window, matter, json.dumps(payload, ensure_ascii=False)),
+        row = {"at": at, "actor": actor, "kind": kind, "day": day, "number": number, "window": window}
+        event_id = super().insert(
+            schema.events, {**row, "matter": matter, "data": json.dumps(payload, ensure_ascii=False)}
         )
         self.changes = []
-        return int(cursor.lastrowid)  # type: ignore[arg-type]
+        # Listeners in other processes (PostgreSQL LISTEN) learn of it when this commits.
+        self.notify(str(event_id))
+        return int(event_id)  # type: ignore[arg-type]
 
 
-class SQLiteStore:
-    """The hall database. One connection per store, shared by threads under a lock: SQLite allows one
-    writer at a time anyway, and other processes wait on the busy timeout."""
+class QueueStore:
+    """The queue's view of the hall database. Many stores and processes may share one database:
+    writes are serialised per hall by `Database.transaction`."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self.conn = connect(self.path)
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                create_schema(self.conn)
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+    def __init__(self, database: Database, *, owned: bool = False) -> None:
+        self.database = database
+        self._owned = owned
+        with self.transaction() as tx:
+            tx.upsert(schema.meta, {"key": "schema_version", "value": str(SCHEMA_VERSION)}, keys=("key",))
+            ensure_epoch(tx)
 
-    @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            tx = Tx(self.conn)
-            try:
-                yield tx
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            else:
-                self.conn.execute("COMMIT")
+    @classmethod
+    def open(cls, target: str | Path, hall_code: str = "HALL", *, durable: bool = True) -> QueueStore:
+        return cls(open_database(target, hall_code=hall_code, durable=durable), owned=True)
+
+    @property
+    def path(self) -> str:
+        """The database as configured: a file path or a PostgreSQL URL."""
+        return self.database.target
 
     @contextmanager
-    def reading(self) -> Iterator[Tx]:
-        """A consistent read: one deferred transaction, so several queries see one snapshot."""
-        with self._lock:
-            self.conn.execute("BEGIN")
-            try:
-                yield Tx(self.conn)
-            finally:
-                self.conn.execute("COMMIT")
+    def transaction(self) -> Iterator[QueueTx]:
+        with self.database.transaction() as tx:
+            yield QueueTx(tx)
+
+    @contextmanager
+    def reading(self) -> Iterator[QueueTx]:
+        """A consistent read: several queries see one snapshot."""
+        with self.database.reading() as tx:
+            yield QueueTx(tx)
 
     def close(self) -> None:
-        with self._lock:
-            self.conn.close()
+        if self._owned:
+            self.database.dispose()

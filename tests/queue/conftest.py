@@ -12,9 +12,15 @@ def hall_config(config, tmp_path):
     return config.model_copy(update={"base_dir": tmp_path})
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_engine(request) -> str:
+    """Every queue test runs on both engines."""
+    return request.param
+
+
 @pytest.fixture
-def service(hall_config, clock, tmp_path):
-    svc = QueueService.open(hall_config, db_path=tmp_path / "hall.db", clock=clock)
+def service(hall_config, clock, db_target):
+    svc = QueueService.open(hall_config, db_path=db_target, clock=clock)
     yield svc
     svc.close()
 

@@ -33,8 +33,8 @@ def _issue_many(config, db_path, start, count, out):
     out.put(numbers)
 
 
-def test_concurrent_processes_never_duplicate_or_skip_a_number(hall_config, tmp_path):
-    db = tmp_path / "hall.db"
+def test_concurrent_processes_never_duplicate_or_skip_a_number(hall_config, db_target):
+    db = db_target
     QueueService.open(hall_config, db_path=db).close()  # schema and windows first
     ctx = mp.get_context("spawn")
     start, out = ctx.Event(), ctx.Queue()
@@ -54,7 +54,7 @@ CRASHER = textwrap.dedent(
     import sys
     from onevisit.core.config import load_config
     from onevisit.queue import QueueService
-    from onevisit.queue.store import Tx
+    from onevisit.queue.store import QueueTx as Tx
 
     import datetime as dt
     from pathlib import Path
@@ -62,6 +62,7 @@ CRASHER = textwrap.dedent(
     from onevisit.core.clock import FixedClock
 
     config = load_config(sys.argv[1]).model_copy(update={"base_dir": Path(sys.argv[3])})
+    config = config.model_copy(update={"hall": config.hall.model_copy(update={"code": sys.argv[4]})})
     clock = FixedClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
     service = QueueService.open(config, db_path=sys.argv[2], clock=clock)
     original = Tx.append_event
@@ -77,11 +78,13 @@ CRASHER = textwrap.dedent(
 )
 
 
-def test_process_killed_mid_transaction_leaves_no_half_written_ticket(hall_config, clock, tmp_path):
-    db = tmp_path / "hall.db"
+def test_process_killed_mid_transaction_leaves_no_half_written_ticket(
+    hall_config, clock, db_target, tmp_path
+):
+    db = db_target
     config_path = REPO / "config.toml"
     proc = subprocess.Popen(
-        [sys.executable, "-c", CRASHER, str(config_path), str(db), str(tmp_path)],
+        [sys.executable, "-c", CRASHER, str(config_path), str(db), str(tmp_path), hall_config.hall.code],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -722,9 +722,9 @@ def login_staff(url: str, windows: list[int]) -> dict[int, str]:
 def check_day(config: Config, db_path: Path, outcome: Outcome) -> dict[str, Any]:
     """Every invariant the day must keep; returns figures, raises AssertionError listing problems."""
     from onevisit.queue import replay
-    from onevisit.queue.store import SQLiteStore
+    from onevisit.queue.store import QueueStore
 
-    store = SQLiteStore(db_path)
+    store = QueueStore.open(db_path, config.hall.code)
     problems: list[str] = []
     try:
         snap = replay.snapshot(store)
@@ -857,12 +857,12 @@ def expected_boards(config: Config, db_path: Path) -> dict[int, str]:
     """What every board must show: the whole day's events replayed through the board logic."""
     from onevisit.devices.boards.content import BoardContent
     from onevisit.devices.boards.setup import board_specs
-    from onevisit.queue.store import SQLiteStore
+    from onevisit.queue.store import QueueStore
 
-    store = SQLiteStore(db_path)
+    store = QueueStore.open(db_path, config.hall.code)
     try:
         with store.reading() as tx:
-            rows = tx.all("SELECT id, kind, number, window FROM events ORDER BY id")
+            rows = tx.all('SELECT id, kind, number, "window" FROM events ORDER BY id')
     finally:
         store.close()
     content = BoardContent(board_specs(config), recent=config.boards.main_recent)

@@ -68,11 +68,11 @@ def copy_under_write_lock(db, target) -> None:
 
 def consistent(config, path, acked_before: set[str]) -> dict:
     from onevisit.queue.service import _events
-    from onevisit.queue.store import SQLiteStore
+    from onevisit.queue.store import QueueStore
 
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    store = SQLiteStore(path)
+    store = QueueStore.open(path, config.hall.code)
     try:
         with store.reading() as tx:
             events = _events(tx.all("SELECT * FROM events ORDER BY id"))

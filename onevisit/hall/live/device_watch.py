@@ -19,7 +19,7 @@ from typing import Any
 
 from onevisit.core.clock import Clock
 from onevisit.core.config import Config
-from onevisit.db.sqlite import HallDatabase
+from onevisit.db import Database
 from onevisit.hall.stores.devices import BAD_STATES, DeviceState, DeviceStore
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ class Maintenance:
         self,
         config: Config,
         clock: Clock,
-        db: HallDatabase,
+        db: Database,
         *,
         callout: Any = None,
         kiosk_names: Callable[[], list[str]] = list,

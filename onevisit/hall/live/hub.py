@@ -2,7 +2,8 @@
 
 It reads the table rather than listening to this process's writes, so a CLI command or a second
 process writing the same database reaches the displays too. A local write wakes the tailer at once;
-a short poll catches everyone else's. The same loop feeds listeners (the rating prompts, the call-out
+on PostgreSQL every other process's commit wakes it through LISTEN/NOTIFY (db/listen.py) and the
+poll is only a safety net; on SQLite a short poll catches everyone else's. The same loop feeds listeners (the rating prompts, the call-out
 of boards and voice) and runs the queue's auto-skip of unanswered calls.
 """
 
@@ -19,7 +20,8 @@ from typing import Any
 
 from fastapi import WebSocket
 
-from onevisit.db.sqlite import HallDatabase
+from onevisit.db import Database, schema
+from onevisit.db.listen import EventListener
 from onevisit.hall.live.gate import ServiceGate
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 CLIENT_BACKLOG = 2000
 BATCH = 500
 CURSOR_SAVE_SECONDS = 2.0
+#: With LISTEN/NOTIFY the poll is only a safety net (seconds).
+NOTIFIED_POLL_SECONDS = 30.0
 
 
 class Client:
@@ -47,14 +51,15 @@ class EventHub:
     def __init__(
         self,
         gate: ServiceGate,
-        db: HallDatabase,
+        db: Database,
         *,
         poll_seconds: float = 0.5,
         expire_seconds: float = 5.0,
     ) -> None:
         self.gate = gate
         self.db = db
-        self.poll_seconds = poll_seconds
+        self.poll_seconds = max(poll_seconds, NOTIFIED_POLL_SECONDS) if db.postgres else poll_seconds
+        self._listener = EventListener(db, self.wake_threadsafe) if db.postgres else None
         self.expire_seconds = expire_seconds
         self.clients: set[Client] = set()
         self.listeners: list[Callable[[Any], Any]] = []
@@ -70,7 +75,6 @@ class EventHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener_cursor = 0
         self._cursor_saved = 0.0
-        db.script("CREATE TABLE IF NOT EXISTS hall_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -80,6 +84,8 @@ class EventHub:
         self.last_id = await self.gate.read(self._latest_event_id)
         # The database's identity for the stream: ids count from 1 again in a new epoch.
         self.epoch = await self.gate.read(self.gate.service.epoch)
+        if self._listener is not None:
+            self._listener.start()
         stored = self.db.query("SELECT value FROM hall_meta WHERE key = 'listener_cursor'")
         # Listeners (rating prompts, call-out) resume where they stopped; clients see only new events.
         self._listener_cursor = int(stored[0]["value"]) if stored else self.last_id
@@ -108,6 +114,8 @@ class EventHub:
             _, stuck = await asyncio.wait(self._tasks, timeout=5)
             for task in stuck:
                 log.warning("event hub task %s did not stop", task.get_name())
+        if self._listener is not None:
+            await asyncio.to_thread(self._listener.stop)
         for client in list(self.clients):
             await self._drop(client, code=1012)  # 1012: service restart; displays reconnect
         self._save_cursor()
@@ -254,10 +262,11 @@ class EventHub:
 
     def _save_cursor(self) -> None:
         self._cursor_saved = time.monotonic()
-        with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO hall_meta (key, value) VALUES ('listener_cursor', ?)",
-                (str(self._listener_cursor),),
+        with self.db.transaction() as tx:
+            tx.upsert(
+                schema.hall_meta,
+                {"key": "listener_cursor", "value": str(self._listener_cursor)},
+                keys=("key",),
             )
 
     async def _expire(self) -> None:

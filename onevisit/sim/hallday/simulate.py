@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from onevisit.core.config import Config, parse_hhmm
+from onevisit.db import Database, open_database
 from onevisit.sim.hallday.simulation import (
     DEFAULT_WEIGHTS,
     NEVER_INTERLEAVE,
@@ -157,19 +158,15 @@ RATING_WEIGHTS = {5: 72, 4: 17, 3: 6, 2: 3, 1: 2}
 RATING_SHARE = 0.6
 
 
-def _rater(db: Path, seed: int, durable: bool):
+def _rater(db: Database, seed: int):
     """Rates finished steps through the hall's own rating store (when the hall is installed)."""
     if importlib.util.find_spec("onevisit.hall.stores.ratings") is None:
-        return None, lambda: None
+        return None
     from onevisit.core.clock import FixedClock
-    from onevisit.db.sqlite import HallDatabase
     from onevisit.hall.stores.ratings import RatingStore
 
-    hall_db = HallDatabase(db)
-    if not durable:
-        hall_db.conn.execute("PRAGMA synchronous=OFF")
     clock = FixedClock(dt.datetime.now(dt.UTC))
-    store = RatingStore(hall_db, clock)
+    store = RatingStore(db, clock)
     rng = random.Random(seed)
 
     def rate(window: int, step_id: int, number: str, matter: str, when: dt.datetime) -> None:
@@ -179,7 +176,7 @@ def _rater(db: Path, seed: int, durable: bool):
         store.prompt_finished(window, step_id, when.date().isoformat(), number, matter)
         store.rate(window, rng.choices(list(RATING_WEIGHTS), list(RATING_WEIGHTS.values()))[0])
 
-    return rate, hall_db.close
+    return rate
 
 
 def run(config: Config, plan: DayPlan, folder: Path, day: dt.date | None = None) -> Outcome:
@@ -187,25 +184,25 @@ def run(config: Config, plan: DayPlan, folder: Path, day: dt.date | None = None)
     folder.mkdir(parents=True, exist_ok=True)
     config = config.model_copy(update={"base_dir": folder})
     db = folder / "hall.db"
-    log = SelfServiceLog(db, durable=plan.durable)
-    rate, close_rater = _rater(db, plan.seed, plan.durable)
+    # One database for the queue, the self-service log and the ratings, as in a hall.
+    database = open_database(db, hall_code=config.hall.code, durable=plan.durable)
+    log = SelfServiceLog(database)
+    rate = _rater(database, plan.seed)
     started = time.perf_counter()
     try:
         result = simulate_day(
             config,
-            db,
+            database,
             plan,
             day,
             on_selfservice=lambda kind, at, data: log.record(kind, "kiosk:sim", at, data),
             on_finished=rate,
         )
+        seconds = time.perf_counter() - started
+        sim_config = result.service.config
+        figures = day_figures(sim_config, load_day(db, result.end.date().isoformat()))
     finally:
-        log.close()
-        close_rater()
-    seconds = time.perf_counter() - started
-    sim_config = result.service.config
-    result.service.close()
-    figures = day_figures(sim_config, load_day(db, result.end.date().isoformat()))
+        database.dispose()
     return Outcome(policy_label(plan, sim_config), plan, result, figures, seconds, db)
 
 

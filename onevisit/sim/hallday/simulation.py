@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from onevisit.core.clock import FixedClock
 from onevisit.core.config import Config, Window
+from onevisit.db import Database
 from onevisit.queue.errors import QueueError
 from onevisit.queue.models import StepState
 from onevisit.queue.service import QueueService
@@ -173,7 +174,7 @@ def simulation_config(config: Config, plan: DayPlan) -> Config:
 
 def simulate_day(
     config: Config,
-    db_path: Path,
+    db_path: Path | Database,
     plan: DayPlan,
     day: dt.date | None = None,
     *,
@@ -187,9 +188,7 @@ def simulate_day(
     last = dt.datetime.combine(day, plan.last_arrival, tz)
     config = simulation_config(config, plan)
     clock = FixedClock(start)
-    service = QueueService.open(config, db_path=db_path, clock=clock)
-    if not plan.durable:
-        service.store.conn.execute("PRAGMA synchronous=OFF")
+    service = QueueService.open(config, db_path=db_path, clock=clock, durable=plan.durable)
     codes = [m.code for m in config.matters]
     weights = [plan.matter_weights.get(c, 1.0) for c in codes]
     rules = config.recall
