@@ -43,9 +43,8 @@ def _backup(args: argparse.Namespace) -> int:
     from onevisit.db import is_postgres
     from onevisit.db.backup import default_pg_target, default_target, online_backup, pg_backup, restore
 
-    config = load(args)
-    db = getattr(args, "db", None)
-    source = db if db and is_postgres(db) else str(Path(db).resolve()) if db else config.database_target
+    config = load(args)  # honours --db
+    source = config.database_target
     code = args.hall or config.hall.code
     if args.target == "restore":
         if not args.file:
