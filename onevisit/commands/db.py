@@ -70,7 +70,7 @@ def _targets(args: argparse.Namespace) -> list[tuple[str, str]]:
         ]
     chosen = []
     if db is not None:
-        chosen.append(("hall", _resolve(config, db, cwd=True)))
+        chosen.append(("hall", config.database_target))  # load() applied --db
     if reg is not None:
         chosen.append(("register", _resolve(config, reg, cwd=True)))
     return chosen
