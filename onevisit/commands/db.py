@@ -108,8 +108,7 @@ def _run(args: argparse.Namespace, step) -> list[dict]:
     """step(db) for each database; a server that cannot be reached is a clear error, not a traceback."""
     from sqlalchemy.exc import DBAPIError
 
-    from onevisit.core.errors import OneVisitError
-    from onevisit.db import describe
+    from onevisit.db import DatabaseUnavailable, describe
 
     results = []
     for kind, target in _targets(args):
@@ -118,11 +117,7 @@ def _run(args: argparse.Namespace, step) -> list[dict]:
             results.append({"kind": kind, "target": describe(target), **step(db)})
         except DBAPIError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-            raise OneVisitError(
-                "database_unreachable",
-                f"无法访问数据库 {describe(target)}：{reason}",
-                f"Cannot use the database {describe(target)}: {reason}",
-            ) from None
+            raise DatabaseUnavailable(target, reason) from None
         finally:
             db.dispose()
     return results

@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from onevisit.core.errors import OneVisitError
+from onevisit.db import DatabaseUnavailable
 from onevisit.db import schema as tables
 from onevisit.db.database import Database, describe, is_postgres, schema_name
 from onevisit.db.epoch import EPOCH_RENEW_KEY, mark_copy_for_new_epoch
@@ -194,13 +195,8 @@ def default_pg_target(folder: Path, hall_code: str, now: dt.datetime) -> Path:
     return folder / "backups" / f"{schema_name(hall_code)}-{now:%Y%m%d-%H%M%S}.dump"
 
 
-def _unreachable(url: str, exc: DBAPIError) -> BackupError:
-    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-    return BackupError(
-        "backup_database_unreachable",
-        f"无法访问数据库 {describe(url)}：{reason}",
-        f"Cannot use the database {describe(url)}: {reason}",
-    )
+def _unreachable(url: str, exc: DBAPIError) -> DatabaseUnavailable:
+    return DatabaseUnavailable(url, str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__)
 
 
 def _has_table(tx: Any, schema: str, table: str) -> bool:

@@ -197,3 +197,11 @@ def test_a_fresh_database_is_made_at_head(db_target, config, capsys) -> None:
     out = capsys.readouterr().out
     assert "h0001, code h0001: up to date" in out
     assert "***" in out or not db_target.startswith("postgresql")  # the password never printed
+
+
+def test_db_commands_on_an_unreachable_server_are_a_clear_error_without_the_password(capsys) -> None:
+    # port 1: nothing listens there, the connection is refused at once
+    assert main(["db", "status", "--db", "postgresql://hall:s3cret-pw@127.0.0.1:1/halls"]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "database_unavailable" in err and "无法打开数据库" in err
+    assert "s3cret-pw" not in err and "Traceback" not in err
