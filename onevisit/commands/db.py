@@ -148,7 +148,7 @@ def _status(args: argparse.Namespace) -> int:
         current, head = migrate.status(db)
         if current == head:
             state = "up to date"
-        elif current is None or current in migrate._branch_revisions(db.kind):
+        elif current is None or current in migrate.known_revisions(db.kind):
             state = "upgrade needed: back it up, then run `onevisit db upgrade`"
         else:
             state = "made by a newer OneVisit: run the matching version"
