@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("onevisit.commands.stats", "a day's statistics: HTML with charts, CSV of every step, XLSX"),
     "doctor": ("onevisit.commands.doctor", "check config, database, disk, fonts and every device"),
     "backup": ("onevisit.commands.backup", "copy the hall database while the server runs"),
+    "db": ("onevisit.commands.db", "the databases' schema: status and upgrade (migrations)"),
     # simulators: real programs for the demo, the tests and technicians
     "demo": ("onevisit.commands.demo", "run the whole hall on this machine, every device simulated"),
     "simulate": (

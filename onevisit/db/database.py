@@ -51,7 +51,7 @@ def is_postgres(target: str | Path) -> bool:
 def describe(target: str | Path) -> str:
     """The target for a log line or a message: a path, or a URL without its password."""
     if is_postgres(target):
-        return make_url(_sqlalchemy_url(str(target))).render_as_string(hide_password=True)
+        return make_url(str(target)).render_as_string(hide_password=True)
     return str(target)
 
 

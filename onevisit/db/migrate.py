@@ -74,7 +74,8 @@ def head(kind: str) -> str:
     return revision.revision
 
 
-def _branch_revisions(kind: str) -> set[str]:
+def known_revisions(kind: str) -> set[str]:
+    """Every revision of a branch (`hall`, `register`): a database at one of them is older or current."""
     return {r.revision for r in _scripts().iterate_revisions(f"{kind}@head", "base")}
 
 
@@ -94,7 +95,7 @@ def status(db: Database) -> tuple[str | None, str]:
     with db.transaction() as tx:
         _prepare(tx)
         current = MigrationContext.configure(tx.conn).get_current_heads()
-        known = _branch_revisions(db.kind)
+        known = known_revisions(db.kind)
         mine = [h for h in current if h in known or h[:1] == db.kind[:1]]
         return (mine[0] if mine else None), head(db.kind)
 
@@ -110,7 +111,7 @@ def ensure_schema(db: Database) -> None:
         heads = set(MigrationContext.configure(tx.conn).get_current_heads())
         if want in heads:
             return
-        known = _branch_revisions(db.kind)
+        known = known_revisions(db.kind)
         mine = [h for h in heads if h in known]
         if mine:
             raise SchemaOutOfDate(db.target, mine[0], want)
@@ -141,7 +142,7 @@ def upgrade(db: Database) -> tuple[str | None, str]:
     with db.transaction() as tx:
         _prepare(tx)
         before = MigrationContext.configure(tx.conn).get_current_heads()
-        known = _branch_revisions(db.kind)
+        known = known_revisions(db.kind)
         mine = [h for h in before if h in known]
         newer = [h for h in before if h not in known and h[:1] == db.kind[:1]]
         if newer:

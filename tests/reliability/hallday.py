@@ -114,10 +114,18 @@ def _is_table_list(v: Any) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
 
 
-def hallday_config(base_dir: Path, *, windows: int = 30, board_link: Path | None = None) -> Config:
+def hallday_config(
+    base_dir: Path,
+    *,
+    windows: int = 30,
+    board_link: Path | None = None,
+    database: str | None = None,
+    hall_code: str | None = None,
+) -> Config:
     """config.toml with `windows` staffed windows, a board per window plus a main board, silent
     voice, hours not enforced (the test runs at any hour), caps lifted, and recall pacing left to
-    the driver (its clock runs faster than the server's)."""
+    the driver (its clock runs faster than the server's). `database` (a path or a postgresql://
+    URL) and `hall_code` as `[hall] database` and `code`; by default hall.db beside the config."""
     base = load_config(REPO / "config.toml")
     staffed = staffed_windows(base, windows)
     boards = [{"address": w.number, "kind": "window", "window": w.number} for w in staffed]
@@ -126,6 +134,8 @@ def hallday_config(base_dir: Path, *, windows: int = 30, board_link: Path | None
     raw["windows"] = [w.model_dump(mode="json", exclude_none=True) for w in staffed]
     raw["matters"] = [{**m, "daily_cap": 100_000} for m in raw["matters"]]
     raw["hall"]["hours"]["enforce"] = False
+    raw["hall"]["database"] = database or str(base_dir / "hall.db")
+    raw["hall"]["code"] = hall_code or raw["hall"]["code"]
     raw["recall"].update(min_seconds=0, auto_skip_seconds=3600)
     raw["voice"]["engine"] = "silent"
     raw["boards"].update(
@@ -154,7 +164,7 @@ def free_port() -> int:
 class HallProcess:
     """`onevisit hall` as a child process; kill() is SIGKILL, as a power cut or OOM would be."""
 
-    def __init__(self, config_path: Path, db_path: Path, log_dir: Path, verbose: bool = False) -> None:
+    def __init__(self, config_path: Path, db_path: str | Path, log_dir: Path, verbose: bool = False) -> None:
         self.config_path = config_path
         self.db_path = db_path
         self.log_dir = log_dir
@@ -208,19 +218,19 @@ class HallProcess:
         return "\n".join(p.read_text("utf-8", "replace") for p in sorted(self.log_dir.glob("hall-*.log")))
 
 
-def create_accounts(config: Config, db_path: Path, windows: list[int], kiosks: int) -> list[str]:
+def create_accounts(config: Config, db_path: str | Path, windows: list[int], kiosks: int) -> list[str]:
     """Staff for every window, one supervisor, and kiosk tokens, written straight to the database."""
     from onevisit.core.clock import SystemClock
-    from onevisit.db.sqlite import HallDatabase
+    from onevisit.db import open_database
     from onevisit.hall.stores.accounts import AccountStore
 
-    db = HallDatabase(db_path)
+    db = open_database(db_path, hall_code=config.hall.code)
     store = AccountStore(db, config, SystemClock(config.hall.timezone))
     for w in windows:
         store.add_user(f"staff{w}", "staff", STAFF_PASSWORD, window=w)
     store.add_user(SUPERVISOR[0], "supervisor", SUPERVISOR[1])
     tokens = [store.add_kiosk(f"kiosk-{k + 1}") for k in range(kiosks)]
-    db.close()
+    db.dispose()
     return tokens
 
 
@@ -719,7 +729,7 @@ def login_staff(url: str, windows: list[int]) -> dict[int, str]:
 # -- checks ---------------------------------------------------------------------------------------
 
 
-def check_day(config: Config, db_path: Path, outcome: Outcome) -> dict[str, Any]:
+def check_day(config: Config, db_path: str | Path, outcome: Outcome) -> dict[str, Any]:
     """Every invariant the day must keep; returns figures, raises AssertionError listing problems."""
     from onevisit.queue import replay
     from onevisit.queue.store import QueueStore
@@ -853,7 +863,7 @@ def check_day(config: Config, db_path: Path, outcome: Outcome) -> dict[str, Any]
     return figures
 
 
-def expected_boards(config: Config, db_path: Path) -> dict[int, str]:
+def expected_boards(config: Config, db_path: str | Path) -> dict[int, str]:
     """What every board must show: the whole day's events replayed through the board logic."""
     from onevisit.devices.boards.content import BoardContent
     from onevisit.devices.boards.setup import board_specs
@@ -874,7 +884,7 @@ def expected_boards(config: Config, db_path: Path) -> dict[int, str]:
 @dataclass
 class DayRun:
     config: Config
-    db: Path
+    db: str
     server: HallProcess
     emulator: Any
     outcome: Outcome
@@ -895,17 +905,26 @@ def run_day(
     people: list[str] | None = None,
     verbose: bool = False,
     on_tick: Any = None,
+    database: str | None = None,
+    hall_code: str | None = None,
 ) -> DayRun:
     """Set a hall up under `root`, start `onevisit hall`, run the day; the server is left running
-    (call .close()) so the caller can check boards and pages after the day."""
+    (call .close()) so the caller can check boards and pages after the day. `database` (default
+    root/hall/hall.db) may be a postgresql:// URL, with the hall's `hall_code`."""
     from onevisit.sim.boards.emulator import BoardEmulator
 
     link = root / "board-link"
     emulator = (
         BoardEmulator(link, "default", seed=3, state_file=root / "boards.json").start() if boards else None
     )
-    config = hallday_config(root / "hall", windows=load.windows, board_link=link if boards else None)
-    db = root / "hall" / "hall.db"
+    config = hallday_config(
+        root / "hall",
+        windows=load.windows,
+        board_link=link if boards else None,
+        database=database,
+        hall_code=hall_code,
+    )
+    db = config.database_target
     kiosks = create_accounts(config, db, [w.number for w in config.windows], load.kiosks)
     server = HallProcess(root / "hall" / "config.toml", db, root / "logs", verbose=verbose)
     server.start()

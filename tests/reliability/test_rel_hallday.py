@@ -23,13 +23,22 @@ from tests.reliability.hallday import (
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-def run_day(tmp_path, load: DayLoad, *, boards: bool = False, on_tick=None):
-    run = hallday.run_day(tmp_path, load, boards=boards, on_tick=on_tick)
+def run_day(tmp_path, load: DayLoad, *, boards: bool = False, on_tick=None, database=None, hall_code=None):
+    run = hallday.run_day(
+        tmp_path, load, boards=boards, on_tick=on_tick, database=database, hall_code=hall_code
+    )
     return run.config, run.db, run.server, run.emulator, run.outcome
 
 
-def test_hall_day_with_kills_loses_nothing(tmp_path):
-    load = DayLoad(visits=600, kiosks=8, windows=30, speed=900, service_scale=0.5, kills=3, deadline=240)
+#: The whole day on SQLite; on PostgreSQL a shorter one (the same checks), to keep the suite short.
+VISITS = {"sqlite": 600, "postgresql": 400}
+
+
+@pytest.mark.parametrize("db_engine", ["sqlite", "postgresql"], indirect=True)
+def test_hall_day_with_kills_loses_nothing(tmp_path, db_engine, db_target, config):
+    load = DayLoad(
+        visits=VISITS[db_engine], kiosks=8, windows=30, speed=900, service_scale=0.5, kills=3, deadline=240
+    )
     rng = random.Random(5)
     # Kill at random moments of the busy part of the day (sim seconds after opening).
     kill_at = sorted(rng.uniform(1800, 24000) for _ in range(load.kills))
@@ -39,7 +48,10 @@ def test_hall_day_with_kills_loses_nothing(tmp_path):
             kill_at.pop(0)
             day.kill_and_restart()
 
-    config, db, server, emulator, outcome = run_day(tmp_path, load, boards=True, on_tick=on_tick)
+    database = None if db_engine == "sqlite" else db_target
+    config, db, server, emulator, outcome = run_day(
+        tmp_path, load, boards=True, on_tick=on_tick, database=database, hall_code=config.hall.code
+    )
     try:
         assert outcome.restarts == load.kills
         figures = check_day(config, db, outcome)
@@ -57,19 +69,23 @@ def test_hall_day_with_kills_loses_nothing(tmp_path):
         emulator.stop()
 
 
-def listener_cursor(db) -> int:
-    import sqlite3
+def _query(config, db, sql: str) -> list[dict]:
+    from onevisit.db import open_database
 
-    with sqlite3.connect(db, timeout=30) as conn:
-        row = conn.execute("SELECT value FROM hall_meta WHERE key = 'listener_cursor'").fetchone()
-    return int(row[0]) if row else 0
+    database = open_database(db, hall_code=config.hall.code)
+    try:
+        return database.query(sql)
+    finally:
+        database.dispose()
 
 
-def last_event_id(db) -> int:
-    import sqlite3
+def listener_cursor(config, db) -> int:
+    rows = _query(config, db, "SELECT value FROM hall_meta WHERE key = 'listener_cursor'")
+    return int(rows[0]["value"]) if rows else 0
 
-    with sqlite3.connect(db, timeout=30) as conn:
-        return conn.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+
+def last_event_id(config, db) -> int:
+    return _query(config, db, "SELECT max(id) AS last FROM events")[0]["last"] or 0
 
 
 def calls_survive_a_kill(config, db, server, emulator) -> None:
@@ -97,15 +113,15 @@ def calls_survive_a_kill(config, db, server, emulator) -> None:
         assert r.status_code == 200
         assert emulator.wait_for(lambda t: called[1] in t.get(1, "") and "正在办理" in t.get(2, ""), 10)
         # The hall moves on (a window pauses and resumes) until the event cursor passes the calls.
-        target = last_event_id(db)
+        target = last_event_id(config, db)
         tick = threading.Event()
         for _ in range(120):
-            if listener_cursor(db) >= target:
+            if listener_cursor(config, db) >= target:
                 break
             c.post("/api/windows/8/pause", headers=sup)
             c.post("/api/windows/8/resume", headers=sup)
             tick.wait(0.25)  # polling another process's database: there is no signal to wait on
-        assert listener_cursor(db) >= target
+        assert listener_cursor(config, db) >= target
     server.kill()
     server.start()
     expected = expected_boards(config, db)
