@@ -1,3 +1,4 @@
+# ruff: noqa: I001  (runs on commit 8d60432, whose onevisit.db.sqlite this checkout no longer has)
 """Make legacy-8d60432.db: a hall database as OneVisit made it before the database layer.
 
 Runs on the OLD code (commit 8d60432, the last main before onevisit/db/schema.py), never on this
