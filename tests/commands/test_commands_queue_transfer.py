@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 from onevisit.commands.main import main
-from tests.conftest import REPO
+from tests.conftest import REPO, both_engines
 
 
 def run(capsys, *argv: str) -> dict:
@@ -14,10 +13,16 @@ def run(capsys, *argv: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def test_transfer_with_return_from_the_command_line(tmp_path, capsys):
-    # A copy of the config in tmp_path: its secrets (the ID-hash key) are written beside it, not in the checkout.
-    shutil.copy(REPO / "config.toml", tmp_path / "config.toml")
-    common = ["--config", str(tmp_path / "config.toml"), "--db", str(tmp_path / "hall.db")]
+@both_engines
+def test_transfer_with_return_from_the_command_line(tmp_path, capsys, db_target, config):
+    """Also `--db postgresql://…`: every queue command against a hall on PostgreSQL."""
+    # A copy of the config in tmp_path: its secrets (the ID-hash key) are written beside it, not in
+    # the checkout; with the test's own hall code, so its PostgreSQL schema is its own.
+    text = (REPO / "config.toml").read_text(encoding="utf-8")
+    (tmp_path / "config.toml").write_text(
+        text.replace('code = "SZ01"', f'code = "{config.hall.code}"', 1), encoding="utf-8"
+    )
+    common = ["--config", str(tmp_path / "config.toml"), "--db", db_target]
     now = ["--now", "2026-11-23T09:30"]
     run(capsys, "queue", *common, "issue", "--matters", "benefit", *now)
     run(capsys, "queue", *common, "call", "--window", "5", *now)
