@@ -35,12 +35,14 @@ os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
 
 @pytest.fixture
-def config():
-    """The demo config with a hall code of the test's own: halls sharing the test PostgreSQL never
-    meet (each code is a schema)."""
+def config(tmp_path):
+    """The demo config with a hall code of the test's own (halls sharing the test PostgreSQL never
+    meet: each code is a schema) and its relative paths (var/: secrets, databases, voice clips,
+    logs) under the test's own folder, never in the checkout."""
     config = load_config(REPO / "config.toml")
     code = "T" + secrets.token_hex(6)
-    return config.model_copy(update={"hall": config.hall.model_copy(update={"code": code})})
+    hall = config.hall.model_copy(update={"code": code})
+    return config.model_copy(update={"hall": hall, "base_dir": tmp_path / "hall"})
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ def texts(widget) -> str:
 
 
 @pytest.fixture(scope="session")
-def kiosk_session():
+def kiosk_session(tmp_path_factory):
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
@@ -81,8 +81,12 @@ def kiosk_session():
 
     config = load_config(REPO / "config.toml")
     # A hall's real address: with the repo's loopback default the kiosk refuses certificates.
+    # Its var/ (signing key, register) in a temporary folder, never in the checkout.
     config = config.model_copy(
-        update={"hall": config.hall.model_copy(update={"public_url": "http://hall.example.org:8600"})}
+        update={
+            "hall": config.hall.model_copy(update={"public_url": "http://hall.example.org:8600"}),
+            "base_dir": tmp_path_factory.mktemp("kiosk"),
+        }
     )
     devices = KioskDevices(hall=None, printer=KioskPrinter(None, config))
     fake_time = FakeTime()

@@ -17,6 +17,7 @@ import json
 import re
 import shutil
 import sqlite3
+from pathlib import Path
 import subprocess
 import sys
 
@@ -54,6 +55,7 @@ def online_backup_cli(db, target) -> None:
 def copy_under_write_lock(db, target) -> None:
     """A plain file copy of hall.db and its WAL, taken while holding the write lock: no commit and
     so no checkpoint can run during the copy, which makes the pair consistent."""
+    db = Path(db)
     conn = sqlite3.connect(db, timeout=30, isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")

@@ -201,9 +201,9 @@ def test_a_rating_after_finish_is_recorded_once_and_late_presses_record_nothing(
         assert h.press(RATER3, "r1") == "ok"
         assert h.press(RATER3, "r4") == "ignored"  # a second press
         assert h.emu.wait_keypads(lambda k: not k[RATER3].lamp)
-        rows = h.app.state.hall.db.query("SELECT number, window, score, step_id FROM hall_ratings")
+        rows = h.app.state.hall.db.query('SELECT number, "window", score, step_id FROM hall_ratings')
         finished = [e for e in h.events("step.finished", 3) if e.number == first]
-        assert [tuple(r) for r in rows] == [(first, 3, 5, finished[0].data["step_id"])]
+        assert [tuple(r.values()) for r in rows] == [(first, 3, 5, finished[0].data["step_id"])]
         # exactly the tablet's store: a second rating of that step is refused there too
         assert ratings.summary()["windows"] == [{"window": 3, "ratings": 1, "mean": 5.0, "bad": 0}]
 
