@@ -12,13 +12,23 @@ import contextlib
 import logging
 import socket
 import threading
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
 
 class TcpProxy:
-    def __init__(self, target_host: str, target_port: int, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        target_host: str,
+        target_port: int,
+        host: str = "127.0.0.1",
+        on_client_data: Callable[[bytes], None] | None = None,
+    ) -> None:
         self.target = (target_host, target_port)
+        #: called with every chunk a client sends, before it is forwarded (a test can act the
+        #: moment a request is on its way: kill its sender mid-request)
+        self.on_client_data = on_client_data
         self._listener = socket.create_server((host, 0))
         self.host = host
         self.port = self._listener.getsockname()[1]
@@ -84,15 +94,17 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._open.update((client, upstream))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            for a, b, watch in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pipe, args=(a, b, watch), daemon=True).start()
 
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
         try:
             while True:
                 data = source.recv(65536)
                 if not data or not self._up.is_set():
                     break
+                if from_client and self.on_client_data is not None:
+                    self.on_client_data(data)
                 sink.sendall(data)
         except OSError:
             pass
