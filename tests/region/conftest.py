@@ -154,3 +154,22 @@ def make_hall(config, tmp_path, region):
             client.close()
         hall.proxy.close()
         hall.db.dispose()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (Debian's), launched as the hall's page tests launch it."""
+    import shutil
+
+    if not shutil.which(CHROMIUM):
+        pytest.skip("chromium is not installed (scripts/setup.sh)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run"]
+        )
+        yield b
+        b.close()
