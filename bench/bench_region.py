@@ -94,7 +94,7 @@ def main() -> int:
         supervisor = store.add_user("bench-sup")
         try:
             # 1. catch-up after an 8-hour outage: the whole day pending
-            path, db = hall_day(folder, "BIG", args.visits, 1, windows=30)
+            _, db = hall_day(folder, "BIG", args.visits, 1, windows=30)
             source = HallSource(db)
             pending = sum(source.max_id(s) for s in ("events", "ratings", "selfservice"))
             client = RegionClient(server.url, store.add_hall("BIG"), SystemClock(), timeout=60)
@@ -109,7 +109,7 @@ def main() -> int:
             client.close()
 
             # 2. ingest p99 with --halls halls shipping at once
-            small, small_db = hall_day(folder, "SMALL", 300, 2)
+            _, small_db = hall_day(folder, "SMALL", 300, 2)
             rows = HallSource(small_db).rows_above("events", 0, 10**7)
             batches = [rows[i : i + args.batch] for i in range(0, len(rows), args.batch)]
             times: list[float] = []
