@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -26,6 +28,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from onevisit.core.clock import Clock
 from onevisit.core.errors import OneVisitError
 from onevisit.db import Database, Tx, open_database, schema
+from onevisit.db.database import LOCK_NAMESPACE, hall_lock_key
 from onevisit.hall.stores.accounts import token_hash
 from onevisit.region.wire import COLUMNS, STREAMS, row_digest
 
@@ -72,8 +75,9 @@ class IncarnationSuperseded(RegionError):
 
 
 def new_token() -> str:
-    """A bearer token: 32 random bytes, URL-safe; only its sha256 is stored."""
-    return secrets.token_urlsafe(32)
+    """A bearer token: `ovr_` and 32 random bytes, URL-safe (the prefix keeps a token that would
+    start with "-" from reading as an option on a command line); only its sha256 is stored."""
+    return "ovr_" + secrets.token_urlsafe(32)
 
 
 def _generation(incarnation: str) -> int:
@@ -98,6 +102,21 @@ class RegionStore:
 
     def _now(self) -> dt.datetime:
         return self.clock.now()
+
+    @contextmanager
+    def _hall_transaction(self, hall: str) -> Iterator[Tx]:
+        """A write transaction serialised per hall, not per region: shipped rows, marks and
+        incarnations are keyed by hall, so fifty halls' batches go in side by side on PostgreSQL
+        (an advisory lock keyed by the hall). SQLite has one writer anyway: the ordinary one."""
+        if not self.db.postgres:
+            with self.db.transaction() as tx:
+                yield tx
+            return
+        with self.db.engine.connect() as conn, conn.begin():
+            conn.exec_driver_sql(
+                "SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, hall_lock_key(f"region/{hall}"))
+            )
+            yield Tx(conn, self.db)
 
     def _stamp(self) -> str:
         return self._now().isoformat(timespec="milliseconds")
@@ -244,7 +263,7 @@ class RegionStore:
          "previous": [{"incarnation", "events_max", "first_digest"}] (the hall's other live
          incarnations, so a database restored under a new epoch can supersede the one it replaces)}.
         """
-        with self.db.transaction() as tx:
+        with self._hall_transaction(hall) as tx:
             incarnation = self._current(tx, hall, epoch)
             skew = self._contact(tx, hall, incarnation, hall_time, rtt)
             streams = {s: self._mark(tx, hall, incarnation, s) for s in STREAMS}
@@ -264,7 +283,7 @@ class RegionStore:
     def supersede(self, hall: str, incarnation: str, reason: str) -> bool:
         """Leave an incarnation's rows out of the figures from now on (kept for audit). True when
         it was live."""
-        with self.db.transaction() as tx:
+        with self._hall_transaction(hall) as tx:
             row = tx.one(
                 "SELECT superseded_at FROM region_incarnations WHERE hall = ? AND incarnation = ?",
                 hall,
@@ -299,7 +318,7 @@ class RegionStore:
         received = self._stamp()
         inserted: dict[str, int] = {}
         duplicates = 0
-        with self.db.transaction() as tx:
+        with self._hall_transaction(hall) as tx:
             state = tx.one(
                 "SELECT superseded_at FROM region_incarnations WHERE hall = ? AND incarnation = ?",
                 hall,

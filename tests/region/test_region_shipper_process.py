@@ -26,7 +26,7 @@ def ship_command(tmp_path: Path, hall, url: str, *extra: str) -> list[str]:
         config.write_text(text + "\n[region]\nbatch_size = 15\npoll_seconds = 0.2\n", encoding="utf-8")
     return [
         sys.executable, "-m", "onevisit.commands.main", "--config", str(config), "ship",
-        "--db", str(hall.path), "--region", url, "--token", hall.token, *extra,
+        "--db", str(hall.path), "--region", url, f"--token={hall.token}", *extra,
     ]  # fmt: skip
 
 
@@ -65,8 +65,10 @@ def test_region_shipper_killed_mid_batch(region, make_hall, tmp_path):
         )
         assert done.returncode == 0, done.stderr.decode()
         report = json.loads(done.stdout)
-        # it went on from the region's mark: only what the region lacked went in, nothing twice
-        assert report["inserted"]["events"] == source.max_id("events") - held
+        # it went on from the region's mark: only what the region lacked went in, nothing twice. The
+        # batch on the wire at the kill may have been committed after `held` was read: at most one
+        # batch (15 rows) fewer to send.
+        assert 0 <= (source.max_id("events") - held) - report["inserted"]["events"] <= 15
         assert report["sent"]["events"] == report["inserted"]["events"]
     (incarnation,) = [i for _, i in region.store.live_incarnations(hall.code)]
     for stream in STREAMS:
