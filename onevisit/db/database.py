@@ -181,9 +181,14 @@ class Database:
         #: "hall" (queue and hall server), "register" (the certificates register) or "region" (the
         #: city's server): its tables and its branch of the migrations
         self.kind = kind
-        self.tables = {"hall": schema.HALL_TABLES, "register": schema.REGISTER_TABLES}.get(
-            kind, schema.REGION_TABLES
-        )
+        kinds = {
+            "hall": schema.HALL_TABLES,
+            "register": schema.REGISTER_TABLES,
+            "region": schema.REGION_TABLES,
+        }
+        if kind not in kinds:
+            raise ValueError(f"database kind {kind!r}: one of {sorted(kinds)}")
+        self.tables = kinds[kind]
         self.postgres = is_postgres(target)
         #: False only for simulations and benchmarks of throw-away days: a commit returns before it
         #: reaches the disk (SQLite synchronous=OFF, PostgreSQL synchronous_commit=off).

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from onevisit.hall import http_errors
 from onevisit.region.bookings import RegionBookings
+from onevisit.region.figures import FiguresCache
 from onevisit.region.routes import bookings, city, ingest, ticket
 from onevisit.region.store import RegionStore
 
@@ -31,6 +32,7 @@ def create_region_app(store: RegionStore, id_key: bytes, settings: RegionSetting
     app = FastAPI(title="OneVisit region", docs_url=None, redoc_url=None)
     app.state.store = store
     app.state.bookings = RegionBookings(store, id_key)
+    app.state.figures_cache = FiguresCache()
     app.state.settings = settings or RegionSettings()
     http_errors.install(app)
     for module in (ingest, city, bookings, ticket):

@@ -288,10 +288,13 @@ class Shipper:
                     return
                 continue
             except RegionRefused as exc:
-                log.error("the region refused: %s", exc)
                 if on_round:
                     on_round(None, exc)
-                if wait(backoff_max_seconds):
+                # superseded while sending (another shipper of this hall found a restore): the next
+                # round asks for the new mark; anything else (a bad token) needs a person
+                retry = exc.code == "incarnation_superseded"
+                (log.info if retry else log.error)("the region refused: %s", exc)
+                if wait(poll_seconds if retry else backoff_max_seconds):
                     return
                 continue
             failures = 0

@@ -372,6 +372,22 @@ class RegionStore:
         )
         return [(str(r["hall"]), str(r["incarnation"])) for r in rows]
 
+    def day_stamp(self, hall: str, incarnation: str, day: str) -> tuple[tuple[int, int], ...]:
+        """(count, highest id) of each stream's rows of one incarnation's day, in one snapshot: what
+        the figures of that day depend on (shipped rows are never changed, only added)."""
+        with self.db.reading() as tx:
+            out = []
+            for stream in STREAMS:
+                row = tx.one(
+                    f"SELECT count(*) AS n, coalesce(max(id), 0) AS top FROM {REGION_TABLE[stream].name} "
+                    "WHERE day = ? AND hall = ? AND incarnation = ?",
+                    day,
+                    hall,
+                    incarnation,
+                )
+                out.append((int(row["n"]), int(row["top"])) if row else (0, 0))
+        return tuple(out)
+
     def rows(self, stream: str, hall: str, incarnation: str, day: str | None = None) -> list[dict[str, Any]]:
         """A stream's shipped rows of one incarnation (a day's, or all), in id order, with the
         hall's columns only."""

@@ -257,3 +257,17 @@ def test_region_refuses_bad_tokens_and_bad_rows(region, make_hall):
             headers={"Authorization": f"Bearer {region.supervisor}"},
         )
         assert r.status_code == 422 and r.json()["error"]["code"] == "bad_day"
+
+
+def test_region_summary_follows_new_rows(region, make_hall):
+    """The dashboard's folded figures are reused only while a hall's rows are unchanged."""
+    hall = make_hall(0, visits=30)
+    hall.shipper().ship_once()
+    before = {h["hall"]: h for h in summary(region)["halls"]}[hall.code]
+    again = summary(region)["halls"][0]
+    assert {**again, "data_age_s": None} == {**before, "data_age_s": None}  # unchanged rows: the same
+    issue_and_call(hall, 3, hours=0.5)
+    hall.shipper().ship_once()
+    after = {h["hall"]: h for h in summary(region)["halls"]}[hall.code]
+    assert after["tickets_issued"] == before["tickets_issued"] + 3
+    assert after["events"] > before["events"]

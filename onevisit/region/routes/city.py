@@ -48,6 +48,7 @@ def summary(
         _day(request, day),
         stale_seconds=settings.stale_seconds,
         skew_alarm_seconds=settings.skew_alarm_seconds,
+        cache=request.app.state.figures_cache,
     )
 
 
