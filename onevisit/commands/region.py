@@ -129,7 +129,16 @@ def _key_export(args: argparse.Namespace) -> int:
     config = load(args)
     key = city_key(config)
     target = Path(args.target)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        from onevisit.core.errors import OneVisitError
+
+        raise OneVisitError(
+            "key_file_exists",
+            f"{target} 已存在，未覆盖",
+            f"{target} exists: not overwritten (a hall's key must never change under its data)",
+        ) from None
     with os.fdopen(fd, "wb") as handle:
         handle.write(key)
     print_json({"written": str(target), "bytes": len(key)})

@@ -5,7 +5,6 @@ turns up at another hall while the link is up takes the booking along."""
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -27,15 +26,8 @@ def id_number(i: int) -> str:
 
 def appointment_store(hall):
     """The hall's own appointment store on its database (the one its kiosk checks in through)."""
-    wants = str(inspect.signature(appointments.AppointmentStore.__init__).parameters["db"].annotation)
-    if "HallDatabase" in wants:  # the store before its move onto onevisit.db.Database
-        from onevisit.db.sqlite import HallDatabase
-
-        db = HallDatabase(hall.path)
-    else:
-        db = hall.db
     key = (hall.config.path(hall.config.security.secrets_dir) / "id-hash.key").read_bytes()
-    return appointments.AppointmentStore(db, hall.config, hall.clock, key)
+    return appointments.AppointmentStore(hall.db, hall.config, hall.clock, key)
 
 
 def book(region, hall_code: str, i: int, minute: int) -> dict:
