@@ -47,6 +47,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("onevisit.commands.doctor", "check config, database, disk, fonts and every device"),
     "backup": ("onevisit.commands.backup", "copy the hall database while the server runs"),
     "db": ("onevisit.commands.db", "the databases' schema: status and upgrade (migrations)"),
+    "ship": ("onevisit.commands.region", "send this hall's events to the city region (outbound only)"),
+    "region": ("onevisit.commands.region", "the city's server: every hall's rows, city figures, bookings"),
     # simulators: real programs for the demo, the tests and technicians
     "demo": ("onevisit.commands.demo", "run the whole hall on this machine, every device simulated"),
     "simulate": (

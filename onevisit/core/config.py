@@ -492,6 +492,40 @@ class MaintenanceConfig(Strict):
     event_keep_days: int = Field(90, ge=1, le=3650)
 
 
+class RegionConfig(Strict):
+    """The city region (docs/region.md): where `onevisit ship` sends this hall's rows, and the
+    `onevisit region` server's own settings."""
+
+    #: The region server's base URL (`https://region.example:8443`); none: `onevisit ship` needs --region.
+    url: str | None = Field(None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    #: This hall's ingest token (`onevisit region halls add CODE` printed it) or a file holding it.
+    token: str | None = None
+    token_file: str | None = None
+    #: Rows per POST: a batch is one transaction at the region.
+    batch_size: int = Field(500, ge=1, le=10_000)
+    #: Seconds a request to the region may take before it counts as unreachable.
+    timeout_seconds: float = Field(10.0, gt=0, le=300)
+    #: Pause between two rounds when nothing is pending, and the ceiling of the backoff while the
+    #: region is unreachable (it doubles from `poll_seconds`, with jitter).
+    poll_seconds: float = Field(5.0, gt=0, le=3600)
+    backoff_max_seconds: float = Field(300.0, gt=0, le=86_400)
+    #: |region clock − hall clock| above this shows the hall as an alarm on /city; the shipper warns.
+    skew_alarm_seconds: float = Field(120.0, gt=0, le=86_400)
+    #: Region server: the city's ID-hash key (`onevisit region key export` copies it to each hall's
+    #: secrets_dir/id-hash.key) so one citizen hashes the same in every hall.
+    id_key_file: str | None = None
+    #: Region server: its database (a postgresql:// URL; a file path runs it on SQLite for a trial).
+    database: str | None = None
+    #: Region server: a hall whose newest data is older than this shows as stale on /city.
+    stale_seconds: int = Field(300, ge=10, le=86_400)
+
+    @model_validator(mode="after")
+    def _one_token(self) -> RegionConfig:
+        if self.token and self.token_file:
+            raise ValueError("token and token_file: give one of them, not both")
+        return self
+
+
 NOTIFY_SCHEMES = ("none", "log", "file", "sms+http", "sms+https", "wechat+http", "wechat+https")
 
 
@@ -567,6 +601,7 @@ class Config(Strict):
     supervisor: SupervisorConfig = SupervisorConfig()
     maintenance: MaintenanceConfig = MaintenanceConfig()
     notify: NotifyConfig = NotifyConfig()
+    region: RegionConfig = RegionConfig()
 
     #: Folder relative paths in this config resolve against (the config file's folder).
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -178,15 +178,23 @@ class Database:
     ) -> None:
         self.target = str(target)
         self.hall_code = hall_code
-        #: "hall" (queue and hall server) or "register" (the certificates register): its tables and
-        #: its branch of the migrations
+        #: "hall" (queue and hall server), "register" (the certificates register) or "region" (the
+        #: city's server): its tables and its branch of the migrations
         self.kind = kind
-        self.tables = schema.HALL_TABLES if kind == "hall" else schema.REGISTER_TABLES
+        kinds = {
+            "hall": schema.HALL_TABLES,
+            "register": schema.REGISTER_TABLES,
+            "region": schema.REGION_TABLES,
+        }
+        if kind not in kinds:
+            raise ValueError(f"database kind {kind!r}: one of {sorted(kinds)}")
+        self.tables = kinds[kind]
         self.postgres = is_postgres(target)
         #: False only for simulations and benchmarks of throw-away days: a commit returns before it
         #: reaches the disk (SQLite synchronous=OFF, PostgreSQL synchronous_commit=off).
         self.durable = durable
-        self.schema = schema_name(hall_code) if self.postgres else None
+        # The region is one per database: its own schema `region`, whatever hall_code says.
+        self.schema = ("region" if kind == "region" else schema_name(hall_code)) if self.postgres else None
         self.channel = f"onevisit_{self.schema}" if self.schema else ""
         self._write_lock = threading.RLock()
         self._local = threading.local()

@@ -2,7 +2,8 @@
 
 Two databases use these tables: the hall's own (queue, accounts, appointments, ratings, devices,
 notices, self-service records: one file, or one PostgreSQL schema per hall) and the certificates
-register (`[records] certificates_db`). `HALL_TABLES` and `REGISTER_TABLES` say which is which.
+register (`[records] certificates_db`); a third, the city region's (`onevisit region`), holds every
+hall's shipped rows. `HALL_TABLES`, `REGISTER_TABLES` and `REGION_TABLES` say which is which.
 
 Conventions, so both engines behave alike:
 - times are ISO-8601 text (`2026-11-29T09:30:00+08:00`) or float epoch seconds (`*_ts`): text
@@ -364,5 +365,151 @@ certificates = Table(
     Column("print_job", Text),  # the document printer's job id: a retry asks its state first
 )
 
+# -- the city region (onevisit/region): its own database, PostgreSQL schema `region` ---------------
+# Shipped rows keep the hall's own ids under (hall, incarnation): the key that makes a repeated or
+# out-of-order batch change nothing (INSERT … ON CONFLICT DO NOTHING). `incarnation` is the hall
+# database's epoch (db/epoch.py); a superseded incarnation's rows stay for audit, out of figures.
+region_halls = Table(
+    "region_halls",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("created_at", Text, nullable=False),
+    Column("disabled", Integer, nullable=False, server_default=text("0")),
+)
+
+region_users = Table(
+    "region_users",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("role", Text, nullable=False),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("created_at", Text, nullable=False),
+    Column("disabled", Integer, nullable=False, server_default=text("0")),
+    CheckConstraint("role IN ('supervisor', 'staff')", name="region_users_role"),
+)
+
+region_incarnations = Table(
+    "region_incarnations",
+    metadata,
+    Column("hall", Text, nullable=False),
+    Column("incarnation", Text, nullable=False),
+    Column("first_seen", Text, nullable=False),
+    Column("superseded_at", Text),
+    Column("superseded_reason", Text),
+    PrimaryKeyConstraint("hall", "incarnation"),
+)
+
+
+def _shipped_key() -> list:
+    return [
+        Column("hall", Text, nullable=False),
+        Column("incarnation", Text, nullable=False),
+        Column("id", Integer, nullable=False, autoincrement=False),
+    ]
+
+
+region_events = Table(
+    "region_events",
+    metadata,
+    *_shipped_key(),
+    Column("at", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("day", Text, nullable=False),
+    Column("number", Text),
+    Column("window", Integer),
+    Column("matter", Text),
+    Column("data", Text, nullable=False),
+    Column("received_at", Text, nullable=False),
+    PrimaryKeyConstraint("hall", "incarnation", "id"),
+    Index("region_events_day", "day", "hall"),
+)
+
+region_ratings = Table(
+    "region_ratings",
+    metadata,
+    *_shipped_key(),
+    Column("step_id", Integer, nullable=False),
+    Column("day", Text, nullable=False),
+    Column("number", Text, nullable=False),
+    Column("window", Integer, nullable=False),
+    Column("matter", Text),
+    Column("score", Integer, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("received_at", Text, nullable=False),
+    PrimaryKeyConstraint("hall", "incarnation", "id"),
+    Index("region_ratings_day", "day", "hall"),
+)
+
+region_selfservice = Table(
+    "region_selfservice",
+    metadata,
+    *_shipped_key(),
+    Column("at", Text, nullable=False),
+    Column("day", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("received_at", Text, nullable=False),
+    PrimaryKeyConstraint("hall", "incarnation", "id"),
+    Index("region_selfservice_day", "day", "hall"),
+)
+
+#: region bookings: booked (waiting at its hall), checked_in (once, city-wide), cancelled
+REGION_BOOKING_STATES = ("booked", "checked_in", "cancelled")
+
+region_bookings = Table(
+    "region_bookings",
+    metadata,
+    _id(),
+    Column("hall", Text, nullable=False),
+    Column("day", Text, nullable=False),
+    Column("slot", Text, nullable=False),
+    Column("matters", Text, nullable=False),
+    Column("person_hash", Text, nullable=False),
+    Column("person_masked", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    #: the hall it was booked at before a check-in elsewhere moved it: that hall's pull drops it
+    Column("previous_hall", Text),
+    Column("checked_in_hall", Text),
+    Column("checked_in_at", Text),
+    Column("ticket_number", Text),
+    #: a second check-in the region refused (another hall, or another ticket): kept for staff
+    Column("conflict", Text),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    #: the halls' pull cursor: max + 1 at every change, under the region's write lock
+    Column("changed_seq", Integer, nullable=False),
+    CheckConstraint(
+        "state IN (" + ", ".join(f"'{s}'" for s in REGION_BOOKING_STATES) + ")", name="region_bookings_state"
+    ),
+    Index("region_bookings_seq", "changed_seq", unique=True),
+    Index("region_bookings_hall_day", "hall", "day"),
+)
+
+region_hall_status = Table(
+    "region_hall_status",
+    metadata,
+    Column("hall", Text, primary_key=True),
+    Column("incarnation", Text),
+    Column("last_seen", Text, nullable=False),
+    Column("last_seen_ts", Double, nullable=False),
+    #: region clock − hall clock, seconds, less half the round trip the shipper measured
+    Column("clock_skew_s", Double),
+    Column("shipper_version", Text),
+)
+
 REGISTER_TABLES = (certificates,)
-HALL_TABLES = tuple(t for t in metadata.sorted_tables if t not in REGISTER_TABLES)
+REGION_TABLES = (
+    region_halls,
+    region_users,
+    region_incarnations,
+    region_events,
+    region_ratings,
+    region_selfservice,
+    region_bookings,
+    region_hall_status,
+)
+HALL_TABLES = tuple(t for t in metadata.sorted_tables if t not in REGISTER_TABLES and t not in REGION_TABLES)

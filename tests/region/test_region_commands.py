@@ -1,0 +1,45 @@
+"""`onevisit region …` on the command line: halls and users get a token printed once (only its hash
+is kept), the city's key is exported for the halls."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from onevisit.commands.main import main
+from onevisit.core.clock import SystemClock
+from onevisit.region.store import RegionStore
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_region_commands(postgres, tmp_path, capsys):
+    url = postgres.create_database("region_cli")
+    config = tmp_path / "config.toml"
+    key_file = tmp_path / "city.key"
+    config.write_text(
+        (REPO / "config.toml").read_text(encoding="utf-8") + f'\n[region]\nid_key_file = "{key_file}"\n',
+        encoding="utf-8",
+    )
+    base = ["--config", str(config), "region", "--db", url]
+    assert main([*base, "halls", "add", "H0101", "--name", "鼓楼区社保大厅"]) == 0
+    hall = json.loads(capsys.readouterr().out)
+    assert main([*base, "users", "add", "wang"]) == 0
+    user = json.loads(capsys.readouterr().out)
+    assert main([*base, "halls", "add", "H0101"]) != 0  # once only
+    assert "hall_exists" in capsys.readouterr().err
+    store = RegionStore.open(url, SystemClock())
+    try:
+        assert store.hall_of_token(hall["token"]) == "H0101"
+        assert store.user_of_token(user["token"]) == ("wang", "supervisor")
+        assert hall["token"] not in json.dumps(store.db.query("SELECT * FROM region_halls"))
+    finally:
+        store.close()
+    out = tmp_path / "for-hall" / "id-hash.key"
+    out.parent.mkdir()
+    assert main(["--config", str(config), "region", "key", "export", str(out)]) == 0
+    assert out.read_bytes() == key_file.read_bytes() and len(out.read_bytes()) == 32
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert main(["--config", str(config), "region", "key", "export", str(out)]) != 0
+    assert "key_file_exists" in capsys.readouterr().err
