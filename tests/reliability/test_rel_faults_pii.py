@@ -17,9 +17,9 @@ import json
 import re
 import shutil
 import sqlite3
-from pathlib import Path
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import httpx
