@@ -6,8 +6,9 @@ database up (`onevisit backup`) and runs `onevisit db upgrade`; `onevisit db sta
 that is needed (exit 0: up to date, 1: an upgrade is needed, 2: made by a newer OneVisit or
 unreachable).
 
-Which databases: `--db` (the hall database) and/or `--register` (the certificates register) when
-given; otherwise both, from config (`[hall] database`, `[records] certificates_db`). Each is a file
+Which databases: `--db` (the hall database), `--register` (the certificates register) and/or
+`--region` (the city region's) when given; otherwise those config names (`[hall] database`,
+`[records] certificates_db`, and `[region] database` where set). Each is a file
 path (SQLite) or a `postgresql://` URL; on PostgreSQL `--hall` picks the hall's schema (default
 `[hall] code`).
 """
@@ -38,6 +39,11 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         metavar="PATH|URL",
         help="the certificates register (default with no --db: [records] certificates_db)",
     )
+    targets.add_argument(
+        "--region",
+        metavar="URL",
+        help="the city region's database (default with no --db: [region] database, when set)",
+    )
     targets.add_argument("--hall", metavar="CODE", help="hall code: its schema on PostgreSQL ([hall] code)")
 
     up = sub.add_parser(
@@ -57,18 +63,24 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def _targets(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """[(kind, target)]: what --db/--register name, or both databases from config."""
+    """[(kind, target)]: what --db/--register/--region name, or the databases config names."""
     from onevisit.commands.main import load
 
     config = load(args)
     db = getattr(args, "db", None)
     reg = getattr(args, "register", None)
-    if db is None and reg is None:
-        return [
+    region = getattr(args, "region", None)
+    if db is None and reg is None and region is None:
+        chosen = [
             ("hall", config.database_target),
             ("register", _resolve(config, config.records.certificates_db)),
         ]
+        if config.region.database:
+            chosen.append(("region", _resolve(config, config.region.database)))
+        return chosen
     chosen = []
+    if region is not None:
+        chosen.append(("region", _resolve(config, region, cwd=True)))
     if db is not None:
         chosen.append(("hall", config.database_target))  # load() applied --db
     if reg is not None:

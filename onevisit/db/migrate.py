@@ -14,6 +14,7 @@ records its revision in `alembic_version` (on PostgreSQL, in the hall's schema).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -79,6 +80,14 @@ def known_revisions(kind: str) -> set[str]:
     return {r.revision for r in _scripts().iterate_revisions(f"{kind}@head", "base")}
 
 
+def _classify(heads: Sequence[str], kind: str) -> tuple[list[str], list[str]]:
+    """The database's revisions of this branch, and those no script here knows: written by a newer
+    OneVisit. (Another branch's known revisions, as in a database shared by two kinds, are neither.)"""
+    everything = {r.revision for r in _scripts().walk_revisions()}
+    mine = known_revisions(kind)
+    return [h for h in heads if h in mine], [h for h in heads if h not in everything]
+
+
 def _prepare(tx: Tx) -> None:
     """The hall's PostgreSQL schema, made before anything looks in it."""
     if tx.postgres:
@@ -94,10 +103,9 @@ def status(db: Database) -> tuple[str | None, str]:
     """(the database's revision or None, the code's newest): what `onevisit db status` prints."""
     with db.transaction() as tx:
         _prepare(tx)
-        current = MigrationContext.configure(tx.conn).get_current_heads()
-        known = known_revisions(db.kind)
-        mine = [h for h in current if h in known or h[:1] == db.kind[:1]]
-        return (mine[0] if mine else None), head(db.kind)
+        mine, newer = _classify(MigrationContext.configure(tx.conn).get_current_heads(), db.kind)
+        current = mine or newer
+        return (current[0] if current else None), head(db.kind)
 
 
 def ensure_schema(db: Database) -> None:
@@ -108,14 +116,12 @@ def ensure_schema(db: Database) -> None:
     want = head(db.kind)
     with db.transaction() as tx:
         _prepare(tx)
-        heads = set(MigrationContext.configure(tx.conn).get_current_heads())
+        heads = MigrationContext.configure(tx.conn).get_current_heads()
         if want in heads:
             return
-        known = known_revisions(db.kind)
-        mine = [h for h in heads if h in known]
+        mine, newer = _classify(heads, db.kind)
         if mine:
             raise SchemaOutOfDate(db.target, mine[0], want)
-        newer = [h for h in heads if h[:1] == db.kind[:1]]
         if newer:
             raise SchemaOutOfDate(db.target, newer[0], want, newer=True)
         if _has_tables(tx.conn, db):
@@ -141,10 +147,7 @@ def upgrade(db: Database) -> tuple[str | None, str]:
     """Run every migration the database lacks; (revision before, revision after)."""
     with db.transaction() as tx:
         _prepare(tx)
-        before = MigrationContext.configure(tx.conn).get_current_heads()
-        known = known_revisions(db.kind)
-        mine = [h for h in before if h in known]
-        newer = [h for h in before if h not in known and h[:1] == db.kind[:1]]
+        mine, newer = _classify(MigrationContext.configure(tx.conn).get_current_heads(), db.kind)
         if newer:
             raise SchemaOutOfDate(db.target, newer[0], head(db.kind), newer=True)
         command.upgrade(_config(tx.conn), f"{db.kind}@head")

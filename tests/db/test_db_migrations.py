@@ -147,6 +147,19 @@ def test_a_database_from_a_newer_onevisit_is_refused_by_open_and_by_upgrade(lega
     assert _tables(hall) == before  # refused without touching a row
 
 
+def test_db_status_tells_each_kind_apart_and_a_region_revision_is_not_newer(tmp_path, capsys) -> None:
+    """Three branches (hall, register, region): `db status --region` reads the region's branch, and
+    a register's own revision is never taken for one "made by a newer OneVisit"."""
+    region = tmp_path / "region.db"
+    open_database(region, kind="region").dispose()
+    assert main(["db", "status", "--region", str(region)]) == 0
+    assert f"code {migrate.head('region')}: up to date" in capsys.readouterr().out
+    register = tmp_path / "register.db"
+    open_database(register, kind="register").dispose()
+    assert main(["db", "status", "--register", str(register)]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
 def test_db_commands_refuse_a_missing_file_rather_than_make_an_empty_database(tmp_path, capsys) -> None:
     missing = tmp_path / "typo.db"
     assert main(["db", "upgrade", "--db", str(missing)]) == EXIT_ERROR
@@ -171,11 +184,14 @@ def _differences_from_schema(db: Database) -> list:
 
 
 @both_engines
-@pytest.mark.parametrize("kind", ["hall", "register"])
+@pytest.mark.parametrize("kind", ["hall", "register", "region"])
 def test_the_migrations_from_empty_make_exactly_the_tables_of_schema_py(
-    kind, db_target, config, tmp_path
+    kind, db_engine, config, tmp_path, request
 ) -> None:
-    target = db_target if db_target.startswith("postgresql") else str(tmp_path / f"{kind}.db")
+    if db_engine == "sqlite":
+        target = str(tmp_path / f"{kind}.db")
+    else:  # a database of its own: the region's schema is one per database, not per hall
+        target = request.getfixturevalue("postgres").create_database(f"m{kind}_" + config.hall.code.lower())
     db = Database(target, hall_code=config.hall.code, kind=kind)
     try:
         assert migrate.upgrade(db) == (None, migrate.head(kind))
