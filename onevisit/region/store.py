@@ -17,8 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -28,7 +26,6 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from onevisit.core.clock import Clock
 from onevisit.core.errors import OneVisitError
 from onevisit.db import Database, Tx, open_database, schema
-from onevisit.db.database import LOCK_NAMESPACE, hall_lock_key
 from onevisit.hall.stores.accounts import token_hash
 from onevisit.region.wire import COLUMNS, STREAMS, row_digest
 
@@ -103,20 +100,10 @@ class RegionStore:
     def _now(self) -> dt.datetime:
         return self.clock.now()
 
-    @contextmanager
-    def _hall_transaction(self, hall: str) -> Iterator[Tx]:
+    def _hall_transaction(self, hall: str):
         """A write transaction serialised per hall, not per region: shipped rows, marks and
-        incarnations are keyed by hall, so fifty halls' batches go in side by side on PostgreSQL
-        (an advisory lock keyed by the hall). SQLite has one writer anyway: the ordinary one."""
-        if not self.db.postgres:
-            with self.db.transaction() as tx:
-                yield tx
-            return
-        with self.db.engine.connect() as conn, conn.begin():
-            conn.exec_driver_sql(
-                "SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, hall_lock_key(f"region/{hall}"))
-            )
-            yield Tx(conn, self.db)
+        incarnations are keyed by hall, so halls' batches go in side by side on PostgreSQL."""
+        return self.db.transaction(key=f"hall/{hall}")
 
     def _stamp(self) -> str:
         return self._now().isoformat(timespec="milliseconds")

@@ -342,7 +342,7 @@ def test_certify_against_the_demo_records_backend(
     records_conf = config.records.model_copy(update={"database": str(tmp_path / "records.db")})
     cfg = fast(config, max_attempts=1).model_copy(update={"records": records_conf})
     today = clock.now().date()
-    backend = ensure_seeded(cfg, today)
+    backend = ensure_seeded(cfg, today, faces_dir)
     pid = demo_id("pensioner_due", today)
     before = backend.pension_status(pid)
     assert before.due(today)

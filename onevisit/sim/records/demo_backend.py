@@ -791,11 +791,12 @@ def seed_demo(
     return {"database": str(path), "people": total, "added_random": people, "photos": photos}
 
 
-def ensure_seeded(config, today: dt.date) -> DemoBackend:
-    """The backend, seeding the demo citizens first when the database does not exist yet."""
+def ensure_seeded(config, today: dt.date, faces_dir: Path | None = None) -> DemoBackend:
+    """The backend, seeding the demo citizens first when the database does not exist yet (their
+    reference photos from `faces_dir`, by default the `shared/faces` beside the repository)."""
     backend = open_backend(config)
     if not backend.path.exists():
-        seed_demo(backend.path, today, faces_dir=default_faces_dir(config))
+        seed_demo(backend.path, today, faces_dir=faces_dir or default_faces_dir(config))
     return backend
 
 
