@@ -16,10 +16,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from onevisit.core.config import ConfigError
 from onevisit.core.identity import parse_id
 from onevisit.hall.app import create_app
 from onevisit.hall.stores import appointments
-from onevisit.region.claim import claimer_for
+from onevisit.region.claim import claimer_for, claimer_from_config
 from tests.region.central_bookings import BOOKED_DAY, TZ, appointment_store, book, id_number
 
 CITIZEN = 77
@@ -172,3 +173,28 @@ def test_region_claim_of_a_claimed_booking_is_refused_elsewhere(region, make_hal
         b.code,
         None,
     )
+
+
+def test_region_claimer_from_config(config, tmp_path):
+    """`onevisit hall` claims only with [region] url and token; an unreadable token file is named."""
+    assert claimer_from_config(config) is None
+    token_file = tmp_path / "region.token"
+    token_file.write_text("hall-token\n", encoding="utf-8")
+    region = config.region.model_copy(
+        update={
+            "url": "http://region.example:8500",
+            "token_file": str(token_file),
+            "claim_timeout_seconds": 2.4,
+        }
+    )
+    claimer = claimer_from_config(config.model_copy(update={"region": region}))
+    assert claimer is not None
+    try:
+        http = claimer.client._http
+        assert http.headers["Authorization"] == "Bearer hall-token"
+        assert http.timeout.connect + http.timeout.write + http.timeout.read == pytest.approx(2.4)
+    finally:
+        claimer.close()
+    missing = region.model_copy(update={"token_file": str(tmp_path / "nope.token")})
+    with pytest.raises(ConfigError, match=r"nope\.token"):
+        claimer_from_config(config.model_copy(update={"region": missing}))
