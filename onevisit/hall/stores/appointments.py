@@ -415,7 +415,12 @@ class AppointmentStore:
         try:
             booking = self.claimer(person_hash, day)
         except Exception as exc:  # the region is an extra: no failure of it may fail a check-in
-            log.warning("region claim for %s failed: %s: %s", person.masked, type(exc).__name__, exc)
+            log.warning(
+                "region claim for %s failed, answered as no booking: %s: %s",
+                person.masked,
+                type(exc).__name__,
+                exc,
+            )
             return None
         if booking is None:
             log.info("no booking of %s today at the region either", person.masked)
