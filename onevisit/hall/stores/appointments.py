@@ -428,8 +428,12 @@ class AppointmentStore:
         if booking.get("day") != day or booking.get("person_hash") != person_hash:
             log.warning("region answered a claim for %s with another booking: ignored", person.masked)
             return None
-        with self.db.transaction() as tx:
-            new_id = self.write_central(tx, booking)
+        try:
+            with self.db.transaction() as tx:
+                new_id = self.write_central(tx, booking)
+        except (KeyError, TypeError, ValueError) as exc:  # a malformed answer: nothing kept
+            log.warning("region answered a claim for %s with a bad booking (%r): ignored", person.masked, exc)
+            return None
         if new_id is None:
             return None
         log.info(
