@@ -84,6 +84,7 @@ def _hall(args: argparse.Namespace) -> int:
     from onevisit.core import logs
     from onevisit.hall.app import create_app
     from onevisit.hall.server import serve_forever
+    from onevisit.region.claim import claimer_from_config
     from onevisit.sim.hallday.plan_report import plan_for_hall
 
     config = _config(args)
@@ -93,8 +94,14 @@ def _hall(args: argparse.Namespace) -> int:
         from onevisit.commands._records import records_from_config
 
         records = records_from_config(config)
-    app = create_app(config, db_path=args.db, planner=plan_for_hall, records=records)
-    serve_forever(app, args.host or config.hall.host, args.port or config.hall.port)
+    # With [region] url and token, a citizen whose booking is at another hall checks in here too.
+    claimer = claimer_from_config(config)
+    app = create_app(config, db_path=args.db, planner=plan_for_hall, records=records, claimer=claimer)
+    try:
+        serve_forever(app, args.host or config.hall.host, args.port or config.hall.port)
+    finally:
+        if claimer is not None:
+            claimer.close()
     return 0
 
 

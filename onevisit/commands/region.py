@@ -154,14 +154,12 @@ def _ship(args: argparse.Namespace) -> int:
     from onevisit.core.config import ConfigError
     from onevisit.db import open_database
     from onevisit.region.hall_bookings import BookingSync
-    from onevisit.region.ship import RegionClient, Shipper, stop_waiter
+    from onevisit.region.ship import RegionClient, Shipper, hall_token, stop_waiter
     from onevisit.region.source import HallSource
 
     config = load(args)
     url = args.region or config.region.url
-    token = args.token or config.region.token
-    if not token and config.region.token_file:
-        token = config.path(config.region.token_file).read_text(encoding="utf-8").strip()
+    token = args.token or hall_token(config)
     if not url or not token:
         raise ConfigError("ship needs the region's URL and this hall's token: --region/--token or [region]")
     db = open_database(getattr(args, "db", None) or config.database_target, hall_code=config.hall.code)

@@ -505,6 +505,10 @@ class RegionConfig(Strict):
     batch_size: int = Field(500, ge=1, le=10_000)
     #: Seconds a request to the region may take before it counts as unreachable.
     timeout_seconds: float = Field(10.0, gt=0, le=300)
+    #: Hall server: the longest a kiosk check-in waits for the region to hand over a booking held
+    #: by another hall (a citizen stands at the kiosk); slower counts as no booking. Keep it well
+    #: below the kiosk's own request timeout (5 s, kiosk/hall_client.py).
+    claim_timeout_seconds: float = Field(3.0, gt=0, le=30)
     #: Pause between two rounds when nothing is pending, and the ceiling of the backoff while the
     #: region is unreachable (it doubles from `poll_seconds`, with jitter).
     poll_seconds: float = Field(5.0, gt=0, le=3600)

@@ -44,7 +44,7 @@ from onevisit.hall.routes import maintenance as maintenance_routes
 from onevisit.hall.routes import supervisor as supervisor_routes
 from onevisit.hall.routes.verify import verify_router
 from onevisit.hall.stores.accounts import AccountStore
-from onevisit.hall.stores.appointments import AppointmentStore
+from onevisit.hall.stores.appointments import AppointmentStore, Claimer
 from onevisit.hall.stores.notices import NoticeStore
 from onevisit.hall.stores.ratings import RatingStore
 from onevisit.queue import QueueService
@@ -73,6 +73,7 @@ def create_app(
     notifier: Any = "config",
     records: Any = None,
     payment: Any = "config",
+    claimer: Claimer | None = None,
 ) -> FastAPI:
     """The hall server app. `db_path` overrides config.hall.database; `clock` is injected in tests.
 
@@ -87,6 +88,10 @@ def create_app(
     `records` (a RecordsBackend, supplied by the command: hall/ never imports the simulators) and
     `payment` ("config": `[payment] url`; None: none; or a PaymentPlatform) enable 城乡居民养老缴费:
     without both, /api/payments answers 404 payment_not_configured.
+
+    `claimer` (hall/stores/appointments.py `Claimer`, built by `onevisit hall` from `[region]`)
+    lets a kiosk check-in take over the citizen's booking of today at another hall; None: only
+    the hall's own bookings (and those the shipper pulled) are checked in.
     """
     clock = clock or SystemClock(config.hall.timezone)
     target = str(db_path) if db_path else config.database_target
@@ -105,7 +110,11 @@ def create_app(
         hub=hub,
         # The queue's ID-hash key: a booking and a ticket of one person hash alike.
         appointments=AppointmentStore(
-            db, config, clock, load_or_create_key(config.path(config.security.secrets_dir), "id-hash.key")
+            db,
+            config,
+            clock,
+            load_or_create_key(config.path(config.security.secrets_dir), "id-hash.key"),
+            claimer=claimer,
         ),
         notices=NoticeStore(
             db, clock, load_or_create_key(config.path(config.security.secrets_dir), "notify.key")

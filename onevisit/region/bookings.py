@@ -9,7 +9,9 @@
   the booking there. A booking is checked in at most once city-wide: a second check-in (another
   hall, or another ticket) is refused and kept in `conflict` for staff.
 - `claim`: a hall online asks for a citizen's booking of the day held by another hall (the citizen
-  came to the wrong hall); the region moves it, and the hall checks it in as its own.
+  came to the wrong hall); the region moves it, and the hall checks it in as its own. A booking
+  moves by claim once: a claim from a third hall (or back) is refused (AlreadyClaimed), since the
+  hall that claimed it has checked it in or is about to, perhaps before its shipper reports it.
 """
 
 from __future__ import annotations
@@ -61,6 +63,18 @@ class AlreadyBooked(BookingError):
             f"{masked} 在 {day} 已有预约",
             f"{masked} already has a booking on {day}",
             day=day,
+        )
+
+
+class AlreadyClaimed(BookingError):
+    status = 409
+
+    def __init__(self, hall: str) -> None:
+        super().__init__(
+            "already_claimed",
+            f"该预约已转到大厅 {hall} 办理",
+            f"This booking has already moved to hall {hall}",
+            hall=hall,
         )
 
 
@@ -176,8 +190,10 @@ class RegionBookings:
             return {"accepted": True, "booking": _public(self._get(tx, booking_id)), "moved": moved}
 
     def claim(self, hall: str, person_hash: str, day: str) -> dict[str, Any] | None:
-        """Move a citizen's live booking of the day from another hall to this one; the booking, or
-        None when there is none (or it is already this hall's)."""
+        """Move a citizen's live booking of the day from another hall to this one: the booking (also
+        when it is this hall's already), or None when there is none live (booked). Raises
+        AlreadyClaimed when another hall claimed it before (a booked booking with a previous_hall:
+        only a claim moves a booking that is still booked)."""
         with self.db.transaction() as tx:
             row = tx.one(
                 "SELECT * FROM region_bookings WHERE day = ? AND person_hash = ? AND state = 'booked'",
@@ -186,7 +202,13 @@ class RegionBookings:
             )
             if row is None:
                 return None
+            if row["hall"] != hall and row["previous_hall"] is not None:
+                log.warning(
+                    "booking %s: claim by hall %s refused, claimed by %s before", row["id"], hall, row["hall"]
+                )
+                raise AlreadyClaimed(row["hall"])
             if row["hall"] != hall:
+                log.info("booking %s claimed by hall %s from %s", row["id"], hall, row["hall"])
                 tx.execute(
                     "UPDATE region_bookings SET hall = ?, previous_hall = ?, changed_seq = ? WHERE id = ?",
                     hall,

@@ -19,13 +19,13 @@ import logging
 from typing import Any
 
 from onevisit.db import Database, Tx, schema
+from onevisit.hall.stores.appointments import REGION_ORIGIN, AppointmentStore
 
 log = logging.getLogger(__name__)
 
 CURSOR_KEY = "region_bookings_seq"
 #: hall_meta key: JSON list of region booking ids whose check-in the region has answered
 SENT_KEY = "region_checkins_sent"
-ORIGIN = "region:"
 
 
 class BookingSync:
@@ -76,33 +76,12 @@ class BookingSync:
         return counts
 
     def _apply(self, tx: Tx, booking: dict[str, Any]) -> str:
-        origin = f"{ORIGIN}{int(booking['id'])}"
+        origin = f"{REGION_ORIGIN}{int(booking['id'])}"
         local = tx.one("SELECT id, state FROM hall_appointments WHERE created_by = ?", origin)
         mine = booking["hall"] == self.hall and booking["state"] == "booked"
         if mine and local is None:
-            clash = tx.one(
-                "SELECT id FROM hall_appointments WHERE day = ? AND person_hash = ? AND state != 'cancelled'",
-                booking["day"],
-                booking["person_hash"],
-            )
-            if clash is not None:
-                # one live booking per citizen and day: the hall's own stays, the region's is logged
-                log.warning("central booking %s clashes with local booking %s", booking["id"], clash["id"])
-                return "kept"
-            tx.insert(
-                schema.hall_appointments,
-                {
-                    "day": booking["day"],
-                    "slot": booking["slot"],
-                    "matters": json.dumps(booking["matters"]),
-                    "person_hash": booking["person_hash"],
-                    "person_masked": booking["person_masked"],
-                    "state": "booked",
-                    "created_by": origin,
-                    "created_at": booking["created_at"],
-                },
-            )
-            return "added"
+            # the same row a claim at the kiosk writes; None: the citizen's own hall booking stays
+            return "added" if AppointmentStore.write_central(tx, booking) is not None else "kept"
         if not mine and local is not None and local["state"] == "booked":
             # moved to another hall, checked in there, or cancelled centrally
             tx.execute(
@@ -119,6 +98,6 @@ class BookingSync:
         rows = self.db.query(
             "SELECT created_by, updated_at, ticket_number FROM hall_appointments "
             "WHERE state = 'checked_in' AND created_by LIKE ? ORDER BY id",
-            ORIGIN + "%",
+            REGION_ORIGIN + "%",
         )
-        return [{**r, "region_id": int(r["created_by"][len(ORIGIN) :])} for r in rows]
+        return [{**r, "region_id": int(r["created_by"][len(REGION_ORIGIN) :])} for r in rows]

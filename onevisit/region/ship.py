@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 from onevisit.core.clock import Clock
+from onevisit.core.config import Config, ConfigError
 from onevisit.core.errors import OneVisitError
 from onevisit.region.source import HallSource
 from onevisit.region.wire import HALL_TIME_HEADER, RTT_HEADER, STREAMS, personal_data_in, row_digest
@@ -77,6 +78,20 @@ class PersonalDataRefused(OneVisitError):
             id=row_id,
             column=column,
         )
+
+
+def hall_token(config: Config) -> str | None:
+    """This hall's region token: `[region] token`, or what `token_file` holds, or None. Raises
+    ConfigError naming the file when it cannot be read."""
+    if config.region.token:
+        return config.region.token
+    if not config.region.token_file:
+        return None
+    path = config.path(config.region.token_file)
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"region.token_file: cannot read {path} ({type(exc).__name__})") from None
 
 
 class RegionClient:

@@ -130,7 +130,13 @@ def cancel(appointment_id: AppointmentId, hall: HallDep, principal: Supervisor) 
 async def checkin(body: CheckinIn, response: Response, hall: HallDep, principal: KioskOrSupervisor) -> dict:
     """Check today's booking in: the same answer as POST /api/tickets plus the booking and its
     slot. A second check-in (or the same idempotency key) returns the same ticket (200); a citizen
-    who already has an open ticket today keeps it (already_open) and gets no second one."""
+    who already has an open ticket today keeps it (already_open) and gets no second one.
+
+    With a region configured, a citizen with no booking here today whose booking is at another hall
+    has it moved here first (at most `[region] claim_timeout_seconds`, off the queue's thread); the
+    region down or slow gives the ordinary no_appointment_today answer."""
+    if hall.appointments.claimer is not None:
+        await run_in_threadpool(hall.appointments.claim_from_region, body.id_number)
 
     def run() -> dict[str, Any]:
         result = check_in(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,6 +38,14 @@ TICKET_KEY = "appointment:{id}"
 TAG = "appointment"
 CSV_COLUMNS = ("id_number", "matters", "slot")
 MAX_IMPORT_ROWS = 5000
+#: created_by of a booking made centrally: "region:<its id at the region>" (docs/region.md)
+REGION_ORIGIN = "region:"
+
+#: Asks the city region for a citizen's booking of a day held by another hall and moves it to this
+#: one: claimer(person_hash, day "YYYY-MM-DD") -> the region's booking (id, hall, day, slot, matters,
+#: person_hash, person_masked, created_at) or None. Built by `onevisit hall` from onevisit/region
+#: (the hall never imports the region); it raises on any failure and must answer within seconds.
+Claimer = Callable[[str, str], Mapping[str, Any] | None]
 
 
 class AppointmentError(OneVisitError):
@@ -131,12 +139,16 @@ def _hhmm(when: dt.datetime) -> str:
 
 
 class AppointmentStore:
-    def __init__(self, db: Database, config: Config, clock: Clock, id_key: bytes) -> None:
+    def __init__(
+        self, db: Database, config: Config, clock: Clock, id_key: bytes, claimer: Claimer | None = None
+    ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
         self._id_key = id_key
         self.zone = ZoneInfo(config.hall.timezone)
+        #: None: no region configured; a check-in then knows only the hall's own bookings
+        self.claimer = claimer
 
     # -- validation --------------------------------------------------------------------------
     def slot_in_zone(self, slot: dt.datetime) -> dt.datetime:
@@ -339,6 +351,98 @@ class AppointmentStore:
             f"Line(s) {lines.replace('、', ', ')} are wrong; nothing was imported",
             problems=problems,
         )
+
+    # -- central bookings (onevisit/region) ------------------------------------------------------
+    @staticmethod
+    def write_central(tx: Tx, booking: Mapping[str, Any]) -> int | None:
+        """Keep a booking made at the region as an ordinary row, `created_by = "region:<id>"`, in the
+        caller's transaction: the shipper's pull (region/hall_bookings.py) and a claim at the kiosk
+        both write it here. `booking` is the region's shape (id, day, slot, matters: list,
+        person_hash, person_masked, created_at). Returns the local id (the existing one when this
+        region booking is already here), or None when the citizen already has another live booking
+        that day: one live booking per person and day, the hall's own stays (logged)."""
+        origin = f"{REGION_ORIGIN}{int(booking['id'])}"
+        # already here, even cancelled (by the hall's staff, or dropped when it moved): not again
+        here = tx.one("SELECT id FROM hall_appointments WHERE created_by = ?", origin)
+        if here is not None:
+            return int(here["id"])
+        clash = tx.one(
+            "SELECT id FROM hall_appointments WHERE day = ? AND person_hash = ? AND state != 'cancelled'",
+            booking["day"],
+            booking["person_hash"],
+        )
+        if clash is not None:
+            log.warning("central booking %s clashes with local booking %s", booking["id"], clash["id"])
+            return None
+        return tx.insert(
+            schema.hall_appointments,
+            {
+                "day": booking["day"],
+                "slot": booking["slot"],
+                "matters": json.dumps(list(booking["matters"])),
+                "person_hash": booking["person_hash"],
+                "person_masked": booking["person_masked"],
+                "state": "booked",
+                "created_by": origin,
+                "created_at": booking["created_at"],
+            },
+        )
+
+    def claim_from_region(self, id_number: str) -> Appointment | None:
+        """A citizen at the kiosk with no live booking here today: ask the region (the injected
+        claimer, keyed hash only, never the ID) for their booking of today at another hall, and keep
+        it here so the ordinary check-in finds it. Returns it, or None: no claimer, an ID the
+        check-in will refuse itself, a booking here already, none at the region, or the region
+        unreachable, slow or refusing (logged; the citizen then gets the plain no-booking answer).
+
+        The claim is one request: if its answer is lost after the region moved the booking, the
+        booking is this hall's and arrives with the shipper's next pull (or the next claim). A
+        booking of the region already here but cancelled is returned as it is (cancelled)."""
+        if self.claimer is None:
+            return None
+        today = self.clock.now().date()
+        try:
+            person = parse_id(id_number, today)
+        except OneVisitError:
+            return None
+        day, person_hash = today.isoformat(), person.keyed_hash(self._id_key)
+        if self.db.query(
+            "SELECT 1 FROM hall_appointments WHERE day = ? AND person_hash = ? AND state != 'cancelled'",
+            day,
+            person_hash,
+        ):
+            return None
+        try:
+            booking = self.claimer(person_hash, day)
+        except Exception as exc:  # the region is an extra: no failure of it may fail a check-in
+            log.warning(
+                "region claim for %s failed, answered as no booking: %s: %s",
+                person.masked,
+                type(exc).__name__,
+                exc,
+            )
+            return None
+        if booking is None:
+            log.info("no booking of %s today at the region either", person.masked)
+            return None
+        if booking.get("day") != day or booking.get("person_hash") != person_hash:
+            log.warning("region answered a claim for %s with another booking: ignored", person.masked)
+            return None
+        try:
+            with self.db.transaction() as tx:
+                new_id = self.write_central(tx, booking)
+        except (KeyError, TypeError, ValueError) as exc:  # a malformed answer: nothing kept
+            log.warning("region answered a claim for %s with a bad booking (%r): ignored", person.masked, exc)
+            return None
+        if new_id is None:
+            return None
+        log.info(
+            "central booking %s of %s claimed from hall %s",
+            booking["id"],
+            person.masked,
+            booking.get("previous_hall"),
+        )
+        return self.get(new_id)
 
     def cancel(self, appointment_id: int, actor: str) -> Appointment:
         with self.db.transaction() as tx:
