@@ -92,7 +92,9 @@ def _serve(args: argparse.Namespace) -> int:
     config, store = _open(args)
     logs.install(config, "region")
     settings = RegionSettings(
-        skew_alarm_seconds=config.region.skew_alarm_seconds, stale_seconds=config.region.stale_seconds
+        skew_alarm_seconds=config.region.skew_alarm_seconds,
+        stale_seconds=config.region.stale_seconds,
+        matters={m.code: (m.name_zh, m.name_en) for m in config.matters},
     )
     serve_forever(create_region_app(store, city_key(config), settings), args.host, args.port)
     return 0

@@ -7,7 +7,7 @@ hall server's JSON shape (hall/http_errors.py): a code and a Chinese and an Engl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
@@ -24,6 +24,9 @@ class RegionSettings:
     skew_alarm_seconds: float = 120.0
     #: a hall not heard from for this long shows as stale (seconds)
     stale_seconds: float = 300.0
+    #: the city's standard matters, code → (Chinese name, English name): one standard in every hall,
+    #: so the region's config.toml names what the halls' events carry by code
+    matters: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def create_region_app(store: RegionStore, id_key: bytes, settings: RegionSettings | None = None) -> FastAPI:

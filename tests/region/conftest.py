@@ -67,12 +67,15 @@ class Hall:
 
 
 @pytest.fixture
-def region(postgres, tmp_path):
-    """A region server (real socket, uvicorn on a thread) over a fresh PostgreSQL database."""
+def region(postgres, tmp_path, config):
+    """A region server (real socket, uvicorn on a thread) over a fresh PostgreSQL database, naming
+    matters by the city's standard (the demo config's)."""
     url = postgres.create_database("region_" + secrets.token_hex(6))
     store = RegionStore.open(url, SystemClock())
     key = secrets.token_bytes(32)
-    server = ServerThread(create_region_app(store, key, RegionSettings(skew_alarm_seconds=120))).start()
+    matters = {m.code: (m.name_zh, m.name_en) for m in config.matters}
+    settings = RegionSettings(skew_alarm_seconds=120, matters=matters)
+    server = ServerThread(create_region_app(store, key, settings)).start()
     region = Region(store, server, key, store.add_user("city-sup"), store.add_user("booker", "staff"))
     yield region
     server.stop()

@@ -54,6 +54,9 @@ def test_region_ticket_page(region, make_hall, browser, screens_dir):
     assert response.status == 200
     text = page.inner_text("main")
     assert issued["number"] in text and "数据" in text and "authoritative" in text
+    # the matter by the city's standard names, not its code
+    matter = next(m for m in hall.config.matters if m.code == issued["matter"])
+    assert matter.name_zh in text and matter.name_en in text
     page.screenshot(path=str(screens_dir / "region-ticket-390x844.png"))
     # a wrong code reads as an unknown ticket
     response = page.goto(f"{region.url}/t/{hall.code}/{DAY}/{issued['number']}?c=WRONG")

@@ -11,7 +11,7 @@ import datetime as dt
 import hmac
 import json
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from onevisit.hall.pages import Safe, escape, join, render
@@ -56,7 +56,9 @@ def ticket_page(
     number: str = Path(pattern=r"^[A-Z]{0,3}\d{1,5}$"),
     c: str = Query("", max_length=32),
     store: deps.StoreDep,
+    request: Request,
 ) -> HTMLResponse:
+    settings = request.app.state.settings
     events: list[dict] = []
     for _, incarnation in store.live_incarnations(hall):
         rows = [r for r in store.rows("events", hall, incarnation, day) if r["number"] == number]
@@ -88,9 +90,11 @@ def ticket_page(
     for s in steps:
         state_zh, state_en = STATES.get(s.state, (s.state, s.state))
         window = f" · {s.window} 号窗口 / window {s.window}" if s.window else ""
+        name_zh, name_en = settings.matters.get(s.matter, (s.matter, ""))
+        matter = f"{name_zh} {name_en}".strip()
         items.append(
             render(
-                "city-ticket-step.html", matter=s.matter, state_zh=state_zh, state_en=state_en, window=window
+                "city-ticket-step.html", matter=matter, state_zh=state_zh, state_en=state_en, window=window
             )
         )
     seen = status["last_seen"] if status else None
@@ -101,7 +105,7 @@ def ticket_page(
             Safe(f"<p class='hall'>{escape(hall)} · {escape(day)}</p>"),
             Safe(f"<ul class='steps'>{join(items)}</ul>"),
             Safe(
-                f"<p class='age{' stale' if age is None or age > 300 else ''}'>{escape(zh)}（{escape(seen_text)}）"
+                f"<p class='age{' stale' if age is None or age > settings.stale_seconds else ''}'>{escape(zh)}（{escape(seen_text)}）"
                 f"<br><span lang='en'>{escape(en)} (last contact {escape(seen_text)})</span><br>"
                 "以大厅现场叫号为准 <span lang='en'>· the hall's own screens are authoritative</span></p>"
             ),
