@@ -51,6 +51,13 @@ class EventListener:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.listening.is_set():
+            # Wake the wait at once rather than at its timeout: a hall server stops in milliseconds.
+            try:
+                with self.database.engine.connect() as conn, conn.begin():
+                    conn.exec_driver_sql("SELECT pg_notify(%s, 'stop')", (self.database.channel,))
+            except Exception as exc:  # the database is gone: the wait ends at its timeout anyway
+                log.debug("event listener: no stop notice sent (%s)", exc)
         self._thread.join(timeout=WAIT_SECONDS + 5)
 
     def _run(self) -> None:
@@ -64,7 +71,8 @@ class EventListener:
                     self.wake()  # whatever was committed while we were not listening
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=WAIT_SECONDS, stop_after=1):
-                            self.wake()
+                            if not self._stop.is_set():
+                                self.wake()
             except psycopg.Error as exc:
                 log.warning("event listener: %s; reconnecting in %.1f s", exc, delay)
                 self._stop.wait(delay)
