@@ -68,6 +68,34 @@ class RegionRefused(OneVisitError):
         )
 
 
+class NotARegion(RegionRefused):
+    """The URL answers, but has no ingest API: a hall server's address, a path too many, another
+    service. Retrying cannot help; the technician must correct the URL."""
+
+    def __init__(self, url: str, path: str) -> None:
+        OneVisitError.__init__(
+            self,
+            "not_a_region",
+            f"{url} 不是市级平台的地址（没有 {path}），请核对 --region 或 [region] url",
+            f"{url} is not a OneVisit region (no {path} there): check --region or [region] url",
+            url=url,
+        )
+        self.status = 404
+
+
+class HallNotReady(OneVisitError):
+    """The hall database has no epoch yet: new, or restored from a backup and not yet opened by
+    the hall server (which gives it its new epoch, onevisit/db/epoch.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "hall_not_ready",
+            "本大厅数据库尚未启用（新建或刚从备份恢复），请先启动大厅服务 onevisit hall，再发送",
+            "The hall database has no epoch yet (new, or just restored from a backup): start "
+            "`onevisit hall` once, then ship",
+        )
+
+
 class PersonalDataRefused(OneVisitError):
     def __init__(self, stream: str, row_id: int, column: str) -> None:
         super().__init__(
@@ -130,6 +158,10 @@ class RegionClient:
             body = {}
         if response.status_code >= 500 or response.status_code in (502, 503, 504):
             raise RegionUnreachable(self.url, f"HTTP {response.status_code}")
+        error = body.get("error") if isinstance(body, dict) else None
+        if response.status_code == 404 and (not isinstance(error, dict) or error.get("code") == "not_found"):
+            # no such route (not one of ours, such as an unknown booking): the URL is wrong
+            raise NotARegion(self.url, path)
         if response.status_code >= 400:
             raise RegionRefused(response.status_code, body if isinstance(body, dict) else {})
         return body if isinstance(body, dict) else {"items": body}
