@@ -14,6 +14,7 @@ from onevisit.db.backup import dumped_schema, pg_tool
 from onevisit.db.database import schema_name
 from onevisit.queue import QueueService
 from onevisit.queue.replay import differences, rebuild, snapshot
+from tests.conftest import both_engines
 
 
 def _hall(config, tmp_path, code: str | None = None):
@@ -181,3 +182,20 @@ def test_a_sqlite_backup_restores_over_the_hall_only_with_replace_keeping_the_ol
         assert len(snapshot(kept.store)["tickets"]) == 2
     finally:
         kept.close()
+
+
+@both_engines
+def test_backup_into_a_folder_writes_the_default_name_inside_it(config, db_target, tmp_path, clock, capsys):
+    """`onevisit backup /media/usb`: a technician names the stick, not a file. It used to try to
+    rename the copy over the folder: a traceback, and a stray `.NAME.partial` beside the folder."""
+    hall_config = _hall(config, tmp_path)
+    service = _open(hall_config, db_target, clock)
+    service.issue(["enroll"])
+    service.close()
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    out = _run_json(capsys, ["backup", str(usb), "--db", db_target, "--hall", config.hall.code])
+    target = Path(out["target"])
+    assert target.parent == usb and target.is_file() and out["tickets"] == 1
+    assert target.suffix == (".dump" if db_target.startswith("postgresql") else ".db")
+    assert not list(tmp_path.glob(".*.partial")) and not list(usb.glob(".*.partial"))
