@@ -174,7 +174,11 @@ def _ship(args: argparse.Namespace) -> int:
         )
     db = open_database(getattr(args, "db", None) or config.database_target, hall_code=config.hall.code)
     client = RegionClient(
-        url, token, SystemClock(config.hall.timezone), timeout=config.region.timeout_seconds
+        url,
+        token,
+        SystemClock(config.hall.timezone),
+        timeout=config.region.timeout_seconds,
+        hall_code=config.hall.code,
     )
     shipper = Shipper(
         HallSource(db),

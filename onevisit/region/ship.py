@@ -35,7 +35,14 @@ from onevisit.core.clock import Clock
 from onevisit.core.config import Config, ConfigError
 from onevisit.core.errors import OneVisitError
 from onevisit.region.source import HallSource
-from onevisit.region.wire import HALL_TIME_HEADER, RTT_HEADER, STREAMS, personal_data_in, row_digest
+from onevisit.region.wire import (
+    HALL_CODE_HEADER,
+    HALL_TIME_HEADER,
+    RTT_HEADER,
+    STREAMS,
+    personal_data_in,
+    row_digest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,14 +133,26 @@ class RegionClient:
     """The region's ingest API over httpx, with the hall's clock on every request."""
 
     def __init__(
-        self, url: str, token: str, hall_clock: Clock, *, timeout: float = 10.0, transport: Any = None
+        self,
+        url: str,
+        token: str,
+        hall_clock: Clock,
+        *,
+        timeout: float = 10.0,
+        transport: Any = None,
+        hall_code: str | None = None,
     ) -> None:
+        """hall_code: this hall's `[hall] code`, sent so the region refuses it when the token is
+        another hall's (`token_of_another_hall`)."""
         self.url = url.rstrip("/")
         self.hall_clock = hall_clock
         self.last_rtt = 0.0
+        headers = {"Authorization": f"Bearer {token}"}
+        if hall_code:
+            headers[HALL_CODE_HEADER] = hall_code
         self._http = httpx.Client(
             base_url=self.url,
-            headers={"Authorization": f"Bearer {token}"},
+            headers=headers,
             timeout=timeout,
             transport=transport,
         )

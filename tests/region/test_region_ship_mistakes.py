@@ -65,3 +65,17 @@ def test_shipping_a_restored_hall_before_the_hall_server_opened_it_says_so(regio
     assert code == 0, err
     report = json.loads(out)
     assert report["ready"] is True and report["sent"]["events"] == 1
+
+
+def test_a_hall_shipping_with_another_halls_token_is_refused(region, tmp_path, capsys):
+    """A hall set up with its neighbour's token (copied from the wrong line of `halls add`): its
+    rows would be filed under the neighbour, and the neighbour's bookings pulled into it."""
+    config, _ = _hall(tmp_path, region, "QAONE")
+    neighbour = region.store.add_hall("QATWO")
+    code, out, err = _ship(capsys, config, region.url, neighbour)
+    assert code == EXIT_ERROR and out == ""
+    assert "token_of_another_hall" in err and "QATWO" in err and "QAONE" in err and "[hall] code" in err
+    counted = region.store.db.query(
+        "SELECT count(*) AS n FROM region_events WHERE hall IN ('QAONE', 'QATWO')"
+    )
+    assert counted[0]["n"] == 0
