@@ -119,7 +119,7 @@ def _open(args: argparse.Namespace, kind: str, target: str):
         # missing file, rather than "before migrations" and an upgrade that makes an empty hall.
         where = f"{describe(target)} ({db.schema})"
         db.dispose()
-        zh, en = ("市级平台", "region") if kind == "region" else (f"大厅 {code}", f"hall {code}")
+        zh, en = ("市级平台", "region") if kind == "region" else (f"大厅 {code} ", f"hall {code}")
         raise OneVisitError(
             "database_missing",
             f"数据库 {where} 中没有{zh}的数据（由服务首次启动时创建；核对 --hall 或 [hall] code）",
