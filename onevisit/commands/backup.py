@@ -23,8 +23,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.add_argument(
         "target",
         nargs="?",
-        help="file to write (default: backups/<db>-YYYYmmdd-HHMMSS.db beside the database; on "
-        "PostgreSQL backups/hall_<code>-YYYYmmdd-HHMMSS.dump beside config.toml); or `restore`",
+        help="file or existing folder to write to (default: backups/<db>-YYYYmmdd-HHMMSS.db beside the "
+        "database; on PostgreSQL backups/hall_<code>-YYYYmmdd-HHMMSS.dump beside config.toml; a folder "
+        "gets that name inside it); or `restore`",
     )
     p.add_argument("file", nargs="?", help="with `restore`: the backup file (.db or .dump)")
     p.add_argument("--hall", metavar="CODE", help="hall code: its schema on PostgreSQL ([hall] code)")
@@ -57,9 +58,16 @@ def _backup(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     now = dt.datetime.now()
     if is_postgres(source):
-        target = Path(args.target) if args.target else default_pg_target(config.base_dir, code, now)
+        default = default_pg_target(config.base_dir, code, now)
+    else:
+        default = default_target(Path(source), now)
+    target = Path(args.target) if args.target else default
+    if target.is_dir():
+        # `onevisit backup /media/usb`: the default name inside that folder, not a rename of a
+        # file over the folder (which failed with a traceback and left a .partial beside it)
+        target = target / default.name
+    if is_postgres(source):
         print_json(pg_backup(source, code, target).to_dict())
     else:
-        target = Path(args.target) if args.target else default_target(Path(source), now)
         print_json(online_backup(source, target).to_dict())
     return 0

@@ -103,7 +103,7 @@ def _open(args: argparse.Namespace, kind: str, target: str):
     mistyped path would otherwise make an empty database and report success."""
     from onevisit.commands.main import load
     from onevisit.core.errors import OneVisitError
-    from onevisit.db import Database, is_postgres
+    from onevisit.db import Database, describe, is_postgres
 
     if not is_postgres(target) and not Path(target).is_file():
         raise OneVisitError(
@@ -113,14 +113,49 @@ def _open(args: argparse.Namespace, kind: str, target: str):
             path=target,
         )
     code = getattr(args, "hall", None) or load(args).hall.code
-    return Database(target, hall_code=code, kind=kind)
+    db = Database(target, hall_code=code, kind=kind)
+    if db.postgres and not _exists(db, target):
+        # A mistyped --hall (or a hall not started yet) on PostgreSQL: the same refusal as a
+        # missing file, rather than "before migrations" and an upgrade that makes an empty hall.
+        where = f"{describe(target)} ({db.schema})"
+        db.dispose()
+        zh, en = ("市级平台", "region") if kind == "region" else (f"大厅 {code} ", f"hall {code}")
+        raise OneVisitError(
+            "database_missing",
+            f"数据库 {where} 中没有{zh}的数据（由服务首次启动时创建；核对 --hall 或 [hall] code）",
+            f"No {en} in {where} (it is made when its server first starts; check --hall or [hall] code)",
+            path=describe(target),
+            hall=code,
+        )
+    return db
+
+
+def _exists(db, target: str) -> bool:
+    """migrate.exists, with a server that cannot be reached as a clear error."""
+    from sqlalchemy.exc import DBAPIError
+
+    from onevisit.db import migrate
+
+    try:
+        return migrate.exists(db)
+    except DBAPIError as exc:
+        db.dispose()
+        raise _unavailable(target, exc) from None
+
+
+def _unavailable(target: str, exc):
+    """A DBAPIError (server down, wrong password) as the bilingual DatabaseUnavailable."""
+    from onevisit.db import DatabaseUnavailable
+
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    return DatabaseUnavailable(target, reason)
 
 
 def _run(args: argparse.Namespace, step) -> list[dict]:
     """step(db) for each database; a server that cannot be reached is a clear error, not a traceback."""
     from sqlalchemy.exc import DBAPIError
 
-    from onevisit.db import DatabaseUnavailable, describe
+    from onevisit.db import describe
 
     results = []
     for kind, target in _targets(args):
@@ -128,8 +163,7 @@ def _run(args: argparse.Namespace, step) -> list[dict]:
         try:
             results.append({"kind": kind, "target": describe(target), **step(db)})
         except DBAPIError as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-            raise DatabaseUnavailable(target, reason) from None
+            raise _unavailable(target, exc) from None
         finally:
             db.dispose()
     return results

@@ -51,7 +51,10 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     ship.add_argument("--region", metavar="URL", help="the region's URL (default [region] url)")
     ship.add_argument("--token", help="this hall's token (default [region] token / token_file)")
     ship.add_argument(
-        "--once", action="store_true", help="send everything pending and exit (non-zero: region unreachable)"
+        "--once",
+        action="store_true",
+        help="send everything pending and exit (non-zero: region unreachable, or the hall database "
+        "restored and not yet opened by the hall server)",
     )
     ship.set_defaults(handler=_ship)
 
@@ -148,15 +151,16 @@ def _key_export(args: argparse.Namespace) -> int:
 
 
 def _ship(args: argparse.Namespace) -> int:
+    import re
     import signal
     import threading
 
     from onevisit.commands.main import load, print_json
     from onevisit.core.clock import SystemClock
-    from onevisit.core.config import ConfigError
+    from onevisit.core.config import REGION_URL_PATTERN, ConfigError
     from onevisit.db import open_database
     from onevisit.region.hall_bookings import BookingSync
-    from onevisit.region.ship import RegionClient, Shipper, hall_token, stop_waiter
+    from onevisit.region.ship import HallNotReady, RegionClient, Shipper, hall_token, stop_waiter
     from onevisit.region.source import HallSource
 
     config = load(args)
@@ -164,9 +168,19 @@ def _ship(args: argparse.Namespace) -> int:
     token = args.token or hall_token(config)
     if not url or not token:
         raise ConfigError("ship needs the region's URL and this hall's token: --region/--token or [region]")
+    if not re.match(REGION_URL_PATTERN, url):
+        # a typo such as "htp://" or a bare host would otherwise read as "unreachable, sent
+        # later" and back off for ever
+        raise ConfigError(
+            f"--region {url!r}: not an http:// or https:// URL (e.g. http://region.example:8500)"
+        )
     db = open_database(getattr(args, "db", None) or config.database_target, hall_code=config.hall.code)
     client = RegionClient(
-        url, token, SystemClock(config.hall.timezone), timeout=config.region.timeout_seconds
+        url,
+        token,
+        SystemClock(config.hall.timezone),
+        timeout=config.region.timeout_seconds,
+        hall_code=config.hall.code,
     )
     shipper = Shipper(
         HallSource(db),
@@ -177,7 +191,10 @@ def _ship(args: argparse.Namespace) -> int:
     )
     try:
         if args.once:
-            print_json(shipper.ship_once().to_dict())
+            report = shipper.ship_once()
+            if not report.ready:
+                raise HallNotReady()
+            print_json(report.to_dict())
             return 0
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -492,12 +492,16 @@ class MaintenanceConfig(Strict):
     event_keep_days: int = Field(90, ge=1, le=3650)
 
 
+#: What a region URL looks like (`[region] url`, `onevisit ship --region`): http(s), a host, a path.
+REGION_URL_PATTERN = r"^https?://[^\s/]+(/[^\s]*)?$"
+
+
 class RegionConfig(Strict):
     """The city region (docs/region.md): where `onevisit ship` sends this hall's rows, and the
     `onevisit region` server's own settings."""
 
     #: The region server's base URL (`https://region.example:8443`); none: `onevisit ship` needs --region.
-    url: str | None = Field(None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    url: str | None = Field(None, pattern=REGION_URL_PATTERN)
     #: This hall's ingest token (`onevisit region halls add CODE` printed it) or a file holding it.
     token: str | None = None
     token_file: str | None = None

@@ -315,10 +315,40 @@ def restore(
             f"No backup file at {backup}",
             path=str(backup),
         )
+    _check_engine(backup, postgres=is_postgres(target))
     stamp = dt.datetime.now().strftime("%Y%m%d%H%M%S")
     if is_postgres(target):
         return pg_restore_hall(backup, str(target), hall_code, replace=replace, stamp=stamp)
     return _restore_file(backup, Path(target), replace=replace, stamp=stamp)
+
+
+#: The first bytes of each engine's backup: a SQLite file's header, pg_dump's custom format.
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PG_DUMP_MAGIC = b"PGDMP"
+
+
+def _check_engine(backup: Path, *, postgres: bool) -> None:
+    """Refuse a backup of the other engine by its first bytes, naming both, before pg_restore or
+    sqlite3 give their own puzzling answer ("not a valid archive", "file is not a database"). A
+    file of neither kind goes on to those checks. Raises BackupError."""
+    with backup.open("rb") as handle:
+        head = handle.read(len(SQLITE_MAGIC))
+    if postgres and head.startswith(SQLITE_MAGIC):
+        raise BackupError(
+            "restore_wrong_engine",
+            f"{backup} 是 SQLite 备份（.db），而本大厅的数据库在 PostgreSQL 上：请用 pg_dump 备份（.dump）",
+            f"{backup} is a SQLite backup (.db) and this hall's database is on PostgreSQL: restore a "
+            "pg_dump backup (.dump)",
+            path=str(backup),
+        )
+    if not postgres and head.startswith(PG_DUMP_MAGIC):
+        raise BackupError(
+            "restore_wrong_engine",
+            f"{backup} 是 PostgreSQL 备份（.dump），而本大厅的数据库是 SQLite 文件：请用 --db postgresql://… 恢复到 PostgreSQL",
+            f"{backup} is a PostgreSQL dump (.dump) and this hall's database is a SQLite file: restore "
+            "it with --db postgresql://…",
+            path=str(backup),
+        )
 
 
 def _restore_file(backup: Path, target: Path, *, replace: bool, stamp: str) -> RestoreResult:

@@ -99,10 +99,20 @@ def _has_tables(conn: Connection, db: Database) -> bool:
     return any(t.name in existing for t in db.tables)
 
 
+def exists(db: Database) -> bool:
+    """Whether there is a database to look at, found without making anything: SQLite, the file;
+    PostgreSQL, any table in the database's schema (`hall_<code>`, `region`). False for a hall code
+    or path nobody started a hall on: status and upgrade must not report it "before migrations"."""
+    if not db.postgres:
+        return Path(db.target).is_file()
+    with db.reading() as tx:
+        return bool(inspect(tx.conn).get_table_names(schema=db.schema))
+
+
 def status(db: Database) -> tuple[str | None, str]:
-    """(the database's revision or None, the code's newest): what `onevisit db status` prints."""
-    with db.transaction() as tx:
-        _prepare(tx)
+    """(the database's revision or None, the code's newest): what `onevisit db status` prints.
+    Reads only (an absent PostgreSQL schema is not made): see `exists` for a missing database."""
+    with db.reading() as tx:
         mine, newer = _classify(MigrationContext.configure(tx.conn).get_current_heads(), db.kind)
         current = mine or newer
         return (current[0] if current else None), head(db.kind)

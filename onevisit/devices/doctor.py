@@ -158,6 +158,14 @@ class Doctor:
         except (SQLAlchemyError, ValueError) as exc:
             return Check("database", "fail", f"{where}: cannot open: {exc}", fix=fix_open)
         try:
+            if not migrate.exists(db):
+                return Check(
+                    "database",
+                    "skip",
+                    f"no hall {self.config.hall.code} in {where} ({db.schema}; normal on a kiosk; "
+                    "the hall server makes it at first start)",
+                    critical=False,
+                )
             current, head = migrate.status(db)
             with db.reading() as tx:
                 tables = len(inspect(tx.conn).get_table_names())

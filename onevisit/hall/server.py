@@ -10,6 +10,8 @@ import time
 import uvicorn
 from fastapi import FastAPI
 
+from onevisit.core.errors import OneVisitError
+
 log = logging.getLogger(__name__)
 
 
@@ -38,9 +40,32 @@ def _uvicorn_config(app: FastAPI, host: str, port: int, log_level: str) -> uvico
     )
 
 
+class PortTaken(OneVisitError):
+    def __init__(self, host: str, port: int, why: str) -> None:
+        super().__init__(
+            "port_taken",
+            f"端口 {port} 已被占用（另一个服务正在运行？），请停止它或用 --port 换一个",
+            f"Port {port} on {host} is taken ({why}): another server is running there; stop it or "
+            "give --port N",
+            host=host,
+            port=port,
+        )
+
+
 def serve_forever(app: FastAPI, host: str, port: int, log_level: str = "info") -> None:
-    """Run in the foreground until Ctrl-C or SIGTERM (uvicorn's own signal handling)."""
-    uvicorn.Server(_uvicorn_config(app, host, port, log_level)).run()
+    """Run in the foreground until Ctrl-C or SIGTERM (uvicorn's own signal handling). Raises
+    PortTaken before serving when the port cannot be bound (uvicorn's own answer is an English log
+    line and exit 3)."""
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        raise PortTaken(host, port, exc.strerror or type(exc).__name__) from None
+    # uvicorn prints no address when given a socket: say where we listen (Ctrl-C stops)
+    log.info("listening on http://%s:%s (Ctrl-C to stop)", host, port)
+    try:
+        uvicorn.Server(_uvicorn_config(app, host, port, log_level)).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 class ServerThread:

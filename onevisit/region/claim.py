@@ -39,9 +39,11 @@ class RegionClaimer:
         self.client.close()
 
 
-def claimer_for(url: str, token: str, clock: Clock, timeout_seconds: float = 3.0) -> RegionClaimer:
+def claimer_for(
+    url: str, token: str, clock: Clock, timeout_seconds: float = 3.0, hall_code: str | None = None
+) -> RegionClaimer:
     # httpx's timeout bounds each phase, not the request: a third each for connect, write and read
-    return RegionClaimer(RegionClient(url, token, clock, timeout=timeout_seconds / 3))
+    return RegionClaimer(RegionClient(url, token, clock, timeout=timeout_seconds / 3, hall_code=hall_code))
 
 
 def claimer_from_config(config: Config) -> RegionClaimer | None:
@@ -54,4 +56,5 @@ def claimer_from_config(config: Config) -> RegionClaimer | None:
         token,
         SystemClock(config.hall.timezone),
         config.region.claim_timeout_seconds,
+        hall_code=config.hall.code,
     )

@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 
 from onevisit.core.errors import OneVisitError
 from onevisit.region.store import RegionStore
-from onevisit.region.wire import HALL_TIME_HEADER, RTT_HEADER
+from onevisit.region.wire import HALL_CODE_HEADER, HALL_TIME_HEADER, RTT_HEADER
 
 
 class NotAuthorised(OneVisitError):
@@ -35,6 +35,20 @@ class Forbidden(OneVisitError):
         )
 
 
+class WrongHall(OneVisitError):
+    status = 409
+
+    def __init__(self, token_hall: str, claimed: str) -> None:
+        super().__init__(
+            "token_of_another_hall",
+            f"此令牌属于大厅 {token_hall}，而本大厅编号为 {claimed}：请核对 [region] token 与 [hall] code",
+            f"This token is hall {token_hall}'s and this hall is {claimed}: check [region] token "
+            "and [hall] code",
+            token_hall=token_hall,
+            hall=claimed,
+        )
+
+
 @dataclass(frozen=True)
 class Contact:
     """The hall's clock when its request left, and the previous request's round trip."""
@@ -54,11 +68,16 @@ def _bearer(request: Request) -> str | None:
 
 
 def hall(request: Request) -> str:
-    """The calling hall's code (its ingest token). Raises NotAuthorised."""
+    """The calling hall's code (its ingest token). Raises NotAuthorised, and WrongHall when the
+    caller says it is another hall (HALL_CODE_HEADER; codes compare as the hall's schema name
+    does, case-insensitively; a caller that does not say is taken at its token's word)."""
     token = _bearer(request)
     code = store(request).hall_of_token(token) if token else None
     if code is None:
         raise NotAuthorised("hall")
+    claimed = request.headers.get(HALL_CODE_HEADER)
+    if claimed is not None and claimed.lower() != code.lower():
+        raise WrongHall(code, claimed[:40])
     return code
 
 

@@ -35,7 +35,14 @@ from onevisit.core.clock import Clock
 from onevisit.core.config import Config, ConfigError
 from onevisit.core.errors import OneVisitError
 from onevisit.region.source import HallSource
-from onevisit.region.wire import HALL_TIME_HEADER, RTT_HEADER, STREAMS, personal_data_in, row_digest
+from onevisit.region.wire import (
+    HALL_CODE_HEADER,
+    HALL_TIME_HEADER,
+    RTT_HEADER,
+    STREAMS,
+    personal_data_in,
+    row_digest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +72,34 @@ class RegionRefused(OneVisitError):
             str(error.get("code", f"http_{status}")),
             str(error.get("message_zh", "市级平台拒绝了请求")),
             str(error.get("message_en", f"The region refused the request (HTTP {status})")),
+        )
+
+
+class NotARegion(RegionRefused):
+    """The URL answers, but has no ingest API: a hall server's address, a path too many, another
+    service. Retrying cannot help; the technician must correct the URL."""
+
+    def __init__(self, url: str, path: str) -> None:
+        OneVisitError.__init__(
+            self,
+            "not_a_region",
+            f"{url} 不是市级平台的地址（没有 {path}），请核对 --region 或 [region] url",
+            f"{url} is not a OneVisit region (no {path} there): check --region or [region] url",
+            url=url,
+        )
+        self.status = 404
+
+
+class HallNotReady(OneVisitError):
+    """The hall database has no epoch yet: new, or restored from a backup and not yet opened by
+    the hall server (which gives it its new epoch, onevisit/db/epoch.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "hall_not_ready",
+            "本大厅数据库尚未启用（新建或刚从备份恢复），请先启动大厅服务 onevisit hall，再发送",
+            "The hall database has no epoch yet (new, or just restored from a backup): start "
+            "`onevisit hall` once, then ship",
         )
 
 
@@ -98,14 +133,26 @@ class RegionClient:
     """The region's ingest API over httpx, with the hall's clock on every request."""
 
     def __init__(
-        self, url: str, token: str, hall_clock: Clock, *, timeout: float = 10.0, transport: Any = None
+        self,
+        url: str,
+        token: str,
+        hall_clock: Clock,
+        *,
+        timeout: float = 10.0,
+        transport: Any = None,
+        hall_code: str | None = None,
     ) -> None:
+        """hall_code: this hall's `[hall] code`, sent so the region refuses it when the token is
+        another hall's (`token_of_another_hall`)."""
         self.url = url.rstrip("/")
         self.hall_clock = hall_clock
         self.last_rtt = 0.0
+        headers = {"Authorization": f"Bearer {token}"}
+        if hall_code:
+            headers[HALL_CODE_HEADER] = hall_code
         self._http = httpx.Client(
             base_url=self.url,
-            headers={"Authorization": f"Bearer {token}"},
+            headers=headers,
             timeout=timeout,
             transport=transport,
         )
@@ -130,6 +177,10 @@ class RegionClient:
             body = {}
         if response.status_code >= 500 or response.status_code in (502, 503, 504):
             raise RegionUnreachable(self.url, f"HTTP {response.status_code}")
+        error = body.get("error") if isinstance(body, dict) else None
+        if response.status_code == 404 and (not isinstance(error, dict) or error.get("code") == "not_found"):
+            # no such route (not one of ours, such as an unknown booking): the URL is wrong
+            raise NotARegion(self.url, path)
         if response.status_code >= 400:
             raise RegionRefused(response.status_code, body if isinstance(body, dict) else {})
         return body if isinstance(body, dict) else {"items": body}

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from onevisit.core.clock import Clock
 from onevisit.core.errors import OneVisitError
 from onevisit.db import Database, Tx, open_database, schema
+from onevisit.db.database import schema_name
 from onevisit.hall.stores.accounts import token_hash
 from onevisit.region.wire import COLUMNS, STREAMS, row_digest
 
@@ -46,6 +47,18 @@ class HallExists(RegionError):
     def __init__(self, code: str) -> None:
         super().__init__(
             "hall_exists", f"大厅 {code} 已登记", f"Hall {code} is already registered", hall=code
+        )
+
+
+class BadHallCode(RegionError):
+    status = 422
+
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            "bad_hall_code",
+            f"大厅编号 {code} 无效：只能用字母、数字和下划线（1–40 个），与大厅 config.toml 的 [hall] code 相同",
+            f"Hall code {code!r} is not valid: 1–40 letters, digits or _, exactly the hall's [hall] code",
+            hall=code,
         )
 
 
@@ -111,11 +124,18 @@ class RegionStore:
     # -- halls and users -------------------------------------------------------------------------
     def add_hall(self, code: str, name: str | None = None) -> str:
         """Register a hall; returns its ingest token (shown once, only its hash is kept).
-        Raises HallExists."""
+        Raises BadHallCode (not a code a hall's config accepts: 1–40 letters, digits or _) and
+        HallExists (also for the same code in another case: `SZ01` and `sz01` are one hall, as its
+        PostgreSQL schema `hall_sz01` is, onevisit/db/database.py `schema_name`)."""
+        try:
+            schema_name(code)
+        except ValueError:
+            raise BadHallCode(code) from None
         token = new_token()
         with self.db.transaction() as tx:
-            if tx.one("SELECT code FROM region_halls WHERE code = ?", code):
-                raise HallExists(code)
+            same = tx.one("SELECT code FROM region_halls WHERE lower(code) = lower(?)", code)
+            if same:
+                raise HallExists(same["code"])
             tx.insert(
                 schema.region_halls,
                 {

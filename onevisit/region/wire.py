@@ -38,6 +38,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 #: when the request left, and the round trip of its previous request (seconds).
 HALL_TIME_HEADER = "X-OneVisit-Hall-Time"
 RTT_HEADER = "X-OneVisit-Last-RTT"
+#: The sending hall's own `[hall] code`: the region checks it against the token's hall, so a hall
+#: set up with a neighbour's token is refused instead of filing its rows under the neighbour.
+HALL_CODE_HEADER = "X-OneVisit-Hall-Code"
 
 # An 11-digit mainland mobile number standing alone (1[3-9]x…): must never leave a hall.
 _PHONE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")

@@ -14,6 +14,7 @@ from onevisit.db.backup import dumped_schema, pg_tool
 from onevisit.db.database import schema_name
 from onevisit.queue import QueueService
 from onevisit.queue.replay import differences, rebuild, snapshot
+from tests.conftest import both_engines
 
 
 def _hall(config, tmp_path, code: str | None = None):
@@ -181,3 +182,46 @@ def test_a_sqlite_backup_restores_over_the_hall_only_with_replace_keeping_the_ol
         assert len(snapshot(kept.store)["tickets"]) == 2
     finally:
         kept.close()
+
+
+@both_engines
+def test_backup_into_a_folder_writes_the_default_name_inside_it(config, db_target, tmp_path, clock, capsys):
+    """`onevisit backup /media/usb`: a technician names the stick, not a file. It used to try to
+    rename the copy over the folder: a traceback, and a stray `.NAME.partial` beside the folder."""
+    hall_config = _hall(config, tmp_path)
+    service = _open(hall_config, db_target, clock)
+    service.issue(["enroll"])
+    service.close()
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    out = _run_json(capsys, ["backup", str(usb), "--db", db_target, "--hall", config.hall.code])
+    target = Path(out["target"])
+    assert target.parent == usb and target.is_file() and out["tickets"] == 1
+    assert target.suffix == (".dump" if db_target.startswith("postgresql") else ".db")
+    assert not list(tmp_path.glob(".*.partial")) and not list(usb.glob(".*.partial"))
+
+
+def test_a_backup_of_the_other_engine_is_named_as_such(config, postgres, tmp_path, clock, capsys):
+    """A .db onto a PostgreSQL hall, a .dump onto a SQLite one: the error names both engines (it
+    was "pg_restore --list failed" labelled backup_failed, and "file is not a database"); nothing
+    is touched."""
+    hall_config = _hall(config, tmp_path)
+    db = tmp_path / "hall.db"
+    service = _open(hall_config, db, clock)
+    service.issue(["enroll"])
+    service.close()
+    copy = tmp_path / "copy.db"
+    dump = tmp_path / "copy.dump"
+    _run_json(capsys, ["backup", str(copy), "--db", str(db)])
+    service = _open(hall_config, postgres.url, clock)
+    service.issue(["enroll"])
+    service.close()
+    _run_json(capsys, ["backup", str(dump), "--db", postgres.url, "--hall", config.hall.code])
+    pg = ["--db", postgres.url, "--hall", config.hall.code, "--replace"]
+    assert main(["backup", "restore", str(copy), *pg]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "restore_wrong_engine" in err and "SQLite" in err and "PostgreSQL" in err
+    assert main(["backup", "restore", str(dump), "--db", str(db), "--replace"]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "restore_wrong_engine" in err and "postgresql://" in err
+    assert not list(tmp_path.glob("hall.db.replaced-*"))  # the SQLite hall was not moved aside

@@ -43,3 +43,23 @@ def test_region_commands(postgres, tmp_path, capsys):
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert main(["--config", str(config), "region", "key", "export", str(out)]) != 0
     assert "key_file_exists" in capsys.readouterr().err
+
+
+def test_region_halls_add_refuses_a_code_no_hall_can_have(postgres, tmp_path, capsys):
+    """A dash is refused by every hall's config ([hall] code) and a code in another case is the same
+    hall (one PostgreSQL schema `hall_<code>`): both are clear errors, not a second registered hall."""
+    url = postgres.create_database("region_codes")
+    base = ["region", "--db", url, "halls"]
+    assert main([*base, "add", "H-01"]) == 2
+    err = capsys.readouterr().err
+    assert "bad_hall_code" in err and "字母、数字和下划线" in err and "Traceback" not in err
+    assert main([*base, "add", "HB02"]) == 0
+    capsys.readouterr()
+    assert main([*base, "add", "hb02"]) == 2
+    err = capsys.readouterr().err
+    assert "hall_exists" in err and "HB02" in err
+    store = RegionStore.open(url, SystemClock())
+    try:
+        assert [h["code"] for h in store.db.query("SELECT code FROM region_halls")] == ["HB02"]
+    finally:
+        store.close()

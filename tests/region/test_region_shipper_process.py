@@ -19,10 +19,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def ship_command(tmp_path: Path, hall, url: str, *extra: str) -> list[str]:
-    """`onevisit ship` for this hall with a config of its own: the repository's, small batches."""
+    """`onevisit ship` for this hall with a config of its own: the repository's with the hall's code,
+    small batches."""
     config = tmp_path / "ship-config.toml"
     if not config.exists():
-        text = (REPO / "config.toml").read_text(encoding="utf-8")
+        # the hall's own code: the region refuses a hall that ships with another hall's token
+        text = (
+            (REPO / "config.toml")
+            .read_text(encoding="utf-8")
+            .replace('code = "SZ01"', f'code = "{hall.code}"')
+        )
         config.write_text(text + "\n[region]\nbatch_size = 15\npoll_seconds = 0.2\n", encoding="utf-8")
     return [
         sys.executable, "-m", "onevisit.commands.main", "--config", str(config), "ship",
