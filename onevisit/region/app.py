@@ -34,9 +34,10 @@ def create_region_app(store: RegionStore, id_key: bytes, settings: RegionSetting
     citizens with it, as every hall does)."""
     app = FastAPI(title="OneVisit region", docs_url=None, redoc_url=None)
     app.state.store = store
-    app.state.bookings = RegionBookings(store, id_key)
+    settings = settings or RegionSettings()
+    app.state.bookings = RegionBookings(store, id_key, settings.matters)
     app.state.figures_cache = FiguresCache()
-    app.state.settings = settings or RegionSettings()
+    app.state.settings = settings
     http_errors.install(app)
     for module in (ingest, city, bookings, ticket):
         app.include_router(module.router)

@@ -86,11 +86,27 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class UnknownMatter(BookingError):
+    status = 422
+
+    def __init__(self, codes: list[str], known: Iterable[str]) -> None:
+        super().__init__(
+            "unknown_matter",
+            f"全市业务目录中没有：{'、'.join(codes)}",
+            f"Not in the city's catalogue of matters: {', '.join(codes)} (known: {', '.join(sorted(known))})",
+            matters=codes,
+        )
+
+
 class RegionBookings:
-    def __init__(self, store: RegionStore, id_key: bytes) -> None:
+    """Central bookings. `matters`: the city's standard catalogue (codes); a booking names only
+    those, so every hall can serve it (empty: not checked)."""
+
+    def __init__(self, store: RegionStore, id_key: bytes, matters: Iterable[str] = ()) -> None:
         self.store = store
         self.db = store.db
         self._id_key = id_key
+        self.matters = frozenset(matters)
 
     def _stamp(self) -> str:
         return self.store.clock.now().isoformat(timespec="seconds")
@@ -107,14 +123,17 @@ class RegionBookings:
     def book(
         self, hall: str, id_number: str, matters: Iterable[str], slot: dt.datetime, actor: str
     ) -> dict[str, Any]:
-        """Book; returns the booking. Raises UnknownHall, AlreadyBooked (one live booking per
-        citizen and day, city-wide), IdNumber errors (bilingual)."""
+        """Book; returns the booking. Raises UnknownHall, UnknownMatter, AlreadyBooked (one live
+        booking per citizen and day, city-wide), IdNumber errors (bilingual)."""
         person = parse_id(id_number, today=self.store.clock.now().date())
         person_hash = person.keyed_hash(self._id_key)
         day = slot.date().isoformat()
         codes = [m for m in matters]
         if not codes:
             raise BookingError("no_matters", "请至少选择一项业务", "Choose at least one matter")
+        unknown = [c for c in codes if self.matters and c not in self.matters]
+        if unknown:
+            raise UnknownMatter(unknown, self.matters)
         with self.db.transaction() as tx:
             if not tx.one("SELECT code FROM region_halls WHERE code = ? AND disabled = 0", hall):
                 raise UnknownHall(hall)

@@ -136,5 +136,17 @@ def test_region_booking_refuses_bad_input(region, make_hall):
             },
         )
         assert r.status_code == 422  # a slot without its time zone
+        r = http.post(
+            "/api/bookings",
+            json={
+                "hall": hall.code,
+                "id_number": id_number(3),
+                "matters": ["enroll", "nosuch"],
+                "slot": slot,
+            },
+        )
+        # a matter outside the city's catalogue: no hall could serve it
+        assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_matter"
+        assert "nosuch" in r.json()["error"]["message_zh"]
         r = http.get("/api/bookings/pull", params={"after": 0})  # staff are not a hall
         assert r.status_code == 401
