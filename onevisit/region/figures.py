@@ -135,7 +135,8 @@ def city_summary(
     cache: FiguresCache | None = None,
 ) -> dict[str, Any]:
     """GET /api/city/summary: per hall (events received, tickets issued, steps done, waiting,
-    waits, data age in seconds, clock skew and its alarm) and the city totals."""
+    waits, data age in seconds, clock skew and its alarm, two databases under one code) and the
+    city totals."""
     now = store.clock.now().timestamp()
     halls: list[dict[str, Any]] = []
     groups: list[GroupFigures] = []
@@ -163,6 +164,7 @@ def city_summary(
                 "stale": age is None or age > stale_seconds,
                 "clock_skew_s": skew,
                 "skew_alarm": skew is not None and abs(float(skew)) > skew_alarm_seconds,
+                "twin_alarm": store.twin_databases(h["code"]),
             }
         )
     city = merge(groups, "city", "全市")

@@ -33,6 +33,10 @@ from onevisit.region.wire import COLUMNS, STREAMS, row_digest
 log = logging.getLogger(__name__)
 
 REGION_TABLE = {stream: getattr(schema, region) for stream, (_, region) in STREAMS.items()}
+#: Two hall databases shipping under one code (a config copied to set up a new hall, token and
+#: all) show as contacts that alternate between incarnations: X, Y, X within this window (seconds).
+#: A hall that moved to a new database once (reinstalled, restored) switches once: no alarm.
+TWIN_WINDOW_SECONDS = 900.0
 #: the region's own name for the database's write lock and PostgreSQL schema
 REGION_CODE = "REGION"
 
@@ -101,6 +105,10 @@ class RegionStore:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        # hall -> times its contacts switched incarnation, and the incarnation of its last contact.
+        # Kept in memory: the alarm is about the last minutes, and is seen again after a restart.
+        self._switches: dict[str, list[float]] = {}
+        self._last_incarnation: dict[str, str] = {}
 
     @classmethod
     def open(cls, target: str, clock: Clock) -> RegionStore:
@@ -180,11 +188,31 @@ class RegionStore:
         )
 
     # -- contact and clock skew ------------------------------------------------------------------
+    def twin_databases(self, hall: str) -> bool:
+        """Whether two databases have been shipping as this hall lately (TWIN_WINDOW_SECONDS): its
+        contacts switched incarnation twice or more, X → Y → X. Their rows are kept apart (each
+        incarnation its own) but both count in the figures until one is stopped: an alarm."""
+        since = self._now().timestamp() - TWIN_WINDOW_SECONDS
+        return len([t for t in self._switches.get(hall, []) if t >= since]) >= 2
+
+    def _note_incarnation(self, hall: str, incarnation: str, now: float) -> None:
+        previous = self._last_incarnation.get(hall)
+        self._last_incarnation[hall] = incarnation
+        if previous is not None and previous != incarnation:
+            recent = [t for t in self._switches.get(hall, []) if t >= now - TWIN_WINDOW_SECONDS]
+            self._switches[hall] = [*recent, now]
+            if len(self._switches[hall]) >= 2:
+                log.warning(
+                    "hall %s: two databases ship under its code (%s and %s)", hall, previous, incarnation
+                )
+
     def _contact(
         self, tx: Tx, hall: str, incarnation: str | None, hall_time: float | None, rtt: float
     ) -> float | None:
         """Record the hall's contact; returns the clock skew measured (region − hall, seconds)."""
         now = self._now()
+        if incarnation is not None:
+            self._note_incarnation(hall, incarnation, now.timestamp())
         skew = None
         if hall_time is not None:
             # The hall stamped its time when the request left; it arrived about half a round trip

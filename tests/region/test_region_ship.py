@@ -271,3 +271,22 @@ def test_region_summary_follows_new_rows(region, make_hall):
     after = {h["hall"]: h for h in summary(region)["halls"]}[hall.code]
     assert after["tickets_issued"] == before["tickets_issued"] + 3
     assert after["events"] > before["events"]
+
+
+def test_region_two_databases_under_one_code_raise_an_alarm(region, make_hall):
+    """A hall set up from a copied config (same code, same token) ships its own database: the
+    region keeps the two incarnations apart and /city says two databases use the code. One move to a
+    new database (a reinstalled hall) is no alarm; contacts alternating between two are."""
+    import dataclasses
+
+    first, other = make_hall(0, visits=20), make_hall(1, visits=20)
+    twin = dataclasses.replace(other, code=first.code, token=first.token, extra={})
+    first.shipper().ship_once()
+    twin.shipper().ship_once()  # one switch: as a hall moving to a new database
+    assert not next(h for h in summary(region)["halls"] if h["hall"] == first.code)["twin_alarm"]
+    first.shipper().ship_once()  # and back: two databases ship as one hall
+    row = next(h for h in summary(region)["halls"] if h["hall"] == first.code)
+    assert row["twin_alarm"]
+    assert not next(h for h in summary(region)["halls"] if h["hall"] == other.code)["twin_alarm"]
+    for client in twin.extra.get("clients", []):
+        client.close()
