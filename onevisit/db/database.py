@@ -223,8 +223,7 @@ class Database:
         engine = create_engine(
             f"sqlite:///{path}",
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-            # One connection for an in-memory database, or every connection would see another one.
-            poolclass=pool.StaticPool if path == ":memory:" else pool.QueuePool,
+            poolclass=self._sqlite_pool(path),
         )
 
         @event.listens_for(engine, "connect")
@@ -248,6 +247,16 @@ class Database:
             )
 
         return engine
+
+    def _sqlite_pool(self, path: str) -> type[pool.Pool]:
+        # One connection for an in-memory database, or every connection would see another one.
+        if path == ":memory:":
+            return pool.StaticPool
+        # The register is opened for one certificate at a time (a kiosk's print, a /verify): it
+        # holds no connection between uses, so a register nobody closed keeps no file open.
+        if self.kind == "register":
+            return pool.NullPool
+        return pool.QueuePool
 
     # -- transactions --------------------------------------------------------------------------
     @contextmanager

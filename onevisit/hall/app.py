@@ -48,6 +48,7 @@ from onevisit.hall.stores.appointments import AppointmentStore, Claimer
 from onevisit.hall.stores.notices import NoticeStore
 from onevisit.hall.stores.ratings import RatingStore
 from onevisit.queue import QueueService
+from onevisit.records.register import CertificateRegister
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ def create_app(
     # by an older or newer OneVisit, before anything is served.
     db = open_database(target, hall_code=config.hall.code)
     gate = ServiceGate(lambda: QueueService.open(config, db_path=db, clock=clock))
+    # The certificates register /verify reads: its own database, closed with the server.
+    register = CertificateRegister(config.path(config.records.certificates_db))
     hub = EventHub(gate, db, poll_seconds=poll_seconds, expire_seconds=expire_seconds)
     hall = Hall(
         config=config,
@@ -174,6 +177,7 @@ def create_app(
                 await _maybe_await(callout.stop())
             gate.close()
             db.dispose()
+            register.close()
 
     app = FastAPI(
         title="OneVisit hall server",
@@ -202,7 +206,7 @@ def create_app(
         else None
     )
     http_errors.install(app)
-    for router in (*API_ROUTERS, verify_router(config), *PAGE_ROUTERS):
+    for router in (*API_ROUTERS, verify_router(config, register), *PAGE_ROUTERS):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 

@@ -35,10 +35,12 @@ def _bad(code: str, zh: str, en: str, status: int = 400) -> HTTPException:
     return HTTPException(status, {"code": code, "message_zh": zh, "message_en": en})
 
 
-def verify_router(config) -> APIRouter:
+def verify_router(config, register: CertificateRegister | None = None) -> APIRouter:
+    """The /verify routes over `register` (the hall server passes its own and closes it at
+    shutdown; without one, the router opens `[records] certificates_db` for the process's life)."""
     router = APIRouter()
     public_key = signing_key(config).public_key()
-    register = CertificateRegister(config.path(config.records.certificates_db))
+    register = register or CertificateRegister(config.path(config.records.certificates_db))
 
     def with_register(verdict: Verdict) -> dict:
         out = verdict.to_dict()
