@@ -26,7 +26,7 @@ def files_open_under(folder: Path) -> list[str]:
 
 
 def test_a_stopped_hall_server_keeps_no_database_file_open(hall_config, clock, tmp_path):
-    for n in range(3):
+    for _ in range(3):
         app = create_app(hall_config, db_path=tmp_path / "hall.db", clock=clock, callout=None)
         with TestClient(app) as client:
             assert client.get("/api/status").status_code == 200
