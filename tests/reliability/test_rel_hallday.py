@@ -31,7 +31,7 @@ def run_day(tmp_path, load: DayLoad, *, boards: bool = False, on_tick=None, data
 
 
 #: The whole day on SQLite; on PostgreSQL a shorter one (the same checks), to keep the suite short.
-VISITS = {"sqlite": 600, "postgresql": 400}
+VISITS = {"sqlite": 600, "postgresql": 300}
 
 
 @pytest.mark.parametrize("db_engine", ["sqlite", "postgresql"], indirect=True)
