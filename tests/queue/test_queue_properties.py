@@ -181,6 +181,6 @@ class HallDay(RuleBasedStateMachine):
 
 
 HallDay.TestCase.settings = settings(
-    max_examples=80, stateful_step_count=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=50, stateful_step_count=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 TestHallDay = HallDay.TestCase

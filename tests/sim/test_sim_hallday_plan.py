@@ -58,7 +58,7 @@ def brute_force(planner: Planner, limit_minutes: float) -> int | None:
     return best
 
 
-@pytest.mark.parametrize(("seed", "limit"), [(5, 6.0), (9, 3.0), (9, 10.0)])
+@pytest.mark.parametrize(("seed", "limit"), [(5, 6.0), (9, 3.0)])
 def test_planner_finds_the_cheapest_schedule_brute_force_finds(seed: int, limit: float) -> None:
     planner = Planner(three_windows(), SMALL, seed=seed, service_scale=0.25)
     try:
