@@ -197,7 +197,6 @@ class Database:
         self.schema = ("region" if kind == "region" else schema_name(hall_code)) if self.postgres else None
         self.channel = f"onevisit_{self.schema}" if self.schema else ""
         self._write_lock = threading.RLock()
-        self._local = threading.local()
         self.engine = self._make_engine()
 
     # -- engines -------------------------------------------------------------------------------
