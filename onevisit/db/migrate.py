@@ -25,6 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
 
 from onevisit.core.errors import OneVisitError
+from onevisit.db import schema
 from onevisit.db.database import Database, Tx, describe
 
 log = logging.getLogger(__name__)
@@ -144,10 +145,7 @@ def _create(tx: Tx, db: Database) -> None:
     # The newest schema straight from schema.py (Alembic's "create from scratch" recipe); the
     # migrations' own result is compared with it by tests/db/test_migrations.py.
     if tx.postgres:
-        tx.execute(
-            "CREATE COLLATION IF NOT EXISTS nocase "
-            "(provider = icu, locale = 'und-u-ks-level2', deterministic = false)"
-        )
+        tx.execute(schema.NOCASE_COLLATION_SQL)
     for table in db.tables:
         table.create(tx.conn, checkfirst=True)
     command.stamp(_config(tx.conn), f"{db.kind}@head")
